@@ -48,11 +48,11 @@ type Stats struct {
 	Start time.Time
 
 	// HostPause is how long this process's own goroutines could not run
-	// because of the capture: from the GOMAXPROCS(1) stop-the-world to the
-	// restored GOMAXPROCS (three short stop-the-worlds around the clone
-	// system call, during which the only P belongs to the capturing
-	// goroutine). The dump's own stop-the-world happens in the child and
-	// does not stop this process.
+	// because of the capture: the stop-the-world of GOMAXPROCS(1) (as the
+	// runtime records it), then the time the capturing goroutine held the
+	// only P (the clone system call) up to the end of the stop-the-world
+	// that restores GOMAXPROCS. The dump's own stop-the-world happens in
+	// the child and does not stop this process.
 	HostPause time.Duration
 	// Fork is the clone system call alone, inside HostPause: it grows
 	// with the process's mapped memory (page tables are copied).
@@ -67,6 +67,12 @@ type Stats struct {
 	Size     int64  // dump size written
 	Attempts int    // children started
 	Backing  string // "memfd" or "tempfile"
+	// Retried lists why each failed attempt before the last failed.
+	Retried []string
+	// Repaired counts goroutines the child found frozen by the fork in a
+	// state the dumper throws on, and set to the state they were entering
+	// (see goroutines_linux.go).
+	Repaired int
 }
 
 // Dump is a captured heap dump: Bytes in the format package heapdump
@@ -99,6 +105,9 @@ type shot struct {
 	segErr   error
 	stats    Stats
 	unmap    func() error
+	// after, if set, runs in the background on the result, holding a
+	// reference to it.
+	after func(*shot)
 }
 
 func (s *shot) release() error {
@@ -136,6 +145,10 @@ type Capturer struct {
 	segs     []Segment
 	segErr   error
 	envProcs bool // GOMAXPROCS was set in the environment at New
+
+	guardOnce sync.Once     // guards guard
+	guard     uintptr       // see stackGuard
+	allgs     atomic.Uint64 // address of runtime.allgs, once a dump showed it (goroutines_linux.go)
 }
 
 // flight is a capture in progress. Every caller waiting for it holds one
@@ -205,6 +218,14 @@ func (c *Capturer) run(f *flight) {
 		c.flight = nil
 		if s != nil {
 			s.refs.Store(f.waiters)
+			if s.after != nil {
+				s.refs.Add(1)
+				go func() {
+					defer func() { recover() }() // a bug here must not hurt the host
+					defer s.release()
+					s.after(s)
+				}()
+			}
 		}
 		f.shot, f.err = s, err
 		close(f.done)

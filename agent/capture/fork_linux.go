@@ -57,6 +57,7 @@ type childStatus struct {
 	errno       atomic.Uint32
 	dumpStartNs atomic.Int64 // since childArgs.t0, monotonic
 	dumpEndNs   atomic.Int64
+	repaired    atomic.Uint32 // goroutines repairGoroutines patched
 }
 
 // childArgs is built by the parent before clone; the child only reads it.
@@ -75,6 +76,8 @@ type childArgs struct {
 	oomAdjPath  *byte // "/proc/self/oom_score_adj\x00"
 	oomAdjValue *byte // "1000"
 	oomAdjLen   uintptr
+	guard       uintptr // stack guard for clearPreempt, 0 to leave the g alone
+	allgs       uintptr // address of runtime.allgs for repairGoroutines, or 0
 	t0          time.Time
 }
 
@@ -167,6 +170,9 @@ func childSetup(a *childArgs) {
 		a.status.errno.Store(uint32(e))
 		syscall.RawSyscall(unix.SYS_EXIT_GROUP, exitNoSeccomp, 0, 0)
 	}
+	// A preemption request inherited from the parent would make the child
+	// yield at its next prologue (see g_linux.go).
+	clearPreempt(a.guard)
 	a.status.phase.Store(phaseConfined)
 }
 
@@ -186,6 +192,7 @@ func setupCheck(a *childArgs, step uint32, e syscall.Errno) {
 //
 //go:norace
 func childMain(a *childArgs) {
+	a.status.repaired.Store(repairGoroutines(a.allgs))
 	a.status.phase.Store(phaseDumping)
 	a.status.dumpStartNs.Store(int64(time.Since(a.t0)))
 	debug.WriteHeapDump(a.dumpFD)

@@ -29,6 +29,9 @@ const (
 	errTextCap       = 1 << 20
 )
 
+// headroom is memoryHeadroom; tests replace it.
+var headroom = memoryHeadroom
+
 // captureOnce runs the attempts of one capture.
 func (c *Capturer) captureOnce() (*shot, error) {
 	start := time.Now()
@@ -44,7 +47,7 @@ func (c *Capturer) captureOnce() (*shot, error) {
 		unix.Close(probe)
 	}
 	need := est + est/cowReserveFactor + minSpareBytes
-	room, source := memoryHeadroom()
+	room, source := headroom()
 	if backing == "tempfile" {
 		disk, err := diskRoom(c.opts.TempDir)
 		if err != nil {
@@ -56,7 +59,7 @@ func (c *Capturer) captureOnce() (*shot, error) {
 		need = est/cowReserveFactor + minSpareBytes
 	}
 	if room >= 0 && room < need {
-		return nil, refuse("the dump needs about %s of memory (estimate %s + copy-on-write reserve) and %s leaves %s",
+		return nil, refuse("the dump needs about %s of memory (the estimated %s dump, a copy-on-write reserve and 64 MiB to spare) and %s leaves %s",
 			bytesString(need), bytesString(est), source, bytesString(room))
 	}
 	limit := est + est/2 + minSpareBytes // a dump bigger than this is cut (and reported)
@@ -75,9 +78,11 @@ func (c *Capturer) captureOnce() (*shot, error) {
 	}
 
 	var lastErr error
+	var retried []string
 	for attempt := 1; attempt <= c.opts.Attempts; attempt++ {
 		s, retry, err := c.attempt(backing, est, limit, timeout)
 		if err == nil {
+			s.stats.Retried = retried
 			s.stats.Start = start
 			s.stats.Total = time.Since(start)
 			s.stats.Estimate = est
@@ -89,6 +94,7 @@ func (c *Capturer) captureOnce() (*shot, error) {
 		if !retry {
 			break
 		}
+		retried = append(retried, err.Error())
 	}
 	return nil, lastErr
 }
@@ -210,6 +216,8 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 		oomAdjPath:  &oomPath[0],
 		oomAdjValue: &oomValue[0],
 		oomAdjLen:   uintptr(len(oomValue)),
+		guard:       c.stackGuard(),
+		allgs:       uintptr(c.allgs.Load()),
 	}
 
 	pid, pause, forkTime, errno := c.fork(args)
@@ -270,11 +278,31 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 			s.segments, s.segErr = nil, err
 		}
 	}
+	if c.allgs.Load() == 0 && args.guard != 0 {
+		// Learn where allgs is from this dump (see goroutines_linux.go).
+		s.after = func(s *shot) { c.allgs.CompareAndSwap(0, findAllgs(s.bytes)) }
+	}
+	s.stats.Repaired = int(status.repaired.Load())
 	s.stats.HostPause = pause
 	s.stats.Fork = forkTime
 	s.stats.ChildDump = time.Duration(status.dumpEndNs.Load() - status.dumpStartNs.Load())
 	s.stats.Size = size
 	return s, false, nil
+}
+
+// stackGuard checks go1.26's g layout once (g_linux.go) and returns the
+// stack guard the child restores, or 0 if the layout is not the expected one.
+func (c *Capturer) stackGuard() uintptr {
+	c.guardOnce.Do(func() {
+		for range 10 { // a preemption request pending right now fails the check
+			if g, ok := gLayoutGuard(); ok {
+				c.guard = g
+				return
+			}
+			runtime.Gosched()
+		}
+	})
+	return c.guard
 }
 
 // forkMu serialises the GOMAXPROCS dance between Capturers.
@@ -284,35 +312,42 @@ var forkMu sync.Mutex
 // child's runtime has no P owned by a thread it lacks (see doc.go), then
 // restores GOMAXPROCS. It returns the child's pid, the host pause and the
 // clone's own duration.
+//
+// The pause is measured from the return of GOMAXPROCS(1) to the return of
+// the restoring call (the host has one P and the capture holds it), plus
+// the stop-the-world of the GOMAXPROCS(1) call itself as the runtime
+// records it (/sched/pauses/total/other, the upper bound of its histogram
+// bucket). Wall time around GOMAXPROCS(1) would also count the wait for a
+// GC cycle in progress, during which the host runs normally.
 func (c *Capturer) fork(a *childArgs) (pid uintptr, pause, forkTime time.Duration, errno syscall.Errno) {
 	forkMu.Lock()
 	defer forkMu.Unlock()
-	t0 := time.Now()
-	a.t0 = t0
+	restore := c.procsRestorer()
+	a.t0 = time.Now()
+	before := otherPauses()
 	prev := runtime.GOMAXPROCS(1)
-	t1 := time.Now()
+	// From here to the restoring stop-the-world the host has one P and
+	// this goroutine holds it. A preemption request (sysmon asks after
+	// 10 ms on one P, and may count from before the STW) would make it
+	// yield at the next call and leave the host on one P behind the whole
+	// run queue: clear it, and call nothing that can yield until restore.
+	t1 := monoNow()
+	clearPreempt(a.guard)
 	pid, errno = forkDumpChild(a)
-	t2 := time.Now()
-	c.restoreProcs(prev)
-	return pid, time.Since(t0), t2.Sub(t1), errno
+	t2 := monoNow()
+	clearPreempt(a.guard)
+	restore(prev)
+	single := time.Duration(monoNow() - t1)
+	return pid, single + before.newestMax(otherPauses()), time.Duration(t2 - t1), errno
 }
 
-// restoreProcs undoes GOMAXPROCS(1). runtime.GOMAXPROCS also switches off
-// the runtime's automatic GOMAXPROCS updates (go1.25+), which nothing
-// reports, so: when the environment did not set GOMAXPROCS, go back to the
-// runtime's default with SetDefaultGOMAXPROCS, and if that default is not
-// the value the program had, the program had set its own: put it back.
-// (A program that set exactly the default value ends up with automatic
-// updates on; its value is unchanged.)
-func (c *Capturer) restoreProcs(prev int) {
-	if c.envProcs {
-		runtime.GOMAXPROCS(prev)
-		return
-	}
-	runtime.SetDefaultGOMAXPROCS()
-	if runtime.GOMAXPROCS(0) != prev {
-		runtime.GOMAXPROCS(prev)
-	}
+// monoNow reads CLOCK_MONOTONIC in nanoseconds without a preemption point.
+//
+//go:nosplit
+func monoNow() int64 {
+	var ts unix.Timespec
+	syscall.RawSyscall(unix.SYS_CLOCK_GETTIME, unix.CLOCK_MONOTONIC, uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Nano()
 }
 
 // waitChild waits for the child to exit, killing it after timeout, and
@@ -391,6 +426,11 @@ func childFailure(ws syscall.WaitStatus, timedOut bool, timeout time.Duration, s
 			runtime.GC()
 		}
 		return &childError{"capture: the dump process hit the runtime dumper's bad-status throw (" + firstLines(text, 2) + "); retrying", true}
+	case ws.Signaled() && ws.Signal() == syscall.SIGSYS:
+		// The filter killed it: something in the child (a host goroutine
+		// its scheduler ran, had it yielded) made a call the dump does
+		// not need. Nothing reached the host; another child may not yield.
+		return &childError{fmt.Sprintf("capture: the dump process was stopped by its seccomp filter %s%s", where, textSuffix(text)), true}
 	case ws.Signaled():
 		return &childError{fmt.Sprintf("capture: the dump process was killed by %v %s%s", ws.Signal(), where, textSuffix(text)), false}
 	}

@@ -63,8 +63,22 @@ const cleanupClosurePrefix = "runtime.AddCleanup["
 // Build parses the dump twice: once to collect objects and roots, once,
 // through heapdump.Reader, to resolve the pointer words of each object
 // in address order straight into the CSR.
-func Build(in Input) (*Graph, error) {
-	b := &builder{in: in, g: &Graph{}, funcIdx: map[string]FuncID{}, strs: map[string]string{}, bucketIdx: map[uint64]BucketID{}, itabs: map[uint64]struct{}{}}
+func Build(in Input) (g *Graph, err error) {
+	b := &builder{in: in, g: &Graph{mem: newMem()}, tmp: newMem(), funcIdx: map[string]FuncID{}, strs: map[string]string{},
+		waitIdx: map[string]uint32{}, bucketIdx: map[uint64]BucketID{}, itabs: map[uint64]struct{}{}}
+	defer b.tmp.freeAll()
+	defer func() {
+		if r := recover(); r != nil {
+			oom, ok := r.(outOfMemory)
+			if !ok {
+				panic(r)
+			}
+			g, err = nil, oom.err
+		}
+		if err != nil {
+			b.g.mem.freeAll()
+		}
+	}()
 	if err := heapdump.Parse(in.Dump, b); err != nil {
 		return nil, err
 	}
@@ -77,14 +91,18 @@ func Build(in Input) (*Graph, error) {
 	if err := b.buildEdges(); err != nil {
 		return nil, err
 	}
-	return b.g, nil
+	g = b.g
+	g.cleanup = runtime.AddCleanup(g, func(m *mem) { m.freeAll() }, g.mem)
+	return g, nil
 }
 
 // builder is Build's state; its pass-1 methods implement heapdump.Visitor.
+// Its big temporaries live in tmp, freed when Build returns.
 type builder struct {
 	heapdump.NopVisitor
-	in Input
-	g  *Graph
+	in  Input
+	g   *Graph
+	tmp *mem
 
 	// Objects kept, in record order (pass 1), then sorted (sortObjects).
 	base  []uint64
@@ -110,6 +128,7 @@ type builder struct {
 
 	curG        int // index in Goroutines of the last goroutine record, -1 before
 	funcIdx     map[string]FuncID
+	waitIdx     map[string]uint32
 	strs        map[string]string
 	bucketIdx   map[uint64]BucketID
 	itabs       map[uint64]struct{}
@@ -131,8 +150,8 @@ func (b *builder) intern(s string) string {
 }
 
 func (b *builder) addRoot(r Root, off int64) RootID {
-	b.roots = append(b.roots, r)
-	b.rootOff = append(b.rootOff, off)
+	b.roots = appendOff(b.g.mem, b.roots, r)
+	b.rootOff = appendOff(b.tmp, b.rootOff, off)
 	return RootID(len(b.roots) - 1)
 }
 
@@ -218,13 +237,13 @@ func (b *builder) keep(addr uint64, size uint32, off int64, pointers bool, o *he
 		f |= Large
 	}
 	if f&(Header|MaybeHeader) != 0 {
-		b.headerOrd = append(b.headerOrd, uint32(len(b.base)))
-		b.headerVal = append(b.headerVal, binary.LittleEndian.Uint64(o.Contents))
+		b.headerOrd = appendOff(b.tmp, b.headerOrd, uint32(len(b.base)))
+		b.headerVal = appendOff(b.tmp, b.headerVal, binary.LittleEndian.Uint64(o.Contents))
 	}
-	b.base = append(b.base, addr)
-	b.size = append(b.size, size)
-	b.flags = append(b.flags, f)
-	b.off = append(b.off, off)
+	b.base = appendOff(b.tmp, b.base, addr)
+	b.size = appendOff(b.tmp, b.size, size)
+	b.flags = appendOff(b.tmp, b.flags, f)
+	b.off = appendOff(b.tmp, b.off, off)
 }
 
 // flushPage decides the pending small-object page.
@@ -244,8 +263,8 @@ func (b *builder) flushPage() error {
 			continue
 		}
 		if sl.weak {
-			b.weakOrd = append(b.weakOrd, uint32(len(b.base)))
-			b.weakVal = append(b.weakVal, sl.word0)
+			b.weakOrd = appendOff(b.tmp, b.weakOrd, uint32(len(b.base)))
+			b.weakVal = appendOff(b.tmp, b.weakVal, sl.word0)
 		}
 		if sl.cleanup {
 			b.cleanupOrd = append(b.cleanupOrd, uint32(len(b.base)))
@@ -257,9 +276,15 @@ func (b *builder) flushPage() error {
 }
 
 func (b *builder) Goroutine(r *heapdump.Goroutine) error {
-	b.g.Goroutines = append(b.g.Goroutines, Goroutine{
+	wait, ok := b.waitIdx[r.WaitReason]
+	if !ok {
+		wait = uint32(len(b.g.WaitReasons))
+		b.g.WaitReasons = append(b.g.WaitReasons, strings.Clone(r.WaitReason))
+		b.waitIdx[b.g.WaitReasons[wait]] = wait
+	}
+	b.g.Goroutines = appendOff(b.g.mem, b.g.Goroutines, Goroutine{
 		ID: r.ID, Addr: r.Addr, Status: r.Status, GoPC: r.GoPC, WaitSince: r.WaitSince,
-		WaitReason: b.intern(r.WaitReason), System: r.System, Ctxt: r.Ctxt,
+		Wait: wait, System: r.System, Ctxt: r.Ctxt,
 		FirstFrame: FrameID(len(b.g.Frames)),
 	})
 	b.curG = len(b.g.Goroutines) - 1
@@ -279,7 +304,7 @@ func (b *builder) StackFrame(r *heapdump.StackFrame) error {
 	}
 	id := FrameID(len(b.g.Frames))
 	root := b.addRoot(Root{Kind: RootFrame, Addr: r.SP, Size: uint32(len(r.Contents)), Index: uint32(id)}, r.Offset)
-	b.g.Frames = append(b.g.Frames, Frame{
+	b.g.Frames = appendOff(b.g.mem, b.g.Frames, Frame{
 		Goroutine: GoroutineID(b.curG), Depth: uint32(r.Depth), Root: root,
 		SP: r.SP, PC: r.PC, Entry: r.Entry, ContPC: r.ContPC, Func: fn,
 	})
@@ -323,7 +348,7 @@ func (b *builder) Finalizer(r *heapdump.Finalizer) error {
 	}
 	i := len(b.g.Finalizers)
 	root := b.addRoot(Root{Kind: kind, Addr: r.Obj, Index: uint32(i)}, -1)
-	b.g.Finalizers = append(b.g.Finalizers, Finalizer{
+	b.g.Finalizers = appendOff(b.g.mem, b.g.Finalizers, Finalizer{
 		Queued: r.Queued, Obj: r.Obj, Object: NoObject, FnAddr: r.FnAddr, FnPC: r.FnPC,
 		FinType: r.FinType, ObjType: r.ObjType, Root: root,
 	})
@@ -361,7 +386,7 @@ func (b *builder) MemProf(r *heapdump.MemProf) error {
 }
 
 func (b *builder) AllocSample(r *heapdump.AllocSample) error {
-	b.samples = append(b.samples, *r)
+	b.samples = appendOff(b.tmp, b.samples, *r)
 	return nil
 }
 
@@ -378,7 +403,7 @@ type run struct {
 // and builds ord: record ordinal -> ObjectID.
 func (b *builder) sortObjects() {
 	n := len(b.base)
-	var runs []run
+	var runs []run // in tmp
 	for i := 0; i < n; i++ {
 		if len(runs) > 0 {
 			r := &runs[len(runs)-1]
@@ -388,7 +413,7 @@ func (b *builder) sortObjects() {
 				continue
 			}
 		}
-		runs = append(runs, run{start: b.base[i], first: uint32(i), n: 1})
+		runs = appendOff(b.tmp, runs, run{start: b.base[i], first: uint32(i), n: 1})
 	}
 	slices.SortFunc(runs, func(x, y run) int {
 		switch {
@@ -399,32 +424,33 @@ func (b *builder) sortObjects() {
 		}
 		return 0
 	})
-	perm := make([]uint32, 0, n) // ObjectID -> record ordinal
+	perm := makeOff[uint32](b.tmp, 0, n) // ObjectID -> record ordinal
 	for _, r := range runs {
 		for k := uint32(0); k < r.n; k++ {
 			perm = append(perm, r.first+k)
 		}
 	}
-	runs = nil
-	b.g.objBase = permute(b.base, perm)
-	b.base = nil
-	b.g.objSize = permute(b.size, perm)
-	b.size = nil
-	b.g.objFlags = permute(b.flags, perm)
-	b.flags = nil
-	b.off = permute(b.off, perm)
-	// Invert perm in place into record ordinal -> ObjectID.
-	b.ord = make([]uint32, n)
+	freeOff(b.tmp, runs)
+	b.g.objBase = permute(b.g.mem, b.tmp, b.base, perm)
+	b.g.objSize = permute(b.g.mem, b.tmp, b.size, perm)
+	b.g.objFlags = permute(b.g.mem, b.tmp, b.flags, perm)
+	b.off = permute(b.tmp, b.tmp, b.off, perm)
+	b.base, b.size, b.flags = nil, nil, nil
+	// record ordinal -> ObjectID
+	b.ord = makeOff[uint32](b.tmp, n, n)
 	for id, o := range perm {
 		b.ord[o] = uint32(id)
 	}
+	freeOff(b.tmp, perm)
 }
 
-func permute[T any](s []T, perm []uint32) []T {
-	out := make([]T, len(s))
+// permute returns s in perm's order in dst, freeing s from src.
+func permute[T any](dst, src *mem, s []T, perm []uint32) []T {
+	out := makeOff[T](dst, len(s), len(s))
 	for i, p := range perm {
 		out[i] = s[p]
 	}
+	freeOff(src, s)
 	return out
 }
 
@@ -445,7 +471,7 @@ func (b *builder) indexPages() {
 	if pages > 4*uint64(n) && pages > 1<<20 {
 		return
 	}
-	g.pageFirst = make([]uint32, pages+1)
+	g.pageFirst = makeOff[uint32](g.mem, int(pages)+1, int(pages)+1)
 	i := 0
 	for p := range g.pageFirst {
 		start := g.lo + uint64(p)<<pageShift
@@ -470,8 +496,8 @@ func (b *builder) resolveRecords() {
 		hws[i] = hw{ObjectID(b.ord[o]), b.headerVal[i]}
 	}
 	slices.SortFunc(hws, func(x, y hw) int { return int(x.o) - int(y.o) })
-	g.headerObj = make([]ObjectID, len(hws))
-	g.headerWord = make([]uint64, len(hws))
+	g.headerObj = makeOff[ObjectID](g.mem, len(hws), len(hws))
+	g.headerWord = makeOff[uint64](g.mem, len(hws), len(hws))
 	for i, h := range hws {
 		g.headerObj[i], g.headerWord[i] = h.o, h.w
 	}
@@ -495,12 +521,11 @@ func (b *builder) resolveRecords() {
 		if !ok || !known {
 			continue
 		}
-		g.Samples = append(g.Samples, Sample{Object: o, Offset: uint32(s.Addr - g.objBase[o]), Bucket: bk})
+		g.Samples = appendOff(g.mem, g.Samples, Sample{Object: o, Offset: uint32(s.Addr - g.objBase[o]), Bucket: bk})
 		if b.cleanupBkts[bk] {
 			b.cleanup = append(b.cleanup, o)
 		}
 	}
-	b.samples = nil
 	slices.SortFunc(g.Samples, func(x, y Sample) int {
 		if x.Object != y.Object {
 			return int(x.Object) - int(y.Object)

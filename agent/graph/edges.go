@@ -46,8 +46,8 @@ func (e *emitter) edge(t ObjectID, off uint64) {
 		e.g.wordHigh[e.v] = append(e.g.wordHigh[e.v], highMark{Edge: EdgeID(len(e.g.edgeTarget)), High: hi})
 		e.curHigh = hi
 	}
-	e.g.edgeTarget = append(e.g.edgeTarget, t)
-	e.g.edgeWordLo = append(e.g.edgeWordLo, uint16(w))
+	e.g.edgeTarget = appendOff(e.g.mem, e.g.edgeTarget, t)
+	e.g.edgeWordLo = appendOff(e.g.mem, e.g.edgeWordLo, uint16(w))
 }
 
 // words walks a holder's memory: pointer words (ptrs, ascending byte
@@ -69,7 +69,7 @@ func (e *emitter) words(mem []byte, ptrs []uint64, base uint64) {
 				continue
 			}
 			if _, isItab := b.itabs[v]; isItab && k < len(ptrs) && ptrs[k] == off+8 {
-				g.Ifaces = append(g.Ifaces, IfaceWord{Holder: e.v, Offset: uint32(base + off), Itab: v})
+				g.Ifaces = appendOff(g.mem, g.Ifaces, IfaceWord{Holder: e.v, Offset: uint32(base + off), Itab: v})
 				continue
 			}
 			if b.inArena(v) {
@@ -84,7 +84,7 @@ func (e *emitter) words(mem []byte, ptrs []uint64, base uint64) {
 		if e.weak && off == 0 {
 			kind = HiddenWeakHandle
 		}
-		g.Hidden = append(g.Hidden, HiddenWord{Holder: e.v, Offset: uint32(base + off), Kind: kind, Value: v})
+		g.Hidden = appendOff(g.mem, g.Hidden, HiddenWord{Holder: e.v, Offset: uint32(base + off), Kind: kind, Value: v})
 	}
 }
 
@@ -93,9 +93,9 @@ func (e *emitter) words(mem []byte, ptrs []uint64, base uint64) {
 func (b *builder) buildEdges() error {
 	g := b.g
 	nv := len(g.roots) + len(g.objBase)
-	g.edgeStart = make([]uint32, nv+1)
-	g.edgeTarget = make([]ObjectID, 0, b.ptrs+len(b.weak)+len(b.cleanup))
-	g.edgeWordLo = make([]uint16, 0, cap(g.edgeTarget))
+	g.edgeStart = makeOff[uint32](g.mem, nv+1, nv+1)
+	g.edgeTarget = makeOff[ObjectID](g.mem, 0, b.ptrs+len(b.weak)+len(b.cleanup))
+	g.edgeWordLo = makeOff[uint16](g.mem, 0, cap(g.edgeTarget))
 	g.wordHigh = map[Vertex][]highMark{}
 	rd := heapdump.NewReader(b.in.Dump)
 	var grab recordGrab

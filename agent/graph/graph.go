@@ -8,7 +8,11 @@
 // runtime's dumper gets wrong on this Go version; see Build.
 package graph
 
-import "github.com/heaptop/heaptop/agent/heapdump"
+import (
+	"runtime"
+
+	"github.com/heaptop/heaptop/agent/heapdump"
+)
 
 // ObjectID numbers the objects in address order: 0..NumObjects()-1.
 type ObjectID uint32
@@ -123,14 +127,14 @@ type Root struct {
 
 // Goroutine is a goroutine of the dump.
 type Goroutine struct {
-	ID         uint64 // goid
-	Addr       uint64 // the g
-	Status     uint64 // runtime _G* status as dumped
-	GoPC       uint64 // return PC of the go statement that created it
-	WaitSince  uint64
-	WaitReason string
-	System     bool
-	Ctxt       uint64 // sched.ctxt
+	ID        uint64 // goid
+	Addr      uint64 // the g
+	Status    uint64 // runtime _G* status as dumped
+	GoPC      uint64 // return PC of the go statement that created it
+	WaitSince uint64
+	Wait      uint32 // its wait reason: Graph.WaitReasons[Wait] ("" when not waiting)
+	System    bool
+	Ctxt      uint64 // sched.ctxt
 	// Frames are Frames[FirstFrame : FirstFrame+NumFrames], innermost first.
 	FirstFrame FrameID
 	NumFrames  uint32
@@ -255,8 +259,13 @@ type BuildStats struct {
 //
 // Every field is written by Build alone, on the goroutine that calls it,
 // before Build returns; nobody writes a Graph after that, so a built Graph
-// may be read from any number of goroutines.
+// may be read from any number of goroutines. Its arrays live outside the Go
+// heap (offheap.go): slices from a Graph are valid until Close, or until
+// the Graph is unreachable.
 type Graph struct {
+	mem     *mem // the mappings behind the arrays
+	cleanup runtime.Cleanup
+
 	// Objects, by ObjectID: 13 bytes each.
 	objBase  []uint64
 	objSize  []uint32
@@ -279,23 +288,36 @@ type Graph struct {
 	headerObj  []ObjectID // objects with Header or MaybeHeader, ascending
 	headerWord []uint64   // their first word, raw
 
-	Params     heapdump.Params // strings cloned
-	MemStats   heapdump.MemStats
-	Goroutines []Goroutine
-	Frames     []Frame
-	Funcs      []string
-	Finalizers []Finalizer
-	Buckets    []Bucket
-	Samples    []Sample
-	Hidden     []HiddenWord
-	Ifaces     []IfaceWord
-	Stats      BuildStats
+	Params      heapdump.Params // strings cloned
+	MemStats    heapdump.MemStats
+	Goroutines  []Goroutine
+	WaitReasons []string
+	Frames      []Frame
+	Funcs       []string
+	Finalizers  []Finalizer
+	Buckets     []Bucket
+	Samples     []Sample
+	Hidden      []HiddenWord
+	Ifaces      []IfaceWord
+	Stats       BuildStats
 }
 
 // highMark: from edge Edge on, the holder's word offsets have high 16 bits High.
 type highMark struct {
 	Edge EdgeID
 	High uint32
+}
+
+// Close releases the graph's memory; every slice obtained from it becomes
+// invalid. Close is idempotent; a graph that is not closed is released
+// when it becomes unreachable.
+func (g *Graph) Close() {
+	if g == nil || g.mem == nil {
+		return
+	}
+	g.cleanup.Stop()
+	g.mem.freeAll()
+	*g = Graph{}
 }
 
 func (g *Graph) NumObjects() int  { return len(g.objBase) }
@@ -439,6 +461,9 @@ func (g *Graph) SamplesOf(o ObjectID) []Sample {
 // arrays (edge offsets, header and hidden and interface words, samples,
 // goroutines, frames, finalizers, page index), by capacity.
 func (g *Graph) MemoryBytes() (core, side int64) {
+	if g.mem == nil {
+		return 0, 0
+	}
 	core = int64(cap(g.objBase))*8 + int64(cap(g.objSize))*4 + int64(cap(g.objFlags)) +
 		int64(cap(g.edgeStart))*4 + int64(cap(g.edgeTarget))*4
 	side = int64(cap(g.edgeWordLo))*2 + int64(cap(g.pageFirst))*4 +

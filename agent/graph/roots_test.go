@@ -46,8 +46,8 @@ func TestPlanted_goroutine_holding_1MiB_buffer(t *testing.T) {
 		if !holds {
 			t.Fatalf("goroutine %d's frame %s does not point at the buffer (edges %v)", gr.ID, holdBufferFunc, targets)
 		}
-		if gr.WaitReason != "chan receive" || gr.Status != 4 {
-			t.Errorf("goroutine %d: status %d wait %q, want 4 (waiting) on chan receive", gr.ID, gr.Status, gr.WaitReason)
+		if g.WaitReasons[gr.Wait] != "chan receive" || gr.Status != 4 {
+			t.Errorf("goroutine %d: status %d wait %q, want 4 (waiting) on chan receive", gr.ID, gr.Status, g.WaitReasons[gr.Wait])
 		}
 		f, _ := runtime.CallersFrames([]uintptr{uintptr(fr.PC)}).Next()
 		if f.Function != holdBufferFunc || f.Line != blockLine {
