@@ -26,6 +26,11 @@ type Options struct {
 	// dumper rejects, a runtime lock held at the fork). Default: 3.
 	Attempts int
 
+	// MeasureChild samples the dump child's private memory every 20 ms
+	// (/proc/PID/smaps_rollup) into Stats.ChildPrivatePeak: a measurement
+	// aid for benchmarks, off by default.
+	MeasureChild bool
+
 	// Segments returns the noptrdata and noptrbss ranges of this process,
 	// the globals the dump leaves out. Default: read from the symbol table
 	// of /proc/self/exe; without one, dumps come without those segments and
@@ -69,6 +74,9 @@ type Stats struct {
 	Backing  string // "memfd" or "tempfile"
 	// Retried lists why each failed attempt before the last failed.
 	Retried []string
+	// ChildPrivatePeak is the most memory the child held privately, pages
+	// copied on write by either process included (Options.MeasureChild).
+	ChildPrivatePeak int64
 	// Repaired counts goroutines the child found frozen by the fork in a
 	// state the dumper throws on, and set to the state they were entering
 	// (see goroutines_linux.go).

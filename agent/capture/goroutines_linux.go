@@ -26,10 +26,10 @@ import (
 // stack above syscallsp is intact, which is what the dumper unwinds), and
 // _Gleaked becomes _Gwaiting (what the next GC cycle does to it). The
 // g layout is go1.26's (g_linux.go: atomicstatus at 144, syscallsp at
-// 104). allgs is found without symbols, from the first dump that
-// succeeds: the bss slice header whose array holds every dumped
-// goroutine's g (findAllgs). Until then children are not repaired and a
-// frozen goroutine costs a retry.
+// 104). allgs comes from the symbol table (runtime.allgs) or, without one,
+// from the first dump that succeeds: the bss slice header whose array holds
+// every dumped goroutine's g (findAllgs). Until then children are not
+// repaired and a frozen goroutine costs a retry.
 
 // runtime2.go offsets and statuses used by the repair.
 const (
@@ -49,12 +49,23 @@ func getg() uintptr
 
 // repairGoroutines runs in the confined child: see above. allgs is the
 // address of the runtime's allgs slice header, 0 if unknown.
+// Before touching anything it checks that the slice lists its own g, so a
+// wrong address (a stale symbol, a bad guess) changes nothing.
 func repairGoroutines(allgs uintptr) (patched uint32) {
 	if allgs == 0 {
 		return 0
 	}
 	arr, n := peek(allgs), peek(allgs+8)
-	self := getg()
+	if arr == 0 || n == 0 || n > 1<<28 || peek(allgs+16) < n {
+		return 0
+	}
+	self, listed := getg(), false
+	for i := uintptr(0); i < n && !listed; i++ {
+		listed = peek(arr+8*i) == self
+	}
+	if !listed {
+		return 0
+	}
 	for i := uintptr(0); i < n; i++ {
 		gp := peek(arr + 8*i)
 		if gp == 0 || gp == self {

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -65,11 +67,12 @@ func (c *Capturer) captureOnce() (*shot, error) {
 	limit := est + est/2 + minSpareBytes // a dump bigger than this is cut (and reported)
 
 	c.segOnce.Do(func() {
-		get := c.opts.Segments
-		if get == nil {
-			get = noptrSegments
+		segs, allgs, err := runtimeSymbols()
+		if c.opts.Segments != nil {
+			segs, err = c.opts.Segments()
 		}
-		c.segs, c.segErr = get()
+		c.segs, c.segErr = segs, err
+		c.allgs.CompareAndSwap(0, allgs) // the child checks it before use
 	})
 
 	timeout := c.opts.Timeout
@@ -229,7 +232,13 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 		return nil, false, refuse("cannot create the dump process: clone: %v", errno)
 	}
 
+	var peak atomic.Int64
+	stopSampling := make(chan struct{})
+	if c.opts.MeasureChild {
+		go sampleChildMemory(int(pid), &peak, stopSampling)
+	}
 	ws, timedOut, err := waitChild(int(pid), timeout)
+	close(stopSampling)
 	if err != nil {
 		return nil, false, fmt.Errorf("capture: waiting for the dump process %d: %w", pid, err)
 	}
@@ -242,7 +251,11 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 	if err != nil {
 		return nil, false, fmt.Errorf("capture: dump size: %w", err)
 	}
-	if size >= limit {
+	// The runtime ignores failed writes: a dump that hit the size cap (the
+	// sealed memfd refuses to grow, a file gets EFBIG) just stops short of
+	// its EOF record, a zero byte.
+	var last [1]byte
+	if n, _ := unix.Pread(int(fs.dump.Fd()), last[:], size-1); size == 0 || size >= limit || n != 1 || last[0] != 0 {
 		return nil, false, refuse("the dump outgrew its %s limit (the estimate was %s)", bytesString(limit), bytesString(est))
 	}
 	extraSize, err := unix.Seek(int(fs.extra.Fd()), 0, 1)
@@ -283,6 +296,7 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 		s.after = func(s *shot) { c.allgs.CompareAndSwap(0, findAllgs(s.bytes)) }
 	}
 	s.stats.Repaired = int(status.repaired.Load())
+	s.stats.ChildPrivatePeak = peak.Load()
 	s.stats.HostPause = pause
 	s.stats.Fork = forkTime
 	s.stats.ChildDump = time.Duration(status.dumpEndNs.Load() - status.dumpStartNs.Load())
@@ -388,6 +402,34 @@ func waitChild(pid int, timeout time.Duration) (ws syscall.WaitStatus, timedOut 
 	return ws, timedOut, err
 }
 
+// sampleChildMemory records the child's peak private memory until stop.
+func sampleChildMemory(pid int, peak *atomic.Int64, stop <-chan struct{}) {
+	defer func() { recover() }()
+	path := fmt.Sprintf("/proc/%d/smaps_rollup", pid)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			var total int64
+			for _, line := range strings.Split(string(b), "\n") {
+				f := strings.Fields(line)
+				if len(f) == 3 && (f[0] == "Private_Clean:" || f[0] == "Private_Dirty:") {
+					kb, _ := strconv.ParseInt(f[1], 10, 64)
+					total += kb << 10
+				}
+			}
+			if total > peak.Load() {
+				peak.Store(total)
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // childError is a dump child that did not produce a dump.
 type childError struct {
 	msg   string
@@ -425,7 +467,7 @@ func childFailure(ws syscall.WaitStatus, timedOut bool, timeout time.Duration, s
 		if strings.Contains(text, "G.status 0xa") {
 			runtime.GC()
 		}
-		return &childError{"capture: the dump process hit the runtime dumper's bad-status throw (" + firstLines(text, 2) + "); retrying", true}
+		return &childError{fmt.Sprintf("capture: the dump process hit the runtime dumper's bad-status throw (%s; %d goroutines repaired before); retrying", firstLines(text, 2), st.repaired.Load()), true}
 	case ws.Signaled() && ws.Signal() == syscall.SIGSYS:
 		// The filter killed it: something in the child (a host goroutine
 		// its scheduler ran, had it yielded) made a call the dump does

@@ -64,7 +64,8 @@ const cleanupClosurePrefix = "runtime.AddCleanup["
 // through heapdump.Reader, to resolve the pointer words of each object
 // in address order straight into the CSR.
 func Build(in Input) (g *Graph, err error) {
-	b := &builder{in: in, g: &Graph{mem: newMem()}, tmp: newMem(), funcIdx: map[string]FuncID{}, strs: map[string]string{},
+	total := &mappedTotal{}
+	b := &builder{in: in, g: &Graph{mem: newMem(total)}, tmp: newMem(total), funcIdx: map[string]FuncID{}, strs: map[string]string{},
 		waitIdx: map[string]uint32{}, bucketIdx: map[uint64]BucketID{}, itabs: map[uint64]struct{}{}}
 	defer b.tmp.freeAll()
 	defer func() {
@@ -92,6 +93,8 @@ func Build(in Input) (g *Graph, err error) {
 		return nil, err
 	}
 	g = b.g
+	g.mem.shared = nil // the graph outlives the build's accounting
+	g.Stats.PeakMapped = total.peak
 	g.cleanup = runtime.AddCleanup(g, func(m *mem) { m.freeAll() }, g.mem)
 	return g, nil
 }

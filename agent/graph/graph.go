@@ -230,6 +230,9 @@ type BuildStats struct {
 	AmbiguousSlots int
 	Roots, Edges   int
 	DroppedTargets int // pointer fields to memory outside every object (nil excluded)
+	// PeakMapped is the most memory the build had mapped at once (the
+	// graph and its temporaries); Go heap allocations are not included.
+	PeakMapped int64
 }
 
 // Graph is the object graph of one heap dump.

@@ -21,12 +21,17 @@ import (
 
 // mem owns the mappings of one graph (or of one Build's temporaries).
 type mem struct {
-	mu    sync.Mutex // guards maps
+	mu    sync.Mutex // guards maps, bytes and *shared
 	maps  map[unsafe.Pointer][]byte
 	bytes int64
+	// shared counts the bytes mapped by every mem of one Build, and
+	// their peak (BuildStats.PeakMapped).
+	shared *mappedTotal
 }
 
-func newMem() *mem { return &mem{maps: map[unsafe.Pointer][]byte{}} }
+type mappedTotal struct{ cur, peak int64 }
+
+func newMem(t *mappedTotal) *mem { return &mem{maps: map[unsafe.Pointer][]byte{}, shared: t} }
 
 // outOfMemory is the panic value of a failed mapping; Build recovers it.
 type outOfMemory struct{ err error }
@@ -42,6 +47,10 @@ func (m *mem) alloc(n int) []byte {
 	m.mu.Lock()
 	m.maps[unsafe.Pointer(&b[0])] = b
 	m.bytes += int64(len(b))
+	if t := m.shared; t != nil {
+		t.cur += int64(len(b))
+		t.peak = max(t.peak, t.cur)
+	}
 	m.mu.Unlock()
 	return b
 }
@@ -51,6 +60,9 @@ func (m *mem) free(p unsafe.Pointer) {
 	b, ok := m.maps[p]
 	delete(m.maps, p)
 	m.bytes -= int64(len(b))
+	if t := m.shared; t != nil {
+		t.cur -= int64(len(b))
+	}
 	m.mu.Unlock()
 	if ok {
 		unmapBytes(b)
@@ -62,6 +74,9 @@ func (m *mem) freeAll() {
 	m.mu.Lock()
 	maps := m.maps
 	m.maps = map[unsafe.Pointer][]byte{}
+	if t := m.shared; t != nil {
+		t.cur -= m.bytes
+	}
 	m.bytes = 0
 	m.mu.Unlock()
 	for _, b := range maps {

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"math"
 	"math/rand"
 	"net"
 	"os"
 	"path/filepath"
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -85,11 +87,11 @@ func startStress(t *testing.T) *stressLoad {
 	}
 	// 100 in getpid loops (entersyscall/exitsyscall each time).
 	for range 100 {
-		spawn("getpid", func(int, *rand.Rand) bool {
-			for range 100 {
+		spawn("getpid", func(_ int, r *rand.Rand) bool {
+			for range 20 {
 				syscall.Syscall(syscall.SYS_GETPID, 0, 0, 0)
 			}
-			time.Sleep(100 * time.Microsecond)
+			time.Sleep(time.Duration(r.Intn(2000)) * time.Microsecond)
 			return true
 		})
 	}
@@ -107,7 +109,7 @@ func startStress(t *testing.T) *stressLoad {
 				return false
 			}
 			_, err := syscall.Pread(fd, b, int64(i*512))
-			time.Sleep(time.Duration(r.Intn(500)) * time.Microsecond)
+			time.Sleep(time.Duration(r.Intn(2000)) * time.Microsecond)
 			return err == nil
 		})
 	}
@@ -225,6 +227,48 @@ func (s *stressLoad) finish(t *testing.T) {
 	}
 }
 
+// pauseHist snapshots the runtime's GC pause histogram.
+type pauseHist struct {
+	counts  []uint64
+	buckets []float64
+}
+
+func gcPauses() pauseHist {
+	s := []metrics.Sample{{Name: "/sched/pauses/total/gc:seconds"}}
+	metrics.Read(s)
+	h := s[0].Value.Float64Histogram()
+	return pauseHist{append([]uint64(nil), h.Counts...), h.Buckets}
+}
+
+// since returns the median and maximum (bucket upper bounds) and number of
+// the pauses recorded between p and q.
+func (p pauseHist) since(q pauseHist) (median, maximum time.Duration, n uint64) {
+	d := make([]uint64, len(q.counts))
+	for i := range d {
+		d[i] = q.counts[i] - p.counts[i]
+		n += d[i]
+	}
+	bound := func(i int) time.Duration {
+		hi := q.buckets[i+1]
+		if math.IsInf(hi, 1) {
+			hi = q.buckets[i]
+		}
+		return time.Duration(hi * float64(time.Second))
+	}
+	var seen uint64
+	for i, c := range d {
+		if c == 0 {
+			continue
+		}
+		if seen < (n+1)/2 && seen+c >= (n+1)/2 {
+			median = bound(i)
+		}
+		seen += c
+		maximum = bound(i)
+	}
+	return median, maximum, n
+}
+
 // TestStress_200_captures_under_1000_busy_goroutines: the process survives
 // 200 captures in a row while 1,000 goroutines churn through system calls,
 // timers, channels, a mutex and TCP; every graph keeps its invariants, the
@@ -238,6 +282,7 @@ func TestStress_200_captures_under_1000_busy_goroutines(t *testing.T) {
 	s := startStress(t)
 	defer s.finish(t)
 	time.Sleep(200 * time.Millisecond)
+	gcBefore := gcPauses()
 	start := time.Now()
 	retried, repaired, maxPause := 0, 0, time.Duration(0)
 	var pauses time.Duration
@@ -283,4 +328,6 @@ func TestStress_200_captures_under_1000_busy_goroutines(t *testing.T) {
 	}
 	t.Logf("200 captures in %v; host pause mean %v max %v; %d captures needed a second child; %d goroutines frozen mid-transition repaired in children",
 		elapsed, pauses/200, maxPause, retried, repaired)
+	gcMedian, gcMax, gcN := gcBefore.since(gcPauses())
+	t.Logf("for comparison, the runtime's own %d GC stop-the-world pauses meanwhile: median %v, max %v (histogram bucket bounds)", gcN, gcMedian, gcMax)
 }
