@@ -65,8 +65,8 @@ const cleanupClosurePrefix = "runtime.AddCleanup["
 // in address order straight into the CSR.
 func Build(in Input) (g *Graph, err error) {
 	total := &mappedTotal{}
-	b := &builder{in: in, g: &Graph{mem: newMem(total)}, tmp: newMem(total), funcIdx: map[string]FuncID{}, strs: map[string]string{},
-		waitIdx: map[string]uint32{}, bucketIdx: map[uint64]BucketID{}, itabs: map[uint64]struct{}{}}
+	b := &builder{in: in, g: &Graph{mem: newMem(total), Itabs: map[uint64]uint64{}, TypeNames: map[uint64]string{}}, tmp: newMem(total), funcIdx: map[string]FuncID{}, strs: map[string]string{},
+		waitIdx: map[string]uint32{}, bucketIdx: map[uint64]BucketID{}}
 	defer b.tmp.freeAll()
 	defer func() {
 		if r := recover(); r != nil {
@@ -134,7 +134,6 @@ type builder struct {
 	waitIdx     map[string]uint32
 	strs        map[string]string
 	bucketIdx   map[uint64]BucketID
-	itabs       map[uint64]struct{}
 	samples     []heapdump.AllocSample
 	cleanupBkts map[BucketID]bool
 	funcCache   map[uint64]bool // word -> names a cleanup closure
@@ -167,7 +166,14 @@ func (b *builder) Params(p *heapdump.Params) error {
 }
 
 func (b *builder) Itab(t *heapdump.Itab) error {
-	b.itabs[t.Addr] = struct{}{}
+	b.g.Itabs[t.Addr] = t.Type
+	return nil
+}
+
+func (b *builder) Type(t *heapdump.Type) error {
+	if _, seen := b.g.TypeNames[t.Addr]; !seen { // the dumper may repeat a type
+		b.g.TypeNames[t.Addr] = strings.Clone(t.Name)
+	}
 	return nil
 }
 

@@ -68,14 +68,20 @@ func (e *emitter) words(mem []byte, ptrs []uint64, base uint64) {
 				e.edge(t, base+off)
 				continue
 			}
-			if _, isItab := b.itabs[v]; isItab && k < len(ptrs) && ptrs[k] == off+8 {
-				g.Ifaces = appendOff(g.mem, g.Ifaces, IfaceWord{Holder: e.v, Offset: uint32(base + off), Itab: v})
-				continue
-			}
 			if b.inArena(v) {
 				g.Stats.DroppedTargets++
 			}
 			continue
+		}
+		// An interface's first word (itab or *_type) is not a pointer to
+		// the GC; only its data word, the next one, is.
+		if v != 0 && k < len(ptrs) && ptrs[k] == off+8 {
+			_, isItab := g.Itabs[v]
+			_, isType := g.TypeNames[v]
+			if isItab || isType {
+				g.Ifaces = appendOff(g.mem, g.Ifaces, IfaceWord{Holder: e.v, Offset: uint32(base + off), Word: v, Itab: isItab})
+				continue
+			}
 		}
 		if v < g.Params.ArenaStart || v >= g.Params.ArenaEnd || (v >= e.stackLo && v < e.stackHi) || (off == 0 && e.header) {
 			continue

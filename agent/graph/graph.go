@@ -210,13 +210,16 @@ type HiddenWord struct {
 	Value  uint64
 }
 
-// IfaceWord is the first word of a pointer-field pair whose value is an
-// itab address from the dump's itab records: the type word of an interface
-// value whose data word follows at Offset+8.
+// IfaceWord is the first word of an interface value: a word the GC does
+// not scan (the itab or *_type word is not a pointer in the GC bitmap),
+// followed by a pointer word (the data), whose value is an itab (Itab
+// true) or a type of the dump's type records. Types the dump does not name
+// (those of empty interfaces whose type no itab has) are not found here.
 type IfaceWord struct {
 	Holder Vertex
 	Offset uint32
-	Itab   uint64
+	Itab   bool
+	Word   uint64
 }
 
 // BuildStats counts what Build saw and corrected.
@@ -302,7 +305,12 @@ type Graph struct {
 	Samples     []Sample
 	Hidden      []HiddenWord
 	Ifaces      []IfaceWord
-	Stats       BuildStats
+	// Itabs maps each itab of the process to its concrete type's address,
+	// and TypeNames those types to their names, from the dump's itab and
+	// type records (the only types the dump names).
+	Itabs     map[uint64]uint64
+	TypeNames map[uint64]string
+	Stats     BuildStats
 }
 
 // highMark: from edge Edge on, the holder's word offsets have high 16 bits High.

@@ -270,3 +270,39 @@ func TestPlanted_weak_handle(t *testing.T) {
 	}
 	runtime.KeepAlive(plantedWeakTarget)
 }
+
+type plantedErr struct{ msg [3]int }
+
+func (*plantedErr) Error() string { return "planted" }
+
+var plantedIface error
+
+func TestPlanted_interface_itab_word(t *testing.T) {
+	plantedIface = &plantedErr{}
+	g := captureGraph(t)
+	defer g.Close()
+	r, off := rootHolding(t, g, uintptr(unsafe.Pointer(&plantedIface)))
+	var itab uint64
+	for _, w := range g.Ifaces {
+		if w.Holder == g.RootVertex(r) && uint64(w.Offset) == off && w.Itab {
+			itab = w.Word
+		}
+	}
+	if itab == 0 {
+		t.Fatal("no interface word for the error global")
+	}
+	typ := g.Itabs[itab]
+	// The dumper names a type "pkgpath.name" when it has an uncommon
+	// section with a package path: an unnamed pointer type with methods
+	// has one, and an empty name, so *plantedErr comes out as its package
+	// path and a dot (heapdump's package comment lists this gap). Names
+	// must come from the type itself (issue 4), not from the dump.
+	const dumped = "github.com/heaptop/heaptop/agent/graph."
+	if name := g.TypeNames[typ]; name != dumped || typ != typeWord(plantedIface) {
+		t.Fatalf("itab %#x: type %#x named %q, want %#x named %q", itab, typ, name, typeWord(plantedIface), dumped)
+	}
+	// The data word at +8 is an ordinary edge to the value.
+	if o, ok := edgeAt(g, g.RootVertex(r), off+8); !ok || o != mustObject(t, g, uintptr(unsafe.Pointer(plantedIface.(*plantedErr)))) {
+		t.Fatal("the interface's data word is not an edge to its value")
+	}
+}

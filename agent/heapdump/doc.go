@@ -38,16 +38,19 @@
 //
 //   - Tag 2 (other root) has a writer, dumpotherroot, with no caller: it is
 //     never written, and this parser rejects it. Field kinds 2 and 3 (iface,
-//     eface) are never written either: an interface value shows up as two
-//     pointer fields, its itab or type word and its data word. The
-//     goroutine's background bool is always false, the panic's fifth field
-//     always 0.
+//     eface) are never written either. The goroutine's background bool is
+//     always false, the panic's fifth field always 0.
 //   - The header has said go1.7 since 2016 while the content drifted: the
 //     params record's goVersion is what identifies the format. Parse accepts
 //     go1.26 and go1.26.N only.
 //   - Type records are written only for the concrete types of itabs
 //     (dumptype is called from itab_callback alone), through a 256×4 cache
-//     that can overflow: a type record may repeat.
+//     that can overflow: a type record may repeat. Their names are
+//     pkgpath + "." + name whenever the type has an uncommon section with
+//     a package path, so an unnamed pointer type with methods (*T, the
+//     usual concrete type of an interface) is named "pkgpath." alone.
+//   - An interface value's first word (itab or *_type) is not a pointer in
+//     the GC bitmap, so it is not a field: only the data word is.
 //   - An object record is one allocation slot: addr is the slot base and
 //     contents is the whole slot (span.elemsize bytes, so slack and, for
 //     large objects, the rounding up to 8 KiB pages are included). Fields
