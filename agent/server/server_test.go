@@ -14,18 +14,14 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
+	"github.com/heaptop/heaptop/agent/internal/agenttest"
 	"github.com/heaptop/heaptop/agent/metrics"
 )
-
-// deadline bounds every wait in these tests: generous, for a loaded 2-core
-// machine; a passing run never waits for it.
-const deadline = 30 * time.Second
 
 var testTarget = &heaptopv1.Target{Pid: 4242, Executable: "/srv/svc", GoVersion: runtime.Version()}
 
@@ -58,61 +54,6 @@ func serve(t *testing.T, c Config) (*Server, string) {
 	return s, "unix://" + sock
 }
 
-func dial(t *testing.T, addr string, opts ...grpc.DialOption) *grpc.ClientConn {
-	t.Helper()
-	conn, err := grpc.NewClient(addr, append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
-// watch opens a Watch stream on a new connection and returns it with the
-// Hello it starts with.
-func watch(t *testing.T, addr string) (grpc.ServerStreamingClient[heaptopv1.WatchEvent], *heaptopv1.Hello) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	stream, err := heaptopv1.NewHeaptopClient(dial(t, addr)).Watch(ctx,
-		&heaptopv1.WatchRequest{ClientSchemaVersion: schemaVersion})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ev, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	hello := ev.GetHello()
-	if hello == nil {
-		t.Fatalf("first event is %v, want a Hello", ev)
-	}
-	return stream, hello
-}
-
-func recvTick(t *testing.T, stream grpc.ServerStreamingClient[heaptopv1.WatchEvent]) *heaptopv1.Tick {
-	t.Helper()
-	ev, err := stream.Recv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ev.GetTick() == nil {
-		t.Fatalf("event %v, want a Tick", ev)
-	}
-	return ev.GetTick()
-}
-
-// waitFor polls cond until it holds, failing the test after deadline.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for end := time.Now().Add(deadline); !cond(); {
-		if time.Now().After(end) {
-			t.Fatalf("after %v: still waiting for %s", deadline, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // realTicks samples this process n times, forcing gcsEach GCs before each
 // sample so that the ticks carry pauses.
 func realTicks(n, gcsEach int) []*heaptopv1.Tick {
@@ -134,7 +75,8 @@ func TestWatchHelloThenTicks(t *testing.T) {
 	for _, tk := range ticks[:3] {
 		s.Publish(tk)
 	}
-	stream, hello := watch(t, addr)
+	stream := agenttest.Watch(t, agenttest.Dial(t, addr))
+	hello := stream.Hello
 	want := &heaptopv1.Hello{
 		SchemaVersion:  1,
 		Target:         testTarget,
@@ -146,7 +88,7 @@ func TestWatchHelloThenTicks(t *testing.T) {
 	}
 	for _, tk := range ticks[3:] {
 		s.Publish(tk)
-		if got := recvTick(t, stream); !proto.Equal(got, tk) {
+		if got := stream.Tick(t); !proto.Equal(got, tk) {
 			t.Errorf("tick =\n%v\nwant the published\n%v", got, tk)
 		}
 	}
@@ -171,7 +113,7 @@ func TestWatchHistoryKeepsNewest(t *testing.T) {
 			for _, tk := range ticks[:tt.published] {
 				s.Publish(tk)
 			}
-			_, hello := watch(t, addr)
+			hello := agenttest.Watch(t, agenttest.Dial(t, addr)).Hello
 			if len(hello.History) != len(tt.want) {
 				t.Fatalf("history has %d ticks, want %d", len(hello.History), len(tt.want))
 			}
@@ -196,9 +138,9 @@ func TestWatchSchemaVersion(t *testing.T) {
 		{2, codes.FailedPrecondition, "schema version mismatch: the agent speaks heaptop schema 1, the client speaks 2"},
 		{7, codes.FailedPrecondition, "schema version mismatch: the agent speaks heaptop schema 1, the client speaks 7"},
 	}
-	client := heaptopv1.NewHeaptopClient(dial(t, addr))
+	client := heaptopv1.NewHeaptopClient(agenttest.Dial(t, addr))
 	for _, tt := range tests {
-		ctx, cancel := context.WithTimeout(context.Background(), deadline)
+		ctx, cancel := context.WithTimeout(context.Background(), agenttest.Deadline)
 		stream, err := client.Watch(ctx, &heaptopv1.WatchRequest{ClientSchemaVersion: tt.client})
 		if err == nil {
 			_, err = stream.Recv()
@@ -214,12 +156,12 @@ func TestWatchSchemaVersion(t *testing.T) {
 // that both receive each one, identical to what was published.
 func TestWatchTwoClients(t *testing.T) {
 	s, addr := serve(t, Config{History: 10})
-	a, _ := watch(t, addr)
-	b, _ := watch(t, addr)
+	a := agenttest.Watch(t, agenttest.Dial(t, addr))
+	b := agenttest.Watch(t, agenttest.Dial(t, addr))
 	for i, tk := range realTicks(5, 1) {
 		s.Publish(tk)
-		for name, stream := range map[string]grpc.ServerStreamingClient[heaptopv1.WatchEvent]{"a": a, "b": b} {
-			if got := recvTick(t, stream); !proto.Equal(got, tk) {
+		for name, stream := range map[string]*agenttest.Stream{"a": a, "b": b} {
+			if got := stream.Tick(t); !proto.Equal(got, tk) {
 				t.Errorf("client %s, tick %d =\n%v\nwant\n%v", name, i, got, tk)
 			}
 		}
@@ -228,30 +170,23 @@ func TestWatchTwoClients(t *testing.T) {
 
 func TestWatchEndsOnCancel(t *testing.T) {
 	s, addr := serve(t, Config{History: 1})
-	conn := dial(t, addr)
-	ctx, cancel := context.WithCancel(context.Background())
-	stream, err := heaptopv1.NewHeaptopClient(conn).Watch(ctx, &heaptopv1.WatchRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stream.Recv(); err != nil {
-		t.Fatal(err)
-	}
+	stream := agenttest.Watch(t, agenttest.Dial(t, addr))
 	if n := s.watching(); n != 1 {
 		t.Fatalf("%d watchers registered, want 1", n)
 	}
-	cancel()
-	waitFor(t, "the watcher to unregister", func() bool { return s.watching() == 0 })
+	stream.Close()
+	agenttest.WaitFor(t, "the watcher to unregister", func() bool { return s.watching() == 0 })
 }
 
 func TestWatchLimit(t *testing.T) {
 	_, addr := serve(t, Config{History: 1})
+	conn := agenttest.Dial(t, addr)
 	for range maxWatchers {
-		watch(t, addr)
+		agenttest.Watch(t, conn)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	ctx, cancel := context.WithTimeout(context.Background(), agenttest.Deadline)
 	defer cancel()
-	stream, err := heaptopv1.NewHeaptopClient(dial(t, addr)).Watch(ctx, &heaptopv1.WatchRequest{})
+	stream, err := heaptopv1.NewHeaptopClient(conn).Watch(ctx, &heaptopv1.WatchRequest{})
 	if err == nil {
 		_, err = stream.Recv()
 	}
@@ -343,11 +278,11 @@ func TestRecoverStream(t *testing.T) {
 func TestKeepalivePolicy(t *testing.T) {
 	t.Parallel()
 	_, addr := serve(t, Config{History: 1})
-	conn := dial(t, addr, grpc.WithKeepaliveParams(keepalive.ClientParameters{
+	conn := agenttest.Dial(t, addr, grpc.WithKeepaliveParams(keepalive.ClientParameters{
 		Time: 10 * time.Second, Timeout: 5 * time.Second, PermitWithoutStream: true,
 	}))
 	conn.Connect()
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	ctx, cancel := context.WithTimeout(context.Background(), agenttest.Deadline)
 	defer cancel()
 	for s := conn.GetState(); s != connectivity.Ready; s = conn.GetState() {
 		if !conn.WaitForStateChange(ctx, s) {

@@ -5,12 +5,13 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heaptop/heaptop/agent/internal/agenttest"
 )
 
 func TestDir(t *testing.T) {
@@ -208,7 +209,7 @@ func TestWriteAndList(t *testing.T) {
 // files it cannot interpret alone.
 func TestListRemovesDeadPid(t *testing.T) {
 	dir := t.TempDir()
-	dead := exitedPid(t)
+	dead := agenttest.ExitedPid(t)
 	live := os.Getpid()
 	for _, pid := range []int{dead, live} {
 		if err := Write(dir, Record{PID: pid, Address: "unix:///x"}); err != nil {
@@ -267,18 +268,4 @@ func TestListMissingDir(t *testing.T) {
 	if err != nil || got != nil {
 		t.Errorf("List(missing) = %v, %v; want nil, nil", got, err)
 	}
-}
-
-// exitedPid returns the pid of a child that has exited and been reaped.
-func exitedPid(t *testing.T) int {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
-	}
-	pid := cmd.Process.Pid
-	if Alive(pid) {
-		t.Skipf("pid %d was reused at once", pid)
-	}
-	return pid
 }
