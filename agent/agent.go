@@ -39,11 +39,12 @@ import (
 // Version is the version of this agent, announced to clients.
 const Version = "0.1.0"
 
-// minTickInterval is the shortest sampling interval Start accepts. One
-// sample costs about 2 µs and one delivered tick about 60 µs of CPU
-// (BENCHMARKS.md, metrics tier), so 10 ms keeps the agent under 1% of a
-// core with one client watching.
-const minTickInterval = 10 * time.Millisecond
+// minTickInterval is the shortest sampling interval Start accepts. A tick
+// costs an otherwise idle process 0.3 ms of CPU with no client and 0.7 to
+// 0.9 ms with one (mostly the scheduler waking up; 2 cores, load average
+// 13-21; BENCHMARKS.md, BenchmarkAgentTick), so 100 ms (10 Hz) keeps the
+// agent under 1% of a core with one client watching.
+const minTickInterval = 100 * time.Millisecond
 
 // Options configures an agent. The zero value is the production default.
 type Options struct {
@@ -56,8 +57,8 @@ type Options struct {
 	Dir string
 
 	// TickInterval is how often the agent samples the runtime and sends a
-	// tick to each client. Optional; default 1 s; values under 10 ms are
-	// raised to 10 ms.
+	// tick to each client. Optional; default 1 s; values under 100 ms are
+	// raised to 100 ms.
 	TickInterval time.Duration
 
 	// History is how many recent ticks a client receives when it connects,

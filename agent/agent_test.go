@@ -353,3 +353,26 @@ func pausesBetween(ticks []*heaptopv1.Tick, first, last int64) []*heaptopv1.GcPa
 	}
 	return out
 }
+
+// TestTickInterval checks the interval the agent announces (and ticks at)
+// for what Options asks.
+func TestTickInterval(t *testing.T) {
+	tests := []struct {
+		asked time.Duration
+		want  uint64 // Hello.tick_interval_ns
+	}{
+		{0, 1_000_000_000},                    // default
+		{-time.Second, 1_000_000_000},         // default
+		{50 * time.Millisecond, 100_000_000},  // raised to the minimum
+		{250 * time.Millisecond, 250_000_000}, // as asked
+		{time.Minute, 60_000_000_000},         // as asked
+	}
+	for _, tt := range tests {
+		a, _ := startIn(t, agent.Options{TickInterval: tt.asked})
+		hello := agenttest.Watch(t, agenttest.Dial(t, a.Address())).Hello
+		if hello.TickIntervalNs != tt.want {
+			t.Errorf("TickInterval %v: Hello says %d ns, want %d", tt.asked, hello.TickIntervalNs, tt.want)
+		}
+		a.Close()
+	}
+}

@@ -26,7 +26,7 @@ import (
 var testTarget = &heaptopv1.Target{Pid: 4242, Executable: "/srv/svc", GoVersion: runtime.Version()}
 
 // serve starts a Server on a unix socket and returns it with its address.
-func serve(t *testing.T, c Config) (*Server, string) {
+func serve(t testing.TB, c Config) (*Server, string) {
 	t.Helper()
 	if c.Target == nil {
 		c.Target = testTarget
