@@ -136,7 +136,11 @@ func Start(o Options) (*Agent, error) {
 	if a := running.agent; a != nil {
 		return nil, fmt.Errorf("heaptop agent: already running at %s", a.address)
 	}
-	a, err := start(o, metrics.New().Sample)
+	sampler, err := metrics.New()
+	if err != nil {
+		return nil, fmt.Errorf("heaptop agent: %w", err)
+	}
+	a, err := start(o, sampler.Sample)
 	if err != nil {
 		return nil, fmt.Errorf("heaptop agent: %w", err)
 	}
