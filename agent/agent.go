@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -49,7 +50,8 @@ const minTickInterval = 100 * time.Millisecond
 // Options configures an agent. The zero value is the production default.
 type Options struct {
 	// Dir is the directory holding the agent's socket (<pid>.sock) and
-	// discovery file (<pid>.json). Optional; default: $HEAPTOP_DIR, else
+	// discovery file (<pid>.json); a relative path is taken from the
+	// working directory at Start. Optional; default: $HEAPTOP_DIR, else
 	// $XDG_RUNTIME_DIR/heaptop, else $TMPDIR/heaptop-<uid> ($TMPDIR
 	// defaulting to /tmp), where heaptop looks by the same rule. It is
 	// created with mode 0700, or set to it; Start fails if it is a symlink
@@ -75,12 +77,14 @@ type Options struct {
 // withDefaults returns o with every unset field filled in: the one place
 // defaults live.
 func (o Options) withDefaults() (Options, error) {
+	var err error
 	if o.Dir == "" {
-		d, err := discovery.Dir()
-		if err != nil {
-			return o, err
-		}
-		o.Dir = d
+		o.Dir, err = discovery.Dir()
+	} else {
+		o.Dir, err = filepath.Abs(o.Dir) // the address must be absolute
+	}
+	if err != nil {
+		return o, err
 	}
 	if o.TickInterval <= 0 {
 		o.TickInterval = time.Second
@@ -159,8 +163,8 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	discovery.List(o.Dir)        // removes dead processes' entries; ours are checked below
-	discovery.Remove(o.Dir, pid) // an earlier process with our pid is dead
+	discovery.List(o.Dir)        // removes the entries of dead processes
+	discovery.Remove(o.Dir, pid) // and those of an earlier process with our pid
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		return nil, err

@@ -354,6 +354,22 @@ func pausesBetween(ticks []*heaptopv1.Tick, first, last int64) []*heaptopv1.GcPa
 	return out
 }
 
+// TestRelativeDir starts an agent with a relative Dir: its address must
+// still be absolute, as gRPC reads "unix://rel/x" as host "rel".
+func TestRelativeDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	a, err := agent.Start(agent.Options{Dir: "ht"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	wd, _ := os.Getwd()
+	if want := "unix://" + filepath.Join(wd, "ht", strconv.Itoa(os.Getpid())+".sock"); a.Address() != want {
+		t.Errorf("Address() = %q, want %q", a.Address(), want)
+	}
+	agenttest.Watch(t, agenttest.Dial(t, a.Address()))
+}
+
 // TestTickInterval checks the interval the agent announces (and ticks at)
 // for what Options asks.
 func TestTickInterval(t *testing.T) {
