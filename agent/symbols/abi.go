@@ -93,6 +93,11 @@ const (
 	chanDirBoth          = 3
 	funcOutCountVariadic = 1 << 15
 
+	// Malloc headers (internal/runtime/gc, malloc.go).
+	mallocHeaderSize       = 8
+	minSizeForMallocHeader = 512   // gc.MinSizeForMallocHeader: user sizes above it get a header
+	maxSmallSize           = 32768 // gc.MaxSmallSize: larger objects have their own span and no header
+
 	// internal/runtime/maps.Map, 48 bytes.
 	mapHdrDirPtrOff = 16 // dirPtr: a group (dirLen == 0) or a directory [dirLen]*table
 	mapHdrDirLenOff = 24

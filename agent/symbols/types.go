@@ -77,10 +77,16 @@ func (im *Image) TypeAt(addr uintptr) (reflect.Type, error) {
 // HeaderType types a heap object from its malloc header word: the first
 // word of a small scan object whose user size is over 512 B, in a slot of
 // slotSize bytes (the dumped object size). Beyond TypeAt it requires what
-// the allocator guarantees: the type has pointers (only scan objects carry a
-// header), is not an interface (the header holds a concrete type), and one
-// value fits in the slot after the 8-byte header.
+// the allocator guarantees (mallocgcSmallScanHeader, heapBitsInSpan in
+// go1.26.8): the slot is a small-object slot with a header (user size over
+// gc.MinSizeForMallocHeader = 512, slot at most 32 KiB; large objects keep
+// their type in the span instead), the type has pointers (only scan objects
+// carry a header), is not an interface (the header holds a concrete type,
+// the element type for an array), and one value fits after the header.
 func (im *Image) HeaderType(word, slotSize uintptr) (reflect.Type, error) {
+	if slotSize <= minSizeForMallocHeader+mallocHeaderSize || slotSize > maxSmallSize {
+		return nil, fmt.Errorf("header word %#x: a %d B slot has no malloc header: %w", word, slotSize, ErrNotType)
+	}
 	t, err := im.TypeAt(word)
 	if err != nil {
 		return nil, err
@@ -91,7 +97,7 @@ func (im *Image) HeaderType(word, slotSize uintptr) (reflect.Type, error) {
 		return nil, fmt.Errorf("header word %#x: %s has no pointers, so no header: %w", word, t, ErrNotType)
 	case d.kind() == kindInterface:
 		return nil, fmt.Errorf("header word %#x: interface type %s: %w", word, t, ErrNotType)
-	case slotSize < 8 || d.size() > slotSize-8:
+	case d.size() > slotSize-mallocHeaderSize:
 		return nil, fmt.Errorf("header word %#x: %s of %d B does not fit a %d B slot after its header: %w",
 			word, t, d.size(), slotSize, ErrNotType)
 	}
