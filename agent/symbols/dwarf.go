@@ -213,8 +213,8 @@ func (dw *debugInfo) runtimeType(off dwarf.Offset) uint64 {
 	return rt
 }
 
-// byteSize is DW_AT_byte_size of the type at off, following typedefs; 0 if
-// unknown.
+// byteSize is DW_AT_byte_size of the type at off, following typedefs; 8
+// for pointer types (Go's DWARF gives them no size); 0 if unknown.
 func (dw *debugInfo) byteSize(off dwarf.Offset) int64 {
 	for range 8 {
 		e := dw.entryAt(off)
@@ -224,11 +224,14 @@ func (dw *debugInfo) byteSize(off dwarf.Offset) int64 {
 		if n, ok := e.Val(dwarf.AttrByteSize).(int64); ok {
 			return n
 		}
-		next, ok := e.Val(dwarf.AttrType).(dwarf.Offset)
-		if !ok {
+		switch e.Tag {
+		case dwarf.TagPointerType:
+			return ptrSize
+		case dwarf.TagTypedef:
+			off, _ = e.Val(dwarf.AttrType).(dwarf.Offset)
+		default:
 			return 0
 		}
-		off = next
 	}
 	return 0
 }
