@@ -78,6 +78,32 @@ func (im *Image) Global(addr uintptr) GlobalRef {
 	if im.loadELF() != nil {
 		return g
 	}
+	im.globalsMu.Lock()
+	g, ok := im.globalCache[addr]
+	im.globalsMu.Unlock()
+	if ok {
+		return g
+	}
+	g = im.global(addr)
+	im.globalsMu.Lock()
+	if len(im.globalCache) < maxGlobalCache {
+		if im.globalCache == nil {
+			im.globalCache = make(map[uintptr]GlobalRef)
+		}
+		im.globalCache[addr] = g
+	}
+	im.globalsMu.Unlock()
+	return g
+}
+
+// maxGlobalCache bounds the names kept for root words. Roots are the same
+// addresses capture after capture (the pointer words of data and bss: about
+// 5,000 in a gRPC service), so naming each once makes later captures cheap;
+// the bound keeps an odd program from growing it without limit.
+const maxGlobalCache = 1 << 16
+
+func (im *Image) global(addr uintptr) GlobalRef {
+	var g GlobalRef
 	for _, seg := range im.elf.segs.rootSegments() {
 		if seg.Contains(addr) {
 			g.Segment, g.SegOffset = seg.Name, addr-seg.Start

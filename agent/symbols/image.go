@@ -37,6 +37,9 @@ type Image struct {
 	dwarfWhy  string      // why dwarf is nil
 
 	proofs typeProofs
+
+	globalsMu   sync.Mutex
+	globalCache map[uintptr]GlobalRef // guarded by globalsMu; see Global
 }
 
 // elfIndex is what the ELF headers and symbol table give. Written once by
@@ -331,6 +334,9 @@ func (im *Image) Memory() int {
 	if im.dwarfDone.Load() && im.dwarf != nil {
 		n += im.dwarf.memory()
 	}
+	im.globalsMu.Lock()
+	n += 200 * len(im.globalCache)
+	im.globalsMu.Unlock()
 	im.proofs.mu.Lock()
 	n += 48 * len(im.proofs.proven)
 	im.proofs.mu.Unlock()

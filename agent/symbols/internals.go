@@ -123,12 +123,11 @@ func (im *Image) ClosureLayout(ft reflect.Type, code uintptr) Layout {
 	if !ok {
 		return l
 	}
-	for _, v := range dw.vars(fn) {
+	for _, v := range im.vars(fn) {
 		if v.closureOff > 0 && v.typ != 0 {
 			typ := v.typ
 			l.Vars = append(l.Vars, ClosureVar{
-				Offset: uintptr(v.closureOff), Name: v.name, Type: im.dwarfType(typ),
-				size: uintptr(dw.byteSize(typ)),
+				Offset: uintptr(v.closureOff), Name: v.name, Type: v.rtype, size: uintptr(v.size),
 				word: func(off uintptr) Hop { return im.dwarfWord(typ, off) },
 			})
 		}

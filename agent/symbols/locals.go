@@ -47,10 +47,13 @@ type Local struct {
 // String is "buf" or "cfg.items[2]".
 func (l Local) String() string { return l.Name + l.Path }
 
-// dwarfVar is a variable or parameter of a subprogram, with its scope.
+// dwarfVar is a variable or parameter of a subprogram, with its scope and
+// its type resolved once.
 type dwarfVar struct {
 	name       string
 	typ        dwarf.Offset
+	rtype      reflect.Type // proven runtime type, nil if none
+	size       int64        // from rtype, else DWARF
 	param      bool
 	declLine   int
 	closureOff int64
@@ -78,7 +81,7 @@ func (im *Image) Local(entry, pc uintptr, kind PCKind, cfaOff int64) (Local, boo
 	}
 	var best Local
 	found := false
-	for _, v := range dw.vars(fn) {
+	for _, v := range im.vars(fn) {
 		if v.scope != nil && !inRanges(v.scope, lpc) {
 			continue
 		}
@@ -93,15 +96,10 @@ func (im *Image) Local(entry, pc uintptr, kind PCKind, cfaOff int64) (Local, boo
 		if !ok {
 			continue
 		}
-		t := im.dwarfType(v.typ)
-		size := dw.byteSize(v.typ)
-		if t != nil {
-			size = int64(t.Size())
-		}
 		for _, p := range pieces {
 			n := p.size
 			if n == 0 {
-				n = size - p.varOff
+				n = v.size - p.varOff
 			}
 			if !p.onStack || cfaOff < p.cfaOff || cfaOff >= p.cfaOff+n {
 				continue
@@ -111,7 +109,7 @@ func (im *Image) Local(entry, pc uintptr, kind PCKind, cfaOff int64) (Local, boo
 				break
 			}
 			found = true
-			best = Local{Function: FuncName(entry), Name: v.name, Param: v.param, DeclLine: v.declLine, Type: t}
+			best = Local{Function: FuncName(entry), Name: v.name, Param: v.param, DeclLine: v.declLine, Type: v.rtype}
 			if v.typ != 0 {
 				best.Word = im.dwarfWord(v.typ, uintptr(p.varOff+cfaOff-p.cfaOff))
 				best.Path = best.Word.Path
@@ -148,7 +146,8 @@ func (im *Image) dwarfType(off dwarf.Offset) reflect.Type {
 
 // vars lists the variables and parameters of fn, nested blocks and inlined
 // calls included, caching the list per function.
-func (dw *debugInfo) vars(fn dwarfFunc) []dwarfVar {
+func (im *Image) vars(fn dwarfFunc) []dwarfVar {
+	dw := im.dwarf
 	dw.mu.Lock()
 	if vs, ok := dw.varCache[fn.off]; ok {
 		dw.mu.Unlock()
@@ -184,6 +183,14 @@ func (dw *debugInfo) vars(fn dwarfFunc) []dwarfVar {
 				}
 			}
 			scopes = append(scopes, scope)
+		}
+	}
+	for i := range out {
+		v := &out[i]
+		v.rtype = im.dwarfType(v.typ)
+		v.size = dw.byteSize(v.typ)
+		if v.rtype != nil {
+			v.size = int64(v.rtype.Size())
 		}
 	}
 	dw.mu.Lock()
