@@ -73,23 +73,18 @@ const (
 	// abi.TFlag bits.
 	tflagUncommon        = 1 << 0
 	tflagExtraStar       = 1 << 1
-	tflagNamed           = 1 << 2
-	tflagRegularMemory   = 1 << 3
 	tflagGCMaskOnDemand  = 1 << 4
 	tflagDirectIface     = 1 << 5
 	tflagKnown           = 1<<6 - 1
 	mapFlagsKnown        = 1<<4 - 1 // NeedKeyUpdate, HashMightPanic, IndirectKey, IndirectElem
-	mapFlagIndirectKey   = 1 << 2
-	mapFlagIndirectElem  = 1 << 3
-	mapGroupSlots        = 8 // abi.MapGroupSlots
-	mapCtrlWordSize      = 8 // the group's ctrl word before its slots
+	mapGroupSlots        = 8        // abi.MapGroupSlots
+	mapCtrlWordSize      = 8        // the group's ctrl word before its slots
 	maxNameLen           = 1 << 16
 	maxFuncParams        = 1 << 10
 	maxStructFields      = 1 << 14
 	maxInterfaceMethods  = 1 << 12
 	maxTypesPerProof     = 1 << 16
 	ptrSize              = 8
-	uncommonAfterBasic   = basicTypeSize
 	chanDirBoth          = 3
 	funcOutCountVariadic = 1 << 15
 
@@ -117,8 +112,6 @@ const (
 
 // Kinds of internal/abi.Kind, the same numbering as reflect.Kind.
 const (
-	kindBool          = 1
-	kindComplex128    = 16
 	kindArray         = 17
 	kindChan          = 18
 	kindFunc          = 19
@@ -144,6 +137,3 @@ var basicSizes = [...]uintptr{
 // pointer. The indirection keeps `go vet` quiet: the address is not a Go
 // heap pointer, it is a location in the process's own image.
 func ptrAt(a uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&a)) }
-
-// addrOf is the address held in an unsafe.Pointer.
-func addrOf(p unsafe.Pointer) uintptr { return uintptr(p) }

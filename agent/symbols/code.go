@@ -38,6 +38,13 @@ const (
 	ExactPC
 )
 
+func (k PCKind) String() string {
+	if k == ExactPC {
+		return "exact pc"
+	}
+	return "return pc"
+}
+
 // FramePCKind classifies the pc of a stack frame from the function of the
 // frame it called (its callee, the frame one depth closer to the top of the
 // stack; "" for the innermost frame).
@@ -76,8 +83,10 @@ func Frames(pc uintptr, kind PCKind) []Frame {
 	}
 	// CallersFrames expands the inlined frames of one pc only while more pcs
 	// follow it (symtab.go: the loop in Frames.Next checks len(ci.callers) > 0
-	// before inserting the implied outer frames). A trailing 0 makes it
-	// expand them; 0 is no function, so it yields no frame of its own. We
+	// before inserting the implied outer frames; TestImageFramesInlined
+	// checks this still holds). A trailing 0 makes it expand them; 0 is in no
+	// function, so it yields no frame of its own (only a cgo symbolizer
+	// registered with runtime.SetCgoTraceback would be asked about it). We
 	// stop at the physical frame in any case.
 	it := runtime.CallersFrames([]uintptr{pc, 0})
 	var out []Frame

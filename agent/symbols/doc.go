@@ -23,7 +23,12 @@
 //     global (DW_TAG_variable with DW_OP_addr), local variables and
 //     parameters of a frame (DW_AT_location: exprloc or DWARF 5 location
 //     lists), closure variables (DW_AT_go_closure_offset, 0x2907), and the
-//     runtime type of each DWARF type (DW_AT_go_runtime_type, 0x2904).
+//     runtime type of each DWARF type (DW_AT_go_runtime_type, 0x2904). In
+//     go1.26.8 that attribute holds the descriptor's offset from
+//     runtime.types (an R_ADDROFF relocation), not its address, and 0 when
+//     the descriptor was not kept; types without one (an array no code
+//     converts to an interface, a global's anonymous struct) are walked
+//     through DWARF members until a type that has one.
 //  4. The runtime's own pclntab (never stripped): runtime.CallersFrames.
 //
 // A binary built with -ldflags=-s has neither .symtab nor DWARF; -w drops
@@ -47,8 +52,12 @@
 // Every layout this package mirrors (internal/abi.Type and its kind-specific
 // extensions, abi.ITab, internal/runtime/maps.Map and table, runtime.hchan)
 // is checked against the DWARF the compiler emitted for those very types in
-// the test binary (TestImageRuntimeLayoutsMatchDWARF), so a Go upgrade that moves a
-// field fails a test instead of misnaming the heap. Only 64-bit
-// little-endian Linux (amd64, arm64) is supported; frame offsets are verified
-// on amd64.
+// the test binary (TestImageRuntimeLayoutsMatchDWARF), so a Go upgrade that
+// moves a field fails a test instead of misnaming the heap. Only 64-bit
+// little-endian Linux is supported, and only amd64 is tested (frame offsets
+// and the test programs' frame-pointer helper are amd64's).
+//
+// Tests plant what they name in this package's test files and run inside
+// rebuilt copies of the test binary (default, PIE, -s -w; see
+// image_test.go), because `go test` links the binary it runs with -s -w.
 package symbols

@@ -32,7 +32,8 @@ func (im *Image) ModuleItabs() (ItabSet, error) {
 	set := make(ItabSet, sec.Size()/ptrSize)
 	for a := sec.Start; a+ptrSize <= sec.End; a += ptrSize {
 		itab := descriptor(a).word(0) // the section is mapped read-only image memory
-		if itab%ptrSize != 0 || !(segs.rodata.Contains(itab) || segs.types.Contains(itab)) {
+		inImage := func(s Segment) bool { return itab >= s.Start && itab+itabTypeOff+ptrSize <= s.End }
+		if itab%ptrSize != 0 || !(inImage(segs.rodata) || inImage(segs.types)) {
 			return nil, fmt.Errorf("symbols: .itablink entry %#x is not in the image", itab)
 		}
 		set[itab] = descriptor(itab).word(itabTypeOff)

@@ -286,6 +286,8 @@ func leafWord(t reflect.Type, off uintptr) Hop {
 // map, chan, func, or a struct or array holding just one such) is stored in
 // the data word itself, so the target is what that pointer points at;
 // anything else is boxed: the data word points at a concrete value.
+// concrete must come from TypeAt, InterfaceType or reflect (a real
+// descriptor: its flags are read).
 func InterfaceTarget(concrete reflect.Type) Layout {
 	if descriptor(typeAddr(concrete)).tflag()&tflagDirectIface != 0 {
 		return walkValue(concrete, 0).Target
