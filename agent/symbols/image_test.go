@@ -14,7 +14,8 @@ import (
 // binary it runs with -s -w (cmd/go sets OmitDebug for test binaries unless
 // -c or a profile flag is given), so that binary has neither .symtab nor
 // DWARF. TestInImage therefore builds this package's test binary the way
-// users build services — default, -buildmode=pie, and -ldflags="-s -w" — and
+// users build services — default, -buildmode=pie, -ldflags=-w (symbols, no
+// DWARF) and -ldflags="-s -w" (neither) — and
 // runs the TestImage* tests inside each, with $HEAPTOP_SYMBOLS_BUILD naming
 // the build so each test knows which names to expect. The structures those
 // tests name (globals, goroutines, maps, closures) are planted in this
@@ -29,8 +30,12 @@ type build struct {
 var builds = []build{
 	{"default", nil},
 	{"pie", []string{"-buildmode=pie"}},
+	{"nodwarf", []string{"-ldflags=-w"}},
 	{"stripped", []string{"-ldflags=-s -w"}},
 }
+
+// hasDWARF reports whether a build keeps DWARF.
+func hasDWARF(build string) bool { return build == "default" || build == "pie" }
 
 func TestInImage(t *testing.T) {
 	if os.Getenv(buildEnv) != "" {

@@ -144,6 +144,9 @@ type Hop struct {
 
 // Word names the word at byte offset off in memory laid out as l.
 func (l Layout) Word(off uintptr) Hop {
+	if l.Type == nil && l.Kind != StringBytes {
+		return Hop{Path: hexOff(off)} // untyped, or a kind whose type is missing
+	}
 	switch l.Kind {
 	case Value:
 		return l.valueWord(off)

@@ -216,7 +216,7 @@ func TestImageClosureLayout(t *testing.T) {
 	if got, want := l.String(), "closure "+pkg+"TestImageClosureLayout.func1"; got != want {
 		t.Errorf("closure layout %q, want %q", got, want)
 	}
-	if b == "stripped" {
+	if !hasDWARF(b) {
 		checkHop(t, "closure var", l.Word(8), hopWant{"(closure var)", "+0x8", false, "untyped"})
 		return
 	}
