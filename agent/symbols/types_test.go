@@ -31,7 +31,18 @@ func typeValues() []any {
 			tnode
 		}{},
 		reflect.TypeFor[io.Reader](), reflect.TypeFor[any](), reflect.TypeFor[error](),
+		hugePointers{}, // GC mask built on demand: GCData points into noptrdata
 	}
+}
+
+// hugePointers has more pointer words than a precomputed GC mask covers
+// (abi.MaxPtrmaskBytes*8 = 16384), so its descriptor has
+// TFlagGCMaskOnDemand.
+type hugePointers struct{ p [20000]*tnode }
+
+func segs(im *Image) *segments {
+	im.loadELF()
+	return &im.elf.segs
 }
 
 // moduleTypes lists every type descriptor the module itself names: the
@@ -83,6 +94,10 @@ func moduleTypes(t *testing.T, im *Image) map[uintptr]string {
 func TestImageTypeWords(t *testing.T) {
 	b := imageBuild(t)
 	im := Self()
+	if d := descriptor(typeAddr(reflect.TypeFor[hugePointers]())); d.tflag()&tflagGCMaskOnDemand == 0 ||
+		!segs(im).noptrdata.Contains(d.word(typeGCDataOff)) {
+		t.Errorf("hugePointers: tflag %#x, gcdata %#x: not an on-demand mask in noptrdata", d.tflag(), d.word(typeGCDataOff))
+	}
 	for _, v := range typeValues() {
 		want := reflect.TypeOf(v)
 		got, err := im.TypeAt(typeAddr(want))
