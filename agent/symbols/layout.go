@@ -91,9 +91,10 @@ func HeaderLayout(t reflect.Type) Layout {
 	return Layout{Kind: Value, Type: t, Array: true}
 }
 
-// String names the memory as the UI shows it: "*main.Session" is not used
-// here (that is the pointer); a Value layout reads as its type, "[]T" for an
-// array of T, internal layouts as "map header of map[string]*main.Session".
+// String names the memory as the UI shows it: a value as its type
+// ("main.Session"), an array as "[]main.Session backing array", runtime
+// layouts as "map header of map[string]*main.Session" or "closure
+// main.main.func1".
 func (l Layout) String() string {
 	switch l.Kind {
 	case Untyped:
@@ -122,10 +123,10 @@ type Hop struct {
 	// "[3].next", "map value", "map key.name", "(chan buffer)". Internal
 	// runtime words are in parentheses.
 	Path string
-	// Part says which word of a multi-word value this is: "" for the first
-	// (the pointer of a slice, string or the data of... see IfaceData),
-	// "len", "cap", "type" (interface type/itab word), "data" (interface data
-	// word), or "+0x8"-style offsets inside scalars.
+	// Part says which word of a multi-word value this is: "" for a
+	// one-word value or the pointer word of a slice or string; "len" and
+	// "cap" for their other words; "type" and "data" for an interface's
+	// words; "+0x8"-style offsets inside a scalar or an unnamed region.
 	Part string
 	// Pointer: the GC treats the word as a pointer (an interface's type word
 	// included, though it points at type data, never the heap).
