@@ -83,7 +83,7 @@ const (
 	maxFuncParams        = 1 << 10
 	maxStructFields      = 1 << 14
 	maxInterfaceMethods  = 1 << 12
-	maxTypesPerProof     = 1 << 16
+	maxTypesPerProof     = 1 << 18 // more descriptors than any binary has; bounds the cost of one proof
 	ptrSize              = 8
 	chanDirBoth          = 3
 	funcOutCountVariadic = 1 << 15
