@@ -1,14 +1,15 @@
 // heaptop's program: takes the command line, wires a source (a live Watch or
 // a Replay) into the store, and runs the live TUI or prints the --once
 // report. Every expected failure ends here as one line on stderr and exit 2.
+//
+// Ink and React are imported only once something is drawn: a mistyped
+// argument or a dead pid is answered without their ~1 s of module loading.
 import {ConnectionError, Watch, type UpdateSource} from '../client/watch.js';
 import {TargetError, AmbiguousTargetError, describeAgent, parseTarget} from '../client/target.js';
 import {Recorder, Replay, RecordingError, readRecording} from '../client/recording.js';
 import {Store} from '../store/store.js';
-import {renderReport, defaultColumns} from '../report/render.js';
 import {UsageError, parseArgs, usage, version} from './args.js';
 import {atExit, exit, installExitHandlers} from './exit.js';
-import {runLive} from './live.js';
 
 installExitHandlers();
 
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
 	const hello = await source.start(update => store.apply(update));
 
 	if (live) {
+		const {runLive} = await import('./live.js');
 		await runLive(store, ascii);
 		return;
 	}
@@ -74,6 +76,7 @@ async function main(): Promise<void> {
 			});
 		});
 	}
+	const {renderReport, defaultColumns} = await import('../report/render.js');
 	const columns = process.stdout.isTTY ? process.stdout.columns || defaultColumns : defaultColumns;
 	process.stdout.write(renderReport(store.snapshot, {columns, ascii}) + '\n');
 }
