@@ -19,10 +19,11 @@ import {TargetError, resolveTarget, type Endpoint, type TargetSpec} from './targ
 import {discoveryDir} from './discovery.js';
 
 /**
- * Channel keepalive. The agent's server enforcement policy must allow pings
- * at this period (grpc-go's default MinTime is 5 min and answers faster pings
- * with GOAWAY too_many_pings); the agent permits one every 10 s. 30 s finds a
- * dead TCP peer within ~40 s; unix sockets report a dead agent at once anyway.
+ * Channel keepalive. The agent's enforcement policy must allow pings at this
+ * period: grpc-go's default MinTime is 5 min and answers faster pings with
+ * GOAWAY too_many_pings; the agent permits one every 5 s (keepaliveMinTime in
+ * agent/server). 30 s finds a dead TCP peer within ~40 s; on a unix socket a
+ * dead agent is reported at once anyway.
  */
 const keepalive = {
 	'grpc.keepalive_time_ms': 30_000,

@@ -70,7 +70,7 @@ export default function Header({snapshot, columns, nowMs, ascii = false}: Props)
 				<Text color={state.color}>{state.text}</Text>
 			</Box>
 			{latest ? (
-				<Box columnGap={3}>
+				<Box columnGap={3} flexWrap="wrap">
 					<Text>
 						<Figure label="heap live" value={formatBytes(latest.heapLiveBytes)} />
 						<Text dimColor> / goal </Text>

@@ -9,9 +9,10 @@ import {tail, type Series} from '../store/store.js';
 const blocks = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'] as const;
 const asciiBlocks = ['_', '.', '-', '~', '=', '+', '*', '#'] as const;
 
-/** Columns taken by the label, and by the figures (3 × "min " + 9). */
+/** Columns taken by the label; by each figure's value ("2.86 MiB/s"); by all three figures. */
 export const labelWidth = 12;
-export const figuresWidth = 44;
+const valueWidth = 10;
+export const figuresWidth = 'min '.length + '  max '.length + '  last '.length + 3 * valueWidth;
 
 /**
  * Draws `values` as one character per point, right-aligned in `width`
@@ -45,18 +46,22 @@ export type Props = {
 
 export default function Sparkline({label, series, width, format, color, floor = 'zero', ascii = false, empty = 'no data yet'}: Props) {
 	const shown = tail(series, width);
-	const figure = (name: string, value: number) => `${name} ${format(value).padStart(9)}`;
+	const figure = (name: string, value: number) => `${name} ${format(value).padStart(valueWidth)}`;
 	return (
 		<Box>
 			<Box width={labelWidth} flexShrink={0}>
 				<Text bold>{label}</Text>
 			</Box>
-			<Text color={color}>{sparkline(shown.values, width, {ascii, floor})}</Text>
+			<Text color={color} wrap="truncate">
+				{sparkline(shown.values, width, {ascii, floor})}
+			</Text>
 			<Text> </Text>
 			{shown.values.length === 0 ? (
-				<Text dimColor>{empty}</Text>
+				<Text dimColor wrap="truncate">
+					{empty}
+				</Text>
 			) : (
-				<Text>
+				<Text wrap="truncate">
 					{figure('min', shown.min)}  {figure('max', shown.max)}  {figure('last', shown.last)}
 				</Text>
 			)}
