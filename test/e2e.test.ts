@@ -1,0 +1,63 @@
+// End to end in tmux: heaptop opens on the running demo in a real terminal,
+// draws a GC pause sparkline, survives a resize, and `q` exits 0 leaving the
+// terminal as it was. The program under test runs without CI=true: Ink draws
+// nothing until exit while CI is set (shared/reference/tui-stack.md §7).
+import test from 'ava';
+import {execFileSync} from 'node:child_process';
+import {startDemo, tempDir} from './helpers/demo.js';
+import {heaptopCommand} from './helpers/heaptop.js';
+import {waitFor} from './helpers/wait.js';
+
+const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exits 0 and restores the terminal', async t => {
+	const demo = await startDemo(tempDir());
+	t.teardown(() => demo.stop());
+	const session = `heaptop-e2e-${process.pid}`;
+	const command = [
+		'echo BEFORE-HEAPTOP',
+		`env -u CI -u CONTINUOUS_INTEGRATION HEAPTOP_DIR=${quote(demo.dir)} ${heaptopCommand.map(quote).join(' ')} ${demo.pid}`,
+		'echo EXITED:$?',
+		'sleep 600',
+	].join('; ');
+	tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
+	t.teardown(() => {
+		try {
+			tmux('kill-session', '-t', session);
+		} catch {}
+	});
+	const screen = () => tmux('capture-pane', '-t', session, '-p');
+	const alternate = () => tmux('display-message', '-t', session, '-p', '#{alternate_on}').trim();
+
+	const frame = await waitFor('a connected frame with GC pauses', () => {
+		const s = screen();
+		return /● connected/.test(s) && /^GC pause {4}.*[▁▂▃▄▅▆▇█].* min /m.test(s) && s;
+	}, {timeoutMs: 30_000});
+	t.is(alternate(), '1', 'on the alternate screen');
+	const lines = frame.split('\n');
+	t.regex(lines[0]!, new RegExp(`^heaptop  pid ${demo.pid}  go1`));
+	t.true(lines.length <= 30);
+	t.regex(frame, /^q quit {2}\? help {2}p pause/m);
+
+	tmux('send-keys', '-t', session, '?');
+	await waitFor('the help overlay', () => screen().includes('pause or resume the display'));
+	tmux('send-keys', '-t', session, '?');
+	await waitFor('help closed', () => /^GC pause/m.test(screen()));
+
+	tmux('resize-window', '-t', session, '-x', '72', '-y', '14');
+	const small = await waitFor('a frame laid out for 72x14', () => {
+		const s = screen();
+		const rows = s.split('\n');
+		return /^GC pause {4}.*min/m.test(s) && rows[0]!.startsWith('heaptop') && /● connected$/.test(rows[0]!.trimEnd()) && rows.every(r => r.length <= 72) && s;
+	});
+	t.regex(small, /^heap live {3}.* min .* max .* last /m);
+
+	tmux('send-keys', '-t', session, 'q');
+	const after = await waitFor('heaptop to exit', () => /EXITED:\d+/.exec(screen())?.[0]);
+	t.is(after, 'EXITED:0');
+	t.is(alternate(), '0', 'alternate screen left');
+	const restored = screen();
+	t.true(restored.includes('BEFORE-HEAPTOP'), 'the shell text is back');
+	t.false(restored.includes('GC pause'), 'no frame left on the main screen');
+});
