@@ -37,8 +37,9 @@ test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exi
 	t.is(alternate(), '1', 'on the alternate screen');
 	const lines = frame.split('\n');
 	t.regex(lines[0]!, new RegExp(`^heaptop  pid ${demo.pid}  go1`));
-	t.true(lines.length <= 30);
-	t.regex(frame, /^q quit {2}\? help {2}p pause/m);
+	// The frame is rows-1 tall: key hints on row 29, the last row left blank.
+	t.regex(lines[28]!, /^q quit {2}\? help {2}p pause/);
+	t.is(lines[29], '');
 
 	tmux('send-keys', '-t', session, '?');
 	await waitFor('the help overlay', () => screen().includes('pause or resume the display'));
@@ -51,6 +52,7 @@ test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exi
 		const rows = s.split('\n');
 		return /^GC pause {4}.*min/m.test(s) && rows[0]!.startsWith('heaptop') && /● connected$/.test(rows[0]!.trimEnd()) && rows.every(r => r.length <= 72) && s;
 	});
+	t.regex(small.split('\n')[12]!, /^q quit/, 'key hints on row 13 of 14');
 	t.regex(small, /^heap live {3}.* min .* max .* last /m);
 
 	tmux('send-keys', '-t', session, 'q');

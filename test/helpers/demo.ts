@@ -17,8 +17,11 @@ let built: Promise<string> | undefined;
  * Builds the demo into .build/demo and returns its path. Several test
  * processes may build at once: each writes its own file and renames it into
  * place, which is atomic. Go's build cache makes the repeats cheap.
+ * `npm test` builds it once before ava and passes it in HEAPTOP_DEMO.
  */
 export function buildDemo(): Promise<string> {
+	const prebuilt = process.env['HEAPTOP_DEMO'];
+	if (prebuilt) return Promise.resolve(prebuilt);
 	built ??= (async () => {
 		fs.mkdirSync(buildDir, {recursive: true});
 		const binary = path.join(buildDir, 'demo');

@@ -1,0 +1,58 @@
+// Benchmark: heaptop's start-to-first-frame time and resident memory, in a
+// real terminal (tmux, 100x30) on the real demo. Not a test: it prints
+// figures for BENCHMARKS.md.
+//
+//   npm run build && node --import tsx test/bench/startup.ts [runs=10]
+//
+// First frame: from spawning `node dist/bin/heaptop.js <pid>` to the first
+// capture of the pane that shows "● connected" with a GC pause sparkline
+// (the pane is polled every 5 ms, so figures are up to ~5 ms late).
+// Memory: VmRSS and VmHWM of the heaptop process from /proc, right after
+// the first frame and after 60 s of live ticks.
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {startDemo, tempDir, root} from '../helpers/demo.js';
+import {waitFor} from '../helpers/wait.js';
+
+const runs = Number(process.argv[2] ?? 10);
+const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
+const heaptop = path.join(root, 'dist/bin/heaptop.js');
+if (!fs.existsSync(heaptop)) throw new Error('run npm run build first');
+
+function memory(pid: number): {rssMiB: number; hwmMiB: number} {
+	const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+	const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]);
+	return {rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024};
+}
+
+const demo = await startDemo(tempDir());
+const firstFrames: number[] = [];
+let lastPanePid = 0;
+const session = `heaptop-bench-${process.pid}`;
+try {
+	for (let i = 0; i < runs; i++) {
+		const start = performance.now();
+		tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', `HEAPTOP_DIR=${demo.dir}`, 'env', '-u', 'CI', process.execPath, heaptop, String(demo.pid));
+		await waitFor('first frame', () => /● connected/.test(tmux('capture-pane', '-t', session, '-p')) && /^GC pause .*[▁▂▃▄▅▆▇█]/m.test(tmux('capture-pane', '-t', session, '-p')), {intervalMs: 5, timeoutMs: 30_000});
+		firstFrames.push(performance.now() - start);
+		lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
+		if (i < runs - 1) tmux('kill-session', '-t', session);
+	}
+	// env execs node, so the pane's process is heaptop itself.
+	const atFirst = memory(lastPanePid);
+	await new Promise(resolve => setTimeout(resolve, 60_000));
+	const after60 = memory(lastPanePid);
+	firstFrames.sort((a, b) => a - b);
+	const median = firstFrames[Math.floor(firstFrames.length / 2)]!;
+	console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`);
+	console.log(`start to first frame over ${runs} runs: median ${median.toFixed(0)} ms, min ${firstFrames[0]!.toFixed(0)} ms, max ${firstFrames.at(-1)!.toFixed(0)} ms`);
+	console.log(`resident memory at first frame: ${atFirst.rssMiB.toFixed(1)} MiB (peak ${atFirst.hwmMiB.toFixed(1)} MiB)`);
+	console.log(`resident memory after 60 s live: ${after60.rssMiB.toFixed(1)} MiB (peak ${after60.hwmMiB.toFixed(1)} MiB)`);
+} finally {
+	try {
+		tmux('kill-session', '-t', session);
+	} catch {}
+	await demo.stop();
+}
