@@ -8,7 +8,9 @@ import {startDemo, tempDir} from './helpers/demo.js';
 import {heaptopCommand} from './helpers/heaptop.js';
 import {waitFor} from './helpers/wait.js';
 
-const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
+/** A tmux server of this test's own (-L), so no other tmux user is touched and none touches us. */
+const socketName = `heaptop-e2e-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socketName, ...args], {encoding: 'utf8'});
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exits 0 and restores the terminal', async t => {
@@ -24,7 +26,7 @@ test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exi
 	tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
 	t.teardown(() => {
 		try {
-			tmux('kill-session', '-t', session);
+			tmux('kill-server');
 		} catch {}
 	});
 	const screen = () => tmux('capture-pane', '-t', session, '-p');

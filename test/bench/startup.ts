@@ -17,7 +17,9 @@ import {startDemo, tempDir, root} from '../helpers/demo.js';
 import {waitFor} from '../helpers/wait.js';
 
 const runs = Number(process.argv[2] ?? 10);
-const tmux = (...args: string[]) => execFileSync('tmux', args, {encoding: 'utf8'});
+/** Each run gets a tmux server of its own (-L): sessions of other users of tmux are never touched. */
+let socketName = '';
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socketName, ...args], {encoding: 'utf8'});
 const heaptop = path.join(root, 'dist/bin/heaptop.js');
 if (!fs.existsSync(heaptop)) throw new Error('run npm run build first');
 
@@ -33,12 +35,13 @@ let lastPanePid = 0;
 const session = `heaptop-bench-${process.pid}`;
 try {
 	for (let i = 0; i < runs; i++) {
+		socketName = `heaptop-bench-${process.pid}-${i}`;
 		const start = performance.now();
 		tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', `HEAPTOP_DIR=${demo.dir}`, 'env', '-u', 'CI', process.execPath, heaptop, String(demo.pid));
 		await waitFor('first frame', () => /● connected/.test(tmux('capture-pane', '-t', session, '-p')) && /^GC pause .*[▁▂▃▄▅▆▇█]/m.test(tmux('capture-pane', '-t', session, '-p')), {intervalMs: 5, timeoutMs: 30_000});
 		firstFrames.push(performance.now() - start);
 		lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
-		if (i < runs - 1) tmux('kill-session', '-t', session);
+		if (i < runs - 1) tmux('kill-server');
 	}
 	// env execs node, so the pane's process is heaptop itself.
 	const atFirst = memory(lastPanePid);
@@ -52,7 +55,7 @@ try {
 	console.log(`resident memory after 60 s live: ${after60.rssMiB.toFixed(1)} MiB (peak ${after60.hwmMiB.toFixed(1)} MiB)`);
 } finally {
 	try {
-		tmux('kill-session', '-t', session);
+		tmux('kill-server');
 	} catch {}
 	await demo.stop();
 }
