@@ -1,7 +1,9 @@
 // Makes snapshots/demo.jsonl, the recording the view tests render from:
 // builds the real demo (agent/examples/demo) with `go build`, starts it with
 // the real agent in a private discovery directory, and records its Watch
-// stream with the same Watch and Recorder that `heaptop --record` uses.
+// stream with the same Watch and Recorder that `heaptop --record` uses. It
+// connects after the agent has sampled for a few seconds, so the recorded
+// Hello carries history, as a watcher joining a running service sees it.
 //
 //   node --import tsx snapshots/record.ts [seconds=20] [out=snapshots/demo.jsonl]
 //
@@ -24,17 +26,21 @@ const binary = path.join(dir, 'demo');
 execFileSync('go', ['build', '-o', binary, './examples/demo'], {cwd: path.join(root, 'agent'), stdio: 'inherit'});
 
 const demo = spawn(binary, [], {env: {...process.env, HEAPTOP_DIR: dir}, stdio: ['ignore', 'inherit', 'inherit']});
-const stop = () => {
-	demo.kill('SIGTERM');
+const exited = new Promise(resolve => demo.once('exit', resolve));
+process.on('exit', () => {
+	demo.kill('SIGKILL');
 	fs.rmSync(dir, {recursive: true, force: true});
-};
-process.on('exit', stop);
+});
 
 const deadline = Date.now() + 15_000;
 while (!fs.existsSync(path.join(dir, `${demo.pid}.json`))) {
 	if (Date.now() > deadline || demo.exitCode !== null) throw new Error('the demo did not announce its agent');
 	await new Promise(resolve => setTimeout(resolve, 50));
 }
+
+/** How long the agent samples before the recording starts: history for the Hello. */
+const historySeconds = 5;
+await new Promise(resolve => setTimeout(resolve, historySeconds * 1000));
 
 const recorder = new Recorder(out, version());
 const watch = new Watch({target: {kind: 'pid', pid: demo.pid!}, dir, onMessage: bytes => recorder.add(bytes)});
@@ -46,4 +52,7 @@ await watch.start(update => {
 await new Promise(resolve => setTimeout(resolve, seconds * 1000));
 watch.close();
 recorder.close();
+demo.kill('SIGTERM');
+await exited;
 console.log(`recorded ${events} events over ${seconds} s from the demo (pid ${demo.pid}) into ${path.relative(root, out)}`);
+process.exit(0);

@@ -109,15 +109,16 @@ function addPauses(pauses: readonly Pause[], more: readonly Pause[]): Pause[] {
 }
 
 /**
- * A Hello brings the agent's recent history. From the same process it extends
- * what we hold (keeping older samples the agent no longer has); from another
- * process (a restart) it replaces it.
+ * A Hello brings the agent's recent history. From the same process it is
+ * merged with what we hold, sample by sample time (the agent keeps fewer
+ * samples than we do, and its history overlaps what we already have); from
+ * another process (a restart) it replaces it.
  */
 function applyHello(s: Snapshot, hello: Hello): Snapshot {
 	const same = sameProcess(s.target, hello.target);
-	const firstNew = hello.history[0]?.timeMs ?? Infinity;
-	const kept = same ? s.samples.filter(x => x.timeMs < firstNew) : [];
-	const samples = [...kept, ...hello.history].slice(-historyLimit);
+	const byTime = new Map<number, Sample>(same ? s.samples.map(x => [x.timeMs, x]) : []);
+	for (const x of hello.history) byTime.set(x.timeMs, x);
+	const samples = [...byTime.values()].sort((a, b) => a.timeMs - b.timeMs).slice(-historyLimit);
 	const pauses = addPauses(same ? s.pauses : [], hello.history.flatMap(x => x.pauses));
 	return derive({state: 'connected'}, hello.target, hello.tickIntervalMs, samples, pauses);
 }
@@ -154,6 +155,11 @@ export class Store {
 	apply(update: WatchUpdate): void {
 		this.current = reduce(this.current, update);
 		for (const l of this.listeners) l(this.current);
+	}
+
+	/** How many subscribers there are: 0 once every view has unmounted. */
+	get subscriberCount(): number {
+		return this.listeners.size;
 	}
 
 	/** Returns the function that unsubscribes. */

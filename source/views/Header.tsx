@@ -60,7 +60,7 @@ export default function Header({snapshot, columns, nowMs, ascii = false}: Props)
 	const exeWidth = Math.max(8, columns - 'heaptop  '.length - who.length - state.text.length - 2);
 	const exe = target ? ellipsizeStart(target.executable || path.basename(target.address), exeWidth, {ascii}) : '';
 	return (
-		<Box flexDirection="column">
+		<Box flexDirection="column" width={columns}>
 			<Box justifyContent="space-between">
 				<Text>
 					<Text bold color="cyan">heaptop</Text>
