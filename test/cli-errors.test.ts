@@ -84,7 +84,7 @@ test.serial('cli - a truncated recording exits 2 with one line', async t => {
 });
 
 test.serial('cli - a corrupt recording exits 2 with one line naming the line', async t => {
-	const file = damaged('corrupt.jsonl', l => [...l.slice(0, 3), '{"t":12,"event":"%%%"}', ...l.slice(3)]);
+	const file = damaged('corrupt.jsonl', l => [...l.slice(0, 3), `{"t":${(JSON.parse(l[2]!) as {t: number}).t},"event":"%%%"}`, ...l.slice(3)]);
 	await failsWithOneLine(t, ['--replay', file], `recording ${file} line 4: missing or non-base64 "event"`);
 });
 
