@@ -33,10 +33,16 @@ export function buildDemo(): Promise<string> {
 	return built;
 }
 
-/** A fresh discovery directory (mode 0700, as the agent wants it). */
+const tempDirs: string[] = [];
+process.on('exit', () => {
+	for (const dir of tempDirs) fs.rmSync(dir, {recursive: true, force: true});
+});
+
+/** A fresh discovery directory (mode 0700, as the agent wants it), removed when the test process exits. */
 export function tempDir(prefix = 'heaptop-test-'): string {
 	const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 	fs.chmodSync(dir, 0o700);
+	tempDirs.push(dir);
 	return dir;
 }
 
