@@ -11,7 +11,11 @@ import {waitFor} from './helpers/wait.js';
 /** A tmux server of this test's own (-L), so no other tmux user is touched and none touches us. */
 const socketName = `heaptop-e2e-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socketName, ...args], {encoding: 'utf8'});
+const tmux2 = (...args: string[]) => execFileSync('tmux', ['-L', `${socketName}-signals`, ...args], {encoding: 'utf8'});
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** The shell command that runs heaptop on the demo, without CI=true (Ink draws nothing under it). */
+const heaptopIn = (dir: string, pid: number) => `env -u CI -u CONTINUOUS_INTEGRATION HEAPTOP_DIR=${quote(dir)} ${heaptopCommand.map(quote).join(' ')} ${pid}`;
 
 test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exits 0 and restores the terminal', async t => {
 	const demo = await startDemo(tempDir());
@@ -19,8 +23,10 @@ test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exi
 	const session = `heaptop-e2e-${process.pid}`;
 	const command = [
 		'echo BEFORE-HEAPTOP',
-		`env -u CI -u CONTINUOUS_INTEGRATION HEAPTOP_DIR=${quote(demo.dir)} ${heaptopCommand.map(quote).join(' ')} ${demo.pid}`,
+		'tty=$(stty -g)',
+		heaptopIn(demo.dir, demo.pid),
 		'echo EXITED:$?',
+		'[ "$(stty -g)" = "$tty" ] && echo TTY-RESTORED',
 		'sleep 600',
 	].join('; ');
 	tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
@@ -63,5 +69,31 @@ test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exi
 	t.is(alternate(), '0', 'alternate screen left');
 	const restored = screen();
 	t.true(restored.includes('BEFORE-HEAPTOP'), 'the shell text is back');
+	await waitFor('the tty settings check', () => screen().includes('TTY-RESTORED'));
 	t.false(restored.includes('GC pause'), 'no frame left on the main screen');
+});
+
+test('e2e - ctrl-c quits with 0 and SIGTERM with 143, both restoring the terminal', async t => {
+	const demo = await startDemo(tempDir());
+	t.teardown(() => demo.stop());
+	const session = `heaptop-e2e-signals-${process.pid}`;
+	const run = (n: number) => [heaptopIn(demo.dir, demo.pid), `echo EXITED${n}:$?`, `[ "$(stty -g)" = "$tty" ] && echo TTY-RESTORED${n}`];
+	const command = ['tty=$(stty -g)', ...run(1), ...run(2), 'sleep 600'].join('; ');
+	tmux2('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
+	t.teardown(() => {
+		try {
+			tmux2('kill-server');
+		} catch {}
+	});
+	const screen = () => tmux2('capture-pane', '-t', session, '-p');
+	const alternate = () => tmux2('display-message', '-t', session, '-p', '#{alternate_on}').trim();
+	await waitFor('the first heaptop', () => screen().includes('● connected'), {timeoutMs: 30_000});
+	tmux2('send-keys', '-t', session, 'C-c');
+	await waitFor('ctrl-c to quit', () => screen().includes('EXITED1:0') && screen().includes('TTY-RESTORED1'));
+	await waitFor('the second heaptop', () => alternate() === '1' && screen().includes('● connected'), {timeoutMs: 30_000});
+	const shell = Number(tmux2('display-message', '-t', session, '-p', '#{pane_pid}').trim());
+	const heaptop = Number(execFileSync('pgrep', ['-P', String(shell)], {encoding: 'utf8'}).trim().split('\n')[0]);
+	process.kill(heaptop, 'SIGTERM');
+	await waitFor('SIGTERM to end it', () => screen().includes('EXITED2:143') && screen().includes('TTY-RESTORED2'));
+	t.is(alternate(), '0');
 });

@@ -64,6 +64,8 @@ function describe(error: grpc.ServiceError, label: string): string {
 		return `cannot connect to ${label}: ${d.replace(/^No connection established\. Last error: /, '')}`;
 	}
 	if (error.code === grpc.status.UNIMPLEMENTED) return `${label} does not serve heaptop (no heaptop.v1.Heaptop/Watch)`;
+	// The agent's refusals (a schema mismatch names both versions) are already one line for the user.
+	if (error.code === grpc.status.FAILED_PRECONDITION) return `${label}: ${d}`;
 	return `${label}: ${grpc.status[error.code] ?? error.code}: ${d}`;
 }
 
