@@ -5,7 +5,7 @@
 import test from 'ava';
 import {execFileSync} from 'node:child_process';
 import {startDemo, tempDir} from './helpers/demo.js';
-import {heaptopCommand} from './helpers/heaptop.js';
+import {bundledCommand} from './helpers/heaptop.js';
 import {waitFor} from './helpers/wait.js';
 
 /** A tmux server of this test's own (-L), so no other tmux user is touched and none touches us. */
@@ -14,8 +14,11 @@ const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socketName, ...a
 const tmux2 = (...args: string[]) => execFileSync('tmux', ['-L', `${socketName}-signals`, ...args], {encoding: 'utf8'});
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** The shell command that runs heaptop on the demo, without CI=true (Ink draws nothing under it). */
-const heaptopIn = (dir: string, pid: number) => `env -u CI -u CONTINUOUS_INTEGRATION HEAPTOP_DIR=${quote(dir)} ${heaptopCommand.map(quote).join(' ')} ${pid}`;
+/**
+ * The shell command that runs the shipped heaptop (the bundle) on the demo,
+ * without CI=true (Ink draws nothing under it).
+ */
+const heaptopIn = (dir: string, pid: number) => `env -u CI -u CONTINUOUS_INTEGRATION HEAPTOP_DIR=${quote(dir)} ${bundledCommand().map(quote).join(' ')} ${pid}`;
 
 test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exits 0 and restores the terminal', async t => {
 	const demo = await startDemo(tempDir());

@@ -96,8 +96,18 @@ export function usage(): string {
 	].join('\n');
 }
 
-/** heaptop's version, from package.json (two levels up from source/cli and dist/cli). */
+/**
+ * heaptop's version, from the nearest package.json above this module: two
+ * levels up from source/cli/ and dist/cli/, one from the bundle dist/heaptop.js.
+ */
 export function version(): string {
-	const pkg = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {version: string};
-	return pkg.version;
+	for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+		try {
+			const pkg = JSON.parse(fs.readFileSync(new URL('package.json', dir), 'utf8')) as {name?: string; version?: string};
+			if (pkg.name === 'heaptop' && pkg.version) return pkg.version;
+		} catch {
+			// No package.json here: look one level up.
+		}
+		if (dir.pathname === '/') return 'unknown';
+	}
 }

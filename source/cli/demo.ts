@@ -44,7 +44,7 @@ while (!fs.existsSync(announced)) {
 	await new Promise(resolve => setTimeout(resolve, 50));
 }
 
-const heaptop = spawn(process.execPath, [path.join(root, 'dist/bin/heaptop.js'), String(demo.pid), ...process.argv.slice(2)], {stdio: 'inherit'});
+const heaptop = spawn(process.execPath, [path.join(root, 'dist/heaptop.js'), String(demo.pid), ...process.argv.slice(2)], {stdio: 'inherit'});
 heaptop.on('exit', code => {
 	stopDemo();
 	process.exit(code ?? 1);

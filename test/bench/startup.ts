@@ -4,9 +4,11 @@
 //
 //   npm run build && node --import tsx test/bench/startup.ts [runs=10]
 //
-// First frame: from spawning `node dist/bin/heaptop.js <pid>` to the first
+// First frame: from spawning `node dist/heaptop.js <pid>` to the first
 // capture of the pane that shows "● connected" with a GC pause sparkline
 // (the pane is polled every 5 ms, so figures are up to ~5 ms late).
+// CPU: user+system time heaptop had used when its first frame was seen
+// (/proc/<pid>/stat), which a busy machine inflates far less than wall time.
 // Memory: VmRSS and VmHWM of the heaptop process from /proc, right after
 // the first frame and after 60 s of live ticks.
 import {execFileSync} from 'node:child_process';
@@ -20,7 +22,7 @@ const runs = Number(process.argv[2] ?? 10);
 /** Each run gets a tmux server of its own (-L): sessions of other users of tmux are never touched. */
 let socketName = '';
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socketName, ...args], {encoding: 'utf8'});
-const heaptop = path.join(root, 'dist/bin/heaptop.js');
+const heaptop = path.join(root, 'dist/heaptop.js');
 if (!fs.existsSync(heaptop)) throw new Error('run npm run build first');
 
 function memory(pid: number): {rssMiB: number; hwmMiB: number} {
@@ -29,8 +31,19 @@ function memory(pid: number): {rssMiB: number; hwmMiB: number} {
 	return {rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024};
 }
 
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+	const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+	// After "pid (comm) ", utime and stime are fields 12 and 13 (0-based 11, 12), in clock ticks.
+	const ticksPerSecond = 100;
+	return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 const demo = await startDemo(tempDir());
 const firstFrames: number[] = [];
+const firstFrameCpu: number[] = [];
 let lastPanePid = 0;
 const session = `heaptop-bench-${process.pid}`;
 try {
@@ -41,16 +54,18 @@ try {
 		await waitFor('first frame', () => /● connected/.test(tmux('capture-pane', '-t', session, '-p')) && /^GC pause .*[▁▂▃▄▅▆▇█]/m.test(tmux('capture-pane', '-t', session, '-p')), {intervalMs: 5, timeoutMs: 30_000});
 		firstFrames.push(performance.now() - start);
 		lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
+		firstFrameCpu.push(cpuSeconds(lastPanePid) * 1000);
 		if (i < runs - 1) tmux('kill-server');
 	}
 	// env execs node, so the pane's process is heaptop itself.
 	const atFirst = memory(lastPanePid);
 	await new Promise(resolve => setTimeout(resolve, 60_000));
 	const after60 = memory(lastPanePid);
-	firstFrames.sort((a, b) => a - b);
-	const median = firstFrames[Math.floor(firstFrames.length / 2)]!;
-	console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`);
-	console.log(`start to first frame over ${runs} runs: median ${median.toFixed(0)} ms, min ${firstFrames[0]!.toFixed(0)} ms, max ${firstFrames.at(-1)!.toFixed(0)} ms`);
+	const cpu60 = cpuSeconds(lastPanePid);
+	console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}, load average ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`);
+	console.log(`start to first frame over ${runs} runs: median ${median(firstFrames).toFixed(0)} ms, min ${Math.min(...firstFrames).toFixed(0)} ms, max ${Math.max(...firstFrames).toFixed(0)} ms`);
+	console.log(`CPU time used by then: median ${median(firstFrameCpu).toFixed(0)} ms, min ${Math.min(...firstFrameCpu).toFixed(0)} ms`);
+	console.log(`CPU time over the next 60 s of live ticks: ${((cpu60 * 1000 - firstFrameCpu.at(-1)!) / 60).toFixed(1)} ms per second (${((cpu60 * 1000 - firstFrameCpu.at(-1)!) / 600).toFixed(2)}% of one core)`);
 	console.log(`resident memory at first frame: ${atFirst.rssMiB.toFixed(1)} MiB (peak ${atFirst.hwmMiB.toFixed(1)} MiB)`);
 	console.log(`resident memory after 60 s live: ${after60.rssMiB.toFixed(1)} MiB (peak ${after60.hwmMiB.toFixed(1)} MiB)`);
 } finally {

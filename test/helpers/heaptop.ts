@@ -1,9 +1,25 @@
-// Runs the heaptop CLI from source (tsx), as a user would, and collects what it printed.
+// Runs the heaptop CLI, as a user would, and collects what it printed.
 import {spawn} from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import {root} from './demo.js';
 
+/** heaptop from source, through tsx: always the code under test. */
 export const heaptopCommand = ['node', '--import', 'tsx', path.join(root, 'source/bin/heaptop.ts')] as const;
+
+/**
+ * The shipped program, dist/heaptop.js (the package's bin, a bundle made by
+ * `npm run build`, which `npm install` and `npm test` run). Throws when it is
+ * missing or older than the source, so a stale build cannot pass.
+ */
+export function bundledCommand(): readonly string[] {
+	const bundle = path.join(root, 'dist/heaptop.js');
+	const built = fs.existsSync(bundle) ? fs.statSync(bundle).mtimeMs : 0;
+	const newest = (dir: string): number =>
+		Math.max(0, ...fs.readdirSync(dir, {withFileTypes: true}).map(e => (e.isDirectory() ? newest(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).mtimeMs)));
+	if (built < newest(path.join(root, 'source'))) throw new Error('dist/heaptop.js is missing or older than source/: run npm run build');
+	return ['node', bundle];
+}
 
 export type Run = {readonly code: number | null; readonly stdout: string; readonly stderr: string};
 
