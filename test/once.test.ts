@@ -58,8 +58,22 @@ test.serial('once - piped output without FORCE_COLOR has no colour; --ascii draw
 	t.regex(run.stdout, /^GC pause {4}[ _.\-~=+*#]+ min/m);
 });
 
-test.serial('once - without --once, a stdout that is not a terminal gets the report too', async t => {
-	const run = await runHeaptop([String(demo.pid)], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
+test.serial('once - with no target and one agent, a stdout that is not a terminal gets the report of that agent', async t => {
+	const run = await runHeaptop([], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
 	t.is(run.code, 0);
 	assertReport(t, run.stdout);
+});
+
+test.serial('cli - with no target and two agents, lists them and exits 2 with one line', async t => {
+	const second = await startDemo(demo.dir);
+	t.teardown(() => second.stop());
+	const run = await runHeaptop([], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
+	t.is(run.code, 2);
+	t.is(run.stderr, `heaptop: 2 agents are running (in ${demo.dir}); name one: heaptop <pid>\n`);
+	const listed = run.stdout.trimEnd().split('\n');
+	t.is(listed.length, 2);
+	const pids = [demo.pid, second.pid].sort((a, b) => a - b);
+	for (const [i, line] of listed.entries()) {
+		t.regex(line, new RegExp(String.raw`^ *${pids[i]}  go1\.\S+ +\S+/demo  unix://${demo.dir}/${pids[i]}\.sock$`));
+	}
 });
