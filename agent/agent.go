@@ -23,6 +23,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -39,16 +40,18 @@ import (
 // Version is the version of this agent, announced to clients.
 const Version = "0.1.0"
 
-// minTickInterval is the shortest sampling interval Start accepts. One
-// sample costs about 2 µs and one delivered tick about 60 µs of CPU
-// (BENCHMARKS.md, metrics tier), so 10 ms keeps the agent under 1% of a
-// core with one client watching.
-const minTickInterval = 10 * time.Millisecond
+// minTickInterval is the shortest sampling interval Start accepts. A tick
+// costs an otherwise idle process 0.3 ms of CPU with no client and 0.7 to
+// 0.9 ms with one (mostly the scheduler waking up; 2 cores, load average
+// 13-21; BENCHMARKS.md, BenchmarkAgentTick), so 100 ms (10 Hz) keeps the
+// agent under 1% of a core with one client watching.
+const minTickInterval = 100 * time.Millisecond
 
 // Options configures an agent. The zero value is the production default.
 type Options struct {
 	// Dir is the directory holding the agent's socket (<pid>.sock) and
-	// discovery file (<pid>.json). Optional; default: $HEAPTOP_DIR, else
+	// discovery file (<pid>.json); a relative path is taken from the
+	// working directory at Start. Optional; default: $HEAPTOP_DIR, else
 	// $XDG_RUNTIME_DIR/heaptop, else $TMPDIR/heaptop-<uid> ($TMPDIR
 	// defaulting to /tmp), where heaptop looks by the same rule. It is
 	// created with mode 0700, or set to it; Start fails if it is a symlink
@@ -56,8 +59,8 @@ type Options struct {
 	Dir string
 
 	// TickInterval is how often the agent samples the runtime and sends a
-	// tick to each client. Optional; default 1 s; values under 10 ms are
-	// raised to 10 ms.
+	// tick to each client. Optional; default 1 s; values under 100 ms are
+	// raised to 100 ms.
 	TickInterval time.Duration
 
 	// History is how many recent ticks a client receives when it connects,
@@ -74,12 +77,14 @@ type Options struct {
 // withDefaults returns o with every unset field filled in: the one place
 // defaults live.
 func (o Options) withDefaults() (Options, error) {
+	var err error
 	if o.Dir == "" {
-		d, err := discovery.Dir()
-		if err != nil {
-			return o, err
-		}
-		o.Dir = d
+		o.Dir, err = discovery.Dir()
+	} else {
+		o.Dir, err = filepath.Abs(o.Dir) // the address must be absolute
+	}
+	if err != nil {
+		return o, err
 	}
 	if o.TickInterval <= 0 {
 		o.TickInterval = time.Second
@@ -135,7 +140,11 @@ func Start(o Options) (*Agent, error) {
 	if a := running.agent; a != nil {
 		return nil, fmt.Errorf("heaptop agent: already running at %s", a.address)
 	}
-	a, err := start(o, metrics.New().Sample)
+	sampler, err := metrics.New()
+	if err != nil {
+		return nil, fmt.Errorf("heaptop agent: %w", err)
+	}
+	a, err := start(o, sampler.Sample)
 	if err != nil {
 		return nil, fmt.Errorf("heaptop agent: %w", err)
 	}
@@ -154,8 +163,8 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	discovery.List(o.Dir)        // removes dead processes' entries; ours are checked below
-	discovery.Remove(o.Dir, pid) // an earlier process with our pid is dead
+	discovery.List(o.Dir)        // removes the entries of dead processes
+	discovery.Remove(o.Dir, pid) // and those of an earlier process with our pid
 	l, err := net.Listen("unix", sock)
 	if err != nil {
 		return nil, err

@@ -353,3 +353,42 @@ func pausesBetween(ticks []*heaptopv1.Tick, first, last int64) []*heaptopv1.GcPa
 	}
 	return out
 }
+
+// TestRelativeDir starts an agent with a relative Dir: its address must
+// still be absolute, as gRPC reads "unix://rel/x" as host "rel".
+func TestRelativeDir(t *testing.T) {
+	t.Chdir(t.TempDir())
+	a, err := agent.Start(agent.Options{Dir: "ht"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	wd, _ := os.Getwd()
+	if want := "unix://" + filepath.Join(wd, "ht", strconv.Itoa(os.Getpid())+".sock"); a.Address() != want {
+		t.Errorf("Address() = %q, want %q", a.Address(), want)
+	}
+	agenttest.Watch(t, agenttest.Dial(t, a.Address()))
+}
+
+// TestTickInterval checks the interval the agent announces (and ticks at)
+// for what Options asks.
+func TestTickInterval(t *testing.T) {
+	tests := []struct {
+		asked time.Duration
+		want  uint64 // Hello.tick_interval_ns
+	}{
+		{0, 1_000_000_000},                    // default
+		{-time.Second, 1_000_000_000},         // default
+		{50 * time.Millisecond, 100_000_000},  // raised to the minimum
+		{250 * time.Millisecond, 250_000_000}, // as asked
+		{time.Minute, 60_000_000_000},         // as asked
+	}
+	for _, tt := range tests {
+		a, _ := startIn(t, agent.Options{TickInterval: tt.asked})
+		hello := agenttest.Watch(t, agenttest.Dial(t, a.Address())).Hello
+		if hello.TickIntervalNs != tt.want {
+			t.Errorf("TickInterval %v: Hello says %d ns, want %d", tt.asked, hello.TickIntervalNs, tt.want)
+		}
+		a.Close()
+	}
+}

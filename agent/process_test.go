@@ -32,6 +32,7 @@ import (
 var bin = map[string]string{
 	"./examples/demo":          "",
 	"./testdata/progs/forcegc": "",
+	"./testdata/progs/watch":   "",
 }
 
 func TestMain(m *testing.M) {

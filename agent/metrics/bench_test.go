@@ -10,7 +10,7 @@ import (
 // BenchmarkSample is the sampler's cost per tick (BENCHMARKS.md, metrics tier).
 // It runs without GCs in between, the common case at 1 Hz.
 func BenchmarkSample(b *testing.B) {
-	s := New()
+	s := mustNew(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		s.Sample()

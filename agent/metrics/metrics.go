@@ -69,6 +69,7 @@
 package metrics
 
 import (
+	"fmt"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -120,8 +121,9 @@ type Sampler struct {
 	cycle uint64
 }
 
-// New returns a Sampler whose first Sample measures rates from now.
-func New() *Sampler {
+// New returns a Sampler whose first Sample measures rates from now. It
+// fails if this Go runtime lacks one of the metrics the Sampler reads.
+func New() (*Sampler, error) {
 	s := &Sampler{samples: make([]metrics.Sample, nSamples)}
 	for i, n := range names {
 		s.samples[i].Name = n
@@ -132,7 +134,12 @@ func New() *Sampler {
 	s.gc.Pause = make([]time.Duration, 0, 2*len((*runtime.MemStats)(nil).PauseNs)+3)
 	s.gc.PauseEnd = make([]time.Time, 0, len((*runtime.MemStats)(nil).PauseEnd))
 	s.read()
-	return s
+	for _, m := range s.samples {
+		if m.Value.Kind() == metrics.KindBad {
+			return nil, fmt.Errorf("runtime metric %s is not supported by %s", m.Name, runtime.Version())
+		}
+	}
+	return s, nil
 }
 
 // read refreshes samples and the pause ring and stores the counters the next

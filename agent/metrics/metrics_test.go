@@ -16,6 +16,15 @@ func gcOff(t testing.TB) {
 	t.Cleanup(func() { debug.SetGCPercent(old) })
 }
 
+func mustNew(t testing.TB) *Sampler {
+	t.Helper()
+	s, err := New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // checkPauses fails unless pauses are exactly cycles first..last, each with
 // the duration and end time MemStats holds for it.
 func checkPauses(t *testing.T, pauses []*heaptopv1.GcPause, first, last uint64, ms *runtime.MemStats) {
@@ -52,7 +61,7 @@ func TestSamplePauses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			gcOff(t)
-			s := New()
+			s := mustNew(t)
 			s.Sample() // the ring's history before the test
 			var before runtime.MemStats
 			runtime.ReadMemStats(&before)
@@ -82,7 +91,7 @@ func TestSamplePauses(t *testing.T) {
 func TestFirstSampleReportsRing(t *testing.T) {
 	gcOff(t)
 	runtime.GC() // at least one cycle to report
-	s := New()
+	s := mustNew(t)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	tick := s.Sample()
@@ -100,7 +109,7 @@ func TestFirstSampleReportsRing(t *testing.T) {
 func TestSampleRates(t *testing.T) {
 	gcOff(t)
 	const objects, size = 200, 64 << 10
-	s := New()
+	s := mustNew(t)
 	t0 := s.Sample()
 	sink := make([][]byte, objects)
 	for i := range sink {
@@ -127,7 +136,7 @@ func TestSampleRates(t *testing.T) {
 // while no GC runs, and forced cycles are charged to the interval they end in.
 func TestSampleGCCPU(t *testing.T) {
 	gcOff(t)
-	s := New()
+	s := mustNew(t)
 	s.Sample()
 	if f := s.Sample().GcCpuFraction; f != 0 {
 		t.Errorf("gc_cpu_fraction without a GC = %v, want 0", f)
@@ -141,7 +150,7 @@ func TestSampleGCCPU(t *testing.T) {
 }
 
 func TestSampleGoroutines(t *testing.T) {
-	s := New()
+	s := mustNew(t)
 	before := s.Sample().Goroutines
 	const parked = 10
 	release := make(chan struct{})
@@ -163,7 +172,7 @@ func TestSampleGoroutines(t *testing.T) {
 // else when no GC completed; metrics.Read and ReadGCStats reuse buffers.
 func TestSampleAllocs(t *testing.T) {
 	gcOff(t)
-	s := New()
+	s := mustNew(t)
 	s.Sample()
 	if n := testing.AllocsPerRun(100, func() { s.Sample() }); n != 1 {
 		t.Errorf("Sample allocates %v times without a GC, want 1 (the Tick)", n)

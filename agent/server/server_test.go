@@ -26,7 +26,7 @@ import (
 var testTarget = &heaptopv1.Target{Pid: 4242, Executable: "/srv/svc", GoVersion: runtime.Version()}
 
 // serve starts a Server on a unix socket and returns it with its address.
-func serve(t *testing.T, c Config) (*Server, string) {
+func serve(t testing.TB, c Config) (*Server, string) {
 	t.Helper()
 	if c.Target == nil {
 		c.Target = testTarget
@@ -57,7 +57,10 @@ func serve(t *testing.T, c Config) (*Server, string) {
 // realTicks samples this process n times, forcing gcsEach GCs before each
 // sample so that the ticks carry pauses.
 func realTicks(n, gcsEach int) []*heaptopv1.Tick {
-	s := metrics.New()
+	s, err := metrics.New()
+	if err != nil {
+		panic(err)
+	}
 	s.Sample() // the ring's history before the call
 	var out []*heaptopv1.Tick
 	for range n {
