@@ -64,6 +64,15 @@ test.serial('cli - a refused host:port exits 2 with one line', async t => {
 	await failsWithOneLine(t, [`127.0.0.1:${port}`], `cannot connect to 127.0.0.1:${port}: connection refused`);
 });
 
+test.serial('cli - a peer that accepts but never answers exits 2 with one line after the Hello deadline', async t => {
+	// A TCP listener that takes connections and says nothing, not even HTTP/2.
+	const silent = net.createServer(() => {}).listen(0, '127.0.0.1');
+	t.teardown(() => silent.close());
+	await waitFor('the silent listener', () => silent.listening);
+	const {port} = silent.address() as net.AddressInfo;
+	await failsWithOneLine(t, [`127.0.0.1:${port}`, '--once'], `no answer from 127.0.0.1:${port} within 10 s`);
+});
+
 test.serial('cli - something that is no target exits 2 with one line', async t => {
 	await failsWithOneLine(t, ['not-a-target'], 'not a target: "not-a-target" (want a pid, a socket path or host:port)');
 });

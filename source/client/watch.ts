@@ -31,6 +31,13 @@ const keepalive = {
 	'grpc.keepalive_permit_without_calls': 0,
 } as const;
 
+/**
+ * How long start() waits for the first Hello. Our agent sends it as soon as
+ * the stream opens (a few ms on a unix socket); this bounds a peer that
+ * accepts the connection and never answers, or a TCP connect into a void.
+ */
+export const helloDeadlineMs = 10_000;
+
 /** Reconnect backoff: 250 ms doubling to 5 s; reset by every Hello. */
 export const backoff = {initialMs: 250, maxMs: 5_000, factor: 2} as const;
 
@@ -95,14 +102,23 @@ export class Watch implements UpdateSource {
 	start(listener: (update: WatchUpdate) => void): Promise<Hello> {
 		return new Promise((resolve, reject) => {
 			let settled = false;
+			let address = '';
+			const deadline = setTimeout(() => {
+				settled = true;
+				this.close();
+				reject(new ConnectionError(`no answer from ${address || 'the agent'} within ${helloDeadlineMs / 1000} s`));
+			}, helloDeadlineMs);
 			this.listener = update => {
 				if (this.closed) return;
 				if (!settled) {
+					if (update.kind === 'connecting') address = update.address;
 					if (update.kind === 'hello') {
 						settled = true;
+						clearTimeout(deadline);
 						resolve(update.hello);
 					} else if (update.kind === 'failed') {
 						settled = true;
+						clearTimeout(deadline);
 						this.close();
 						reject(this.firstError ?? new ConnectionError(update.reason));
 						return;
