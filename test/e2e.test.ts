@@ -4,6 +4,8 @@
 // nothing until exit while CI is set (shared/reference/tui-stack.md §7).
 import test from 'ava';
 import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import {startDemo, tempDir} from './helpers/demo.js';
 import {bundledCommand} from './helpers/heaptop.js';
 import {waitFor} from './helpers/wait.js';
@@ -12,6 +14,16 @@ import {waitFor} from './helpers/wait.js';
 const socketName = `heaptop-e2e-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socketName, ...args], {encoding: 'utf8'});
 const tmux2 = (...args: string[]) => execFileSync('tmux', ['-L', `${socketName}-signals`, ...args], {encoding: 'utf8'});
+
+/** Stops a tmux server of ours and removes its socket file, which kill-server leaves behind. */
+function killServer(name: string) {
+	try {
+		execFileSync('tmux', ['-L', name, 'kill-server'], {stdio: 'ignore'});
+	} catch {
+		// Already gone.
+	}
+	fs.rmSync(path.join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid!()}`, name), {force: true});
+}
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 /**
@@ -33,11 +45,7 @@ test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exi
 		'sleep 600',
 	].join('; ');
 	tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
-	t.teardown(() => {
-		try {
-			tmux('kill-server');
-		} catch {}
-	});
+	t.teardown(() => killServer(socketName));
 	const screen = () => tmux('capture-pane', '-t', session, '-p');
 	const alternate = () => tmux('display-message', '-t', session, '-p', '#{alternate_on}').trim();
 
@@ -83,14 +91,14 @@ test('e2e - ctrl-c quits with 0 and SIGTERM with 143, both restoring the termina
 	const run = (n: number) => [heaptopIn(demo.dir, demo.pid), `echo EXITED${n}:$?`, `[ "$(stty -g)" = "$tty" ] && echo TTY-RESTORED${n}`];
 	const command = ['tty=$(stty -g)', ...run(1), ...run(2), 'sleep 600'].join('; ');
 	tmux2('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
-	t.teardown(() => {
-		try {
-			tmux2('kill-server');
-		} catch {}
-	});
+	t.teardown(() => killServer(`${socketName}-signals`));
 	const screen = () => tmux2('capture-pane', '-t', session, '-p');
 	const alternate = () => tmux2('display-message', '-t', session, '-p', '#{alternate_on}').trim();
 	await waitFor('the first heaptop', () => screen().includes('● connected'), {timeoutMs: 30_000});
+	// A key round trip first: Ink turns raw mode on just after its first frame,
+	// and a ctrl-c before that is a SIGINT (exit 130), not a key.
+	tmux2('send-keys', '-t', session, '?');
+	await waitFor('the help overlay', () => screen().includes('pause or resume the display'));
 	tmux2('send-keys', '-t', session, 'C-c');
 	await waitFor('ctrl-c to quit', () => screen().includes('EXITED1:0') && screen().includes('TTY-RESTORED1'));
 	await waitFor('the second heaptop', () => alternate() === '1' && screen().includes('● connected'), {timeoutMs: 30_000});

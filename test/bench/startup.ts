@@ -39,6 +39,16 @@ function cpuSeconds(pid: number): number {
 	return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
 
+/** Stops this run's tmux server and removes its socket file, which kill-server leaves behind. */
+function killServer(): void {
+	try {
+		tmux('kill-server');
+	} catch {
+		// Already gone.
+	}
+	fs.rmSync(path.join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid!()}`, socketName), {force: true});
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const demo = await startDemo(tempDir());
@@ -55,7 +65,7 @@ try {
 		firstFrames.push(performance.now() - start);
 		lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
 		firstFrameCpu.push(cpuSeconds(lastPanePid) * 1000);
-		if (i < runs - 1) tmux('kill-server');
+		if (i < runs - 1) killServer();
 	}
 	// env execs node, so the pane's process is heaptop itself.
 	const atFirst = memory(lastPanePid);
@@ -69,8 +79,6 @@ try {
 	console.log(`resident memory at first frame: ${atFirst.rssMiB.toFixed(1)} MiB (peak ${atFirst.hwmMiB.toFixed(1)} MiB)`);
 	console.log(`resident memory after 60 s live: ${after60.rssMiB.toFixed(1)} MiB (peak ${after60.hwmMiB.toFixed(1)} MiB)`);
 } finally {
-	try {
-		tmux('kill-server');
-	} catch {}
+	killServer();
 	await demo.stop();
 }
