@@ -80,7 +80,7 @@ export default function Header({snapshot, columns, nowMs, ascii = false}: Props)
 					<Figure label="goroutines" value={formatCount(latest.goroutines)} />
 					<Text>
 						<Figure label="GC" value={formatCount(latest.gcCycles)} />
-						<Text dimColor> cycles, </Text>
+						<Text dimColor>{latest.gcCycles === 1 ? ' cycle, ' : ' cycles, '}</Text>
 						<Text bold>{formatPercent(latest.gcCpuFraction)}</Text>
 						<Text dimColor> CPU</Text>
 					</Text>
