@@ -80,10 +80,18 @@ async function goTest(): Promise<Tally> {
 	return tally;
 }
 
-/** ava in TAP mode; its `# pass` / `# fail` lines give the counts. */
+/**
+ * ava in TAP mode; its `# pass` / `# fail` lines give the counts. First the
+ * shipped bundle is rebuilt (the end-to-end tests run it), and the demo the
+ * tests run is built once here (HEAPTOP_DEMO), not once per test process.
+ */
 async function ava(): Promise<Tally> {
 	console.log('\n== ava');
 	const tally = {passed: 0, failed: 0};
+	await run('npm', ['run', '--silent', 'build'], root, line => console.log(line));
+	const demo = path.join(root, '.build/demo');
+	const built = await run('go', ['build', '-o', demo, './examples/demo'], path.join(root, 'agent'), line => console.log(line));
+	if (built === 0) process.env['HEAPTOP_DEMO'] = demo;
 	const code = await run(path.join(root, 'node_modules/.bin/ava'), ['--tap'], root, line => {
 		console.log(line);
 		const m = /^# (pass|fail) (\d+)$/.exec(line);

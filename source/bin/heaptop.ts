@@ -1,13 +1,24 @@
 #!/usr/bin/env node
 // heaptop's executable entry. It only settles colour before anything else
 // loads: chalk (inside Ink) decides its colour level once, when first
-// imported, and ignores NO_COLOR by itself. Static imports are hoisted, so the
-// real program is loaded with a dynamic import after the environment is set.
+// imported, from FORCE_COLOR, its own argv flags and the terminal, and it
+// ignores NO_COLOR. Static imports are hoisted, so the real program is
+// loaded with a dynamic import after the environment is set.
 //
-// Precedence, as Node's own util does it: FORCE_COLOR wins when set; otherwise
-// a non-empty NO_COLOR turns colour off.
-if (process.env['FORCE_COLOR'] === undefined && process.env['NO_COLOR']) {
-	process.env['FORCE_COLOR'] = '0';
+// Precedence, most explicit first: a --no-color or --color[=256|16m] flag;
+// then FORCE_COLOR when set; then a non-empty NO_COLOR turns colour off;
+// otherwise chalk follows the terminal (none when stdout is not a TTY).
+// chalk lets FORCE_COLOR override its flags, hence the rewriting here.
+const env = process.env;
+const args = process.argv.slice(2);
+const end = args.indexOf('--');
+const flags = end === -1 ? args : args.slice(0, end);
+if (flags.includes('--no-color')) {
+	env['FORCE_COLOR'] = '0';
+} else if (flags.some(flag => /^--color(=|$)/.test(flag))) {
+	delete env['FORCE_COLOR'];
+} else if (env['FORCE_COLOR'] === undefined && env['NO_COLOR']) {
+	env['FORCE_COLOR'] = '0';
 }
 
 await import('../cli/main.js');

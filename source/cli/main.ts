@@ -1,3 +1,93 @@
-// Placeholder until the CLI lands (issue 2).
-console.error('heaptop: not implemented yet');
-process.exitCode = 2;
+// heaptop's program: takes the command line, wires a source (a live Watch or
+// a Replay) into the store, and runs the live TUI or prints the --once
+// report. Every expected failure ends here as one line on stderr and exit 2.
+//
+// Ink and React are imported only once something is drawn: a mistyped
+// argument or a dead pid is answered without their ~1 s of module loading.
+import {ConnectionError, Watch, type UpdateSource} from '../client/watch.js';
+import {TargetError, AmbiguousTargetError, describeAgent, parseTarget} from '../client/target.js';
+import {Recorder, Replay, RecordingError, readRecording} from '../client/recording.js';
+import {Store} from '../store/store.js';
+import {UsageError, parseArgs, usage, version} from './args.js';
+import {atExit, exit, installExitHandlers} from './exit.js';
+
+installExitHandlers();
+
+/** The errors a user can cause; each becomes one line and exit 2. */
+function isExpected(error: unknown): error is Error {
+	return error instanceof UsageError || error instanceof TargetError || error instanceof RecordingError || error instanceof ConnectionError;
+}
+
+/** With --once, how long to wait for a first sample when the Hello brought no history. */
+function firstSampleDeadlineMs(tickIntervalMs: number): number {
+	return 2 * tickIntervalMs + 1_000;
+}
+
+async function main(): Promise<void> {
+	const options = parseArgs(process.argv.slice(2));
+	if (options.help) {
+		process.stdout.write(usage() + '\n');
+		return;
+	}
+	if (options.version) {
+		process.stdout.write(`heaptop ${version()}\n`);
+		return;
+	}
+	const dumb = process.env['TERM'] === 'dumb';
+	const ascii = options.ascii || dumb;
+	const live = !options.once && process.stdout.isTTY === true && !dumb;
+
+	let source: UpdateSource;
+	if (options.replay !== undefined) {
+		source = new Replay(readRecording(options.replay), options.replay, {paced: live});
+	} else {
+		const target = parseTarget(options.target);
+		let recorder: Recorder | undefined;
+		if (options.record !== undefined) {
+			try {
+				recorder = new Recorder(options.record, version());
+			} catch (error) {
+				throw new UsageError(`cannot write recording ${options.record}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+			}
+			const r = recorder;
+			atExit(() => r.close());
+		}
+		source = new Watch({target, onMessage: recorder ? bytes => recorder.add(bytes) : undefined});
+	}
+	atExit(() => source.close());
+
+	const store = new Store();
+	const hello = await source.start(update => store.apply(update));
+
+	if (live) {
+		const {runLive} = await import('./live.js');
+		await runLive(store, ascii);
+		return;
+	}
+	if (store.snapshot.samples.length === 0 && options.replay === undefined) {
+		await new Promise<void>(resolve => {
+			const timer = setTimeout(resolve, firstSampleDeadlineMs(hello.tickIntervalMs));
+			const stop = store.subscribe(s => {
+				if (s.samples.length > 0) {
+					clearTimeout(timer);
+					stop();
+					resolve();
+				}
+			});
+		});
+	}
+	const {renderReport, defaultColumns} = await import('../report/render.js');
+	const columns = process.stdout.isTTY ? process.stdout.columns || defaultColumns : defaultColumns;
+	process.stdout.write(renderReport(store.snapshot, {columns, ascii}) + '\n');
+}
+
+try {
+	await main();
+	exit(0);
+} catch (error) {
+	if (error instanceof AmbiguousTargetError) {
+		process.stdout.write(error.agents.map(describeAgent).join('\n') + '\n');
+	}
+	if (isExpected(error)) exit(2, error.message);
+	throw error;
+}

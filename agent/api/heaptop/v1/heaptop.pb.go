@@ -83,6 +83,376 @@ func (SchemaVersion) EnumDescriptor() ([]byte, []int) {
 	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{0}
 }
 
+// Phase is a stage of a capture, in order.
+type Phase int32
+
+const (
+	Phase_PHASE_UNSPECIFIED Phase = 0
+	Phase_PHASE_DUMP        Phase = 1 // the dump is written (the only part that pauses)
+	Phase_PHASE_PARSE       Phase = 2 // records → object graph
+	Phase_PHASE_NAME        Phase = 3 // symbols, types, allocation sites
+	Phase_PHASE_ANALYSE     Phase = 4 // states, hidden references, findings
+	Phase_PHASE_DOMINATORS  Phase = 5 // dominator tree, retained sizes, suspects
+	Phase_PHASE_DONE        Phase = 6
+)
+
+// Enum value maps for Phase.
+var (
+	Phase_name = map[int32]string{
+		0: "PHASE_UNSPECIFIED",
+		1: "PHASE_DUMP",
+		2: "PHASE_PARSE",
+		3: "PHASE_NAME",
+		4: "PHASE_ANALYSE",
+		5: "PHASE_DOMINATORS",
+		6: "PHASE_DONE",
+	}
+	Phase_value = map[string]int32{
+		"PHASE_UNSPECIFIED": 0,
+		"PHASE_DUMP":        1,
+		"PHASE_PARSE":       2,
+		"PHASE_NAME":        3,
+		"PHASE_ANALYSE":     4,
+		"PHASE_DOMINATORS":  5,
+		"PHASE_DONE":        6,
+	}
+)
+
+func (x Phase) Enum() *Phase {
+	p := new(Phase)
+	*p = x
+	return p
+}
+
+func (x Phase) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Phase) Descriptor() protoreflect.EnumDescriptor {
+	return file_heaptop_v1_heaptop_proto_enumTypes[1].Descriptor()
+}
+
+func (Phase) Type() protoreflect.EnumType {
+	return &file_heaptop_v1_heaptop_proto_enumTypes[1]
+}
+
+func (x Phase) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Phase.Descriptor instead.
+func (Phase) EnumDescriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{1}
+}
+
+// State is what the GC will do with an object (design.md §3).
+type State int32
+
+const (
+	State_STATE_UNSPECIFIED       State = 0
+	State_STATE_LIVE              State = 1 // reachable from a root (green)
+	State_STATE_PENDING           State = 2 // unreachable; the next GC frees it (yellow)
+	State_STATE_PENDING_FINALIZER State = 3 // reachable only through a finalizer (yellow)
+	State_STATE_WEAK              State = 4 // reachable only through weak handles (yellow)
+)
+
+// Enum value maps for State.
+var (
+	State_name = map[int32]string{
+		0: "STATE_UNSPECIFIED",
+		1: "STATE_LIVE",
+		2: "STATE_PENDING",
+		3: "STATE_PENDING_FINALIZER",
+		4: "STATE_WEAK",
+	}
+	State_value = map[string]int32{
+		"STATE_UNSPECIFIED":       0,
+		"STATE_LIVE":              1,
+		"STATE_PENDING":           2,
+		"STATE_PENDING_FINALIZER": 3,
+		"STATE_WEAK":              4,
+	}
+)
+
+func (x State) Enum() *State {
+	p := new(State)
+	*p = x
+	return p
+}
+
+func (x State) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (State) Descriptor() protoreflect.EnumDescriptor {
+	return file_heaptop_v1_heaptop_proto_enumTypes[2].Descriptor()
+}
+
+func (State) Type() protoreflect.EnumType {
+	return &file_heaptop_v1_heaptop_proto_enumTypes[2]
+}
+
+func (x State) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use State.Descriptor instead.
+func (State) EnumDescriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{2}
+}
+
+type NodeKind int32
+
+const (
+	NodeKind_NODE_KIND_UNSPECIFIED NodeKind = 0
+	NodeKind_NODE_KIND_ROOT_GROUP  NodeKind = 1 // globals, goroutines, finalizers, runtime
+	NodeKind_NODE_KIND_ROOT        NodeKind = 2 // one global, one goroutine, one finalizer
+	NodeKind_NODE_KIND_OBJECT      NodeKind = 3 // one object
+	NodeKind_NODE_KIND_FOLDED      NodeKind = 4 // count siblings of one type and site
+)
+
+// Enum value maps for NodeKind.
+var (
+	NodeKind_name = map[int32]string{
+		0: "NODE_KIND_UNSPECIFIED",
+		1: "NODE_KIND_ROOT_GROUP",
+		2: "NODE_KIND_ROOT",
+		3: "NODE_KIND_OBJECT",
+		4: "NODE_KIND_FOLDED",
+	}
+	NodeKind_value = map[string]int32{
+		"NODE_KIND_UNSPECIFIED": 0,
+		"NODE_KIND_ROOT_GROUP":  1,
+		"NODE_KIND_ROOT":        2,
+		"NODE_KIND_OBJECT":      3,
+		"NODE_KIND_FOLDED":      4,
+	}
+)
+
+func (x NodeKind) Enum() *NodeKind {
+	p := new(NodeKind)
+	*p = x
+	return p
+}
+
+func (x NodeKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (NodeKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_heaptop_v1_heaptop_proto_enumTypes[3].Descriptor()
+}
+
+func (NodeKind) Type() protoreflect.EnumType {
+	return &file_heaptop_v1_heaptop_proto_enumTypes[3]
+}
+
+func (x NodeKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use NodeKind.Descriptor instead.
+func (NodeKind) EnumDescriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{3}
+}
+
+// List is a tab of the object lists.
+type List int32
+
+const (
+	List_LIST_UNSPECIFIED List = 0
+	List_LIST_LIVE        List = 1
+	List_LIST_PENDING     List = 2
+	List_LIST_DANGLING    List = 3
+	List_LIST_LEAKS       List = 4
+)
+
+// Enum value maps for List.
+var (
+	List_name = map[int32]string{
+		0: "LIST_UNSPECIFIED",
+		1: "LIST_LIVE",
+		2: "LIST_PENDING",
+		3: "LIST_DANGLING",
+		4: "LIST_LEAKS",
+	}
+	List_value = map[string]int32{
+		"LIST_UNSPECIFIED": 0,
+		"LIST_LIVE":        1,
+		"LIST_PENDING":     2,
+		"LIST_DANGLING":    3,
+		"LIST_LEAKS":       4,
+	}
+)
+
+func (x List) Enum() *List {
+	p := new(List)
+	*p = x
+	return p
+}
+
+func (x List) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (List) Descriptor() protoreflect.EnumDescriptor {
+	return file_heaptop_v1_heaptop_proto_enumTypes[4].Descriptor()
+}
+
+func (List) Type() protoreflect.EnumType {
+	return &file_heaptop_v1_heaptop_proto_enumTypes[4]
+}
+
+func (x List) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use List.Descriptor instead.
+func (List) EnumDescriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{4}
+}
+
+type FindingKind int32
+
+const (
+	FindingKind_FINDING_KIND_UNSPECIFIED   FindingKind = 0
+	FindingKind_FINDING_KIND_DANGLING      FindingKind = 1 // hidden reference to a free or reused slot
+	FindingKind_FINDING_KIND_DANGLING_SOON FindingKind = 2 // hidden reference to pending garbage
+	FindingKind_FINDING_KIND_STACK         FindingKind = 3 // hidden reference into a goroutine stack
+	FindingKind_FINDING_KIND_UNPROTECTED   FindingKind = 4 // hidden reference to a live object
+	FindingKind_FINDING_KIND_LEAK          FindingKind = 5 // declared released, still reachable
+	FindingKind_FINDING_KIND_SUSPECT       FindingKind = 6 // a dominator retaining ≥ 10% of the heap
+)
+
+// Enum value maps for FindingKind.
+var (
+	FindingKind_name = map[int32]string{
+		0: "FINDING_KIND_UNSPECIFIED",
+		1: "FINDING_KIND_DANGLING",
+		2: "FINDING_KIND_DANGLING_SOON",
+		3: "FINDING_KIND_STACK",
+		4: "FINDING_KIND_UNPROTECTED",
+		5: "FINDING_KIND_LEAK",
+		6: "FINDING_KIND_SUSPECT",
+	}
+	FindingKind_value = map[string]int32{
+		"FINDING_KIND_UNSPECIFIED":   0,
+		"FINDING_KIND_DANGLING":      1,
+		"FINDING_KIND_DANGLING_SOON": 2,
+		"FINDING_KIND_STACK":         3,
+		"FINDING_KIND_UNPROTECTED":   4,
+		"FINDING_KIND_LEAK":          5,
+		"FINDING_KIND_SUSPECT":       6,
+	}
+)
+
+func (x FindingKind) Enum() *FindingKind {
+	p := new(FindingKind)
+	*p = x
+	return p
+}
+
+func (x FindingKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FindingKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_heaptop_v1_heaptop_proto_enumTypes[5].Descriptor()
+}
+
+func (FindingKind) Type() protoreflect.EnumType {
+	return &file_heaptop_v1_heaptop_proto_enumTypes[5]
+}
+
+func (x FindingKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FindingKind.Descriptor instead.
+func (FindingKind) EnumDescriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{5}
+}
+
+// Via says how a hop is held by the hop before it.
+type Via int32
+
+const (
+	Via_VIA_UNSPECIFIED Via = 0
+	Via_VIA_GLOBAL      Via = 1 // a global variable (label: pkg.var.field)
+	Via_VIA_FRAME       Via = 2 // a goroutine's stack frame (label: local name)
+	Via_VIA_FIELD       Via = 3 // a struct field (.name)
+	Via_VIA_INDEX       Via = 4 // an array or slice element ([i])
+	Via_VIA_MAP_KEY     Via = 5
+	Via_VIA_MAP_VALUE   Via = 6
+	Via_VIA_INTERFACE   Via = 7  // the data word of an interface value
+	Via_VIA_CLOSURE     Via = 8  // a closure's captured variable
+	Via_VIA_FINALIZER   Via = 9  // a finalizer's object or function
+	Via_VIA_HIDDEN      Via = 10 // a word the GC does not treat as a pointer
+	Via_VIA_RUNTIME     Via = 11 // the runtime's own structures
+	Via_VIA_POINTER     Via = 12 // a pointer word of unknown meaning (untyped holder)
+)
+
+// Enum value maps for Via.
+var (
+	Via_name = map[int32]string{
+		0:  "VIA_UNSPECIFIED",
+		1:  "VIA_GLOBAL",
+		2:  "VIA_FRAME",
+		3:  "VIA_FIELD",
+		4:  "VIA_INDEX",
+		5:  "VIA_MAP_KEY",
+		6:  "VIA_MAP_VALUE",
+		7:  "VIA_INTERFACE",
+		8:  "VIA_CLOSURE",
+		9:  "VIA_FINALIZER",
+		10: "VIA_HIDDEN",
+		11: "VIA_RUNTIME",
+		12: "VIA_POINTER",
+	}
+	Via_value = map[string]int32{
+		"VIA_UNSPECIFIED": 0,
+		"VIA_GLOBAL":      1,
+		"VIA_FRAME":       2,
+		"VIA_FIELD":       3,
+		"VIA_INDEX":       4,
+		"VIA_MAP_KEY":     5,
+		"VIA_MAP_VALUE":   6,
+		"VIA_INTERFACE":   7,
+		"VIA_CLOSURE":     8,
+		"VIA_FINALIZER":   9,
+		"VIA_HIDDEN":      10,
+		"VIA_RUNTIME":     11,
+		"VIA_POINTER":     12,
+	}
+)
+
+func (x Via) Enum() *Via {
+	p := new(Via)
+	*p = x
+	return p
+}
+
+func (x Via) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Via) Descriptor() protoreflect.EnumDescriptor {
+	return file_heaptop_v1_heaptop_proto_enumTypes[6].Descriptor()
+}
+
+func (Via) Type() protoreflect.EnumType {
+	return &file_heaptop_v1_heaptop_proto_enumTypes[6]
+}
+
+func (x Via) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Via.Descriptor instead.
+func (Via) EnumDescriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{6}
+}
+
 type WatchRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The schema version the client was generated from. An agent with another
@@ -135,6 +505,9 @@ type WatchEvent struct {
 	//
 	//	*WatchEvent_Hello
 	//	*WatchEvent_Tick
+	//	*WatchEvent_Progress
+	//	*WatchEvent_Snapshot
+	//	*WatchEvent_Notice
 	Event         isWatchEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -195,6 +568,33 @@ func (x *WatchEvent) GetTick() *Tick {
 	return nil
 }
 
+func (x *WatchEvent) GetProgress() *CaptureProgress {
+	if x != nil {
+		if x, ok := x.Event.(*WatchEvent_Progress); ok {
+			return x.Progress
+		}
+	}
+	return nil
+}
+
+func (x *WatchEvent) GetSnapshot() *Snapshot {
+	if x != nil {
+		if x, ok := x.Event.(*WatchEvent_Snapshot); ok {
+			return x.Snapshot
+		}
+	}
+	return nil
+}
+
+func (x *WatchEvent) GetNotice() *Notice {
+	if x != nil {
+		if x, ok := x.Event.(*WatchEvent_Notice); ok {
+			return x.Notice
+		}
+	}
+	return nil
+}
+
 type isWatchEvent_Event interface {
 	isWatchEvent_Event()
 }
@@ -207,9 +607,27 @@ type WatchEvent_Tick struct {
 	Tick *Tick `protobuf:"bytes,2,opt,name=tick,proto3,oneof"`
 }
 
+type WatchEvent_Progress struct {
+	Progress *CaptureProgress `protobuf:"bytes,3,opt,name=progress,proto3,oneof"`
+}
+
+type WatchEvent_Snapshot struct {
+	Snapshot *Snapshot `protobuf:"bytes,4,opt,name=snapshot,proto3,oneof"`
+}
+
+type WatchEvent_Notice struct {
+	Notice *Notice `protobuf:"bytes,5,opt,name=notice,proto3,oneof"`
+}
+
 func (*WatchEvent_Hello) isWatchEvent_Event() {}
 
 func (*WatchEvent_Tick) isWatchEvent_Event() {}
+
+func (*WatchEvent_Progress) isWatchEvent_Event() {}
+
+func (*WatchEvent_Snapshot) isWatchEvent_Event() {}
+
+func (*WatchEvent_Notice) isWatchEvent_Event() {}
 
 // Hello is the first event of every Watch stream.
 type Hello struct {
@@ -415,10 +833,13 @@ type Tick struct {
 	// Every stop-the-world pause that ended since the previous tick, oldest
 	// first, exactly as the runtime recorded it (MemStats.PauseNs/PauseEnd).
 	Pauses []*GcPause `protobuf:"bytes,8,rep,name=pauses,proto3" json:"pauses,omitempty"`
-	// Pauses that ended since the previous tick but had already been
-	// overwritten in the runtime's 256-entry ring when this tick was taken.
+	// Pauses that ended since the previous tick but were lost: overwritten in
+	// the runtime's 256-entry ring before the tick was taken, or beyond the 256
+	// a slow client's coalesced ticks keep.
 	PausesMissed uint64 `protobuf:"varint,9,opt,name=pauses_missed,json=pausesMissed,proto3" json:"pauses_missed,omitempty"`
-	// Share of available CPU the GC used since the previous tick, 0..1.
+	// GC CPU the runtime charged in this interval (it charges a cycle when the
+	// cycle ends) over GOMAXPROCS × wall time, 0..1; averages over ticks are
+	// exact, a single tick is lumpy.
 	GcCpuFraction float64 `protobuf:"fixed64,10,opt,name=gc_cpu_fraction,json=gcCpuFraction,proto3" json:"gc_cpu_fraction,omitempty"`
 	// Bytes and objects allocated per second since the previous tick.
 	AllocBytesPerSecond   float64 `protobuf:"fixed64,11,opt,name=alloc_bytes_per_second,json=allocBytesPerSecond,proto3" json:"alloc_bytes_per_second,omitempty"`
@@ -612,6 +1033,1519 @@ func (x *GcPause) GetDurationNs() uint64 {
 	return 0
 }
 
+type CaptureRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Run a full GC before the dump (the `C` key): pending garbage is gone.
+	ForceGc bool `protobuf:"varint,1,opt,name=force_gc,json=forceGc,proto3" json:"force_gc,omitempty"`
+	// Accept a predicted pause above the agent's budget (after the user saw
+	// the cost in the FAILED_PRECONDITION message).
+	ConfirmCost bool `protobuf:"varint,2,opt,name=confirm_cost,json=confirmCost,proto3" json:"confirm_cost,omitempty"`
+	// Reuse the latest snapshot when it is younger than this (0: capture).
+	MaxAgeNs      uint64 `protobuf:"varint,3,opt,name=max_age_ns,json=maxAgeNs,proto3" json:"max_age_ns,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaptureRequest) Reset() {
+	*x = CaptureRequest{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaptureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaptureRequest) ProtoMessage() {}
+
+func (x *CaptureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaptureRequest.ProtoReflect.Descriptor instead.
+func (*CaptureRequest) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CaptureRequest) GetForceGc() bool {
+	if x != nil {
+		return x.ForceGc
+	}
+	return false
+}
+
+func (x *CaptureRequest) GetConfirmCost() bool {
+	if x != nil {
+		return x.ConfirmCost
+	}
+	return false
+}
+
+func (x *CaptureRequest) GetMaxAgeNs() uint64 {
+	if x != nil {
+		return x.MaxAgeNs
+	}
+	return 0
+}
+
+type CaptureReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Snapshot      *Snapshot              `protobuf:"bytes,1,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaptureReply) Reset() {
+	*x = CaptureReply{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaptureReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaptureReply) ProtoMessage() {}
+
+func (x *CaptureReply) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaptureReply.ProtoReflect.Descriptor instead.
+func (*CaptureReply) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CaptureReply) GetSnapshot() *Snapshot {
+	if x != nil {
+		return x.Snapshot
+	}
+	return nil
+}
+
+type CaptureProgress struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	SnapshotId uint64                 `protobuf:"varint,1,opt,name=snapshot_id,json=snapshotId,proto3" json:"snapshot_id,omitempty"`
+	Phase      Phase                  `protobuf:"varint,2,opt,name=phase,proto3,enum=heaptop.v1.Phase" json:"phase,omitempty"`
+	// Share of the phase done, 0..1, when the phase can tell; else 0.
+	Fraction float64 `protobuf:"fixed64,3,opt,name=fraction,proto3" json:"fraction,omitempty"`
+	// Time since the capture started.
+	ElapsedNs     uint64 `protobuf:"varint,4,opt,name=elapsed_ns,json=elapsedNs,proto3" json:"elapsed_ns,omitempty"`
+	Detail        string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaptureProgress) Reset() {
+	*x = CaptureProgress{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaptureProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaptureProgress) ProtoMessage() {}
+
+func (x *CaptureProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaptureProgress.ProtoReflect.Descriptor instead.
+func (*CaptureProgress) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CaptureProgress) GetSnapshotId() uint64 {
+	if x != nil {
+		return x.SnapshotId
+	}
+	return 0
+}
+
+func (x *CaptureProgress) GetPhase() Phase {
+	if x != nil {
+		return x.Phase
+	}
+	return Phase_PHASE_UNSPECIFIED
+}
+
+func (x *CaptureProgress) GetFraction() float64 {
+	if x != nil {
+		return x.Fraction
+	}
+	return 0
+}
+
+func (x *CaptureProgress) GetElapsedNs() uint64 {
+	if x != nil {
+		return x.ElapsedNs
+	}
+	return 0
+}
+
+func (x *CaptureProgress) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// Notice is a one-line message for the UI: a refused or failed capture, a
+// degradation the user should know about.
+type Notice struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Text          string                 `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	Error         bool                   `protobuf:"varint,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Notice) Reset() {
+	*x = Notice{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Notice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Notice) ProtoMessage() {}
+
+func (x *Notice) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Notice.ProtoReflect.Descriptor instead.
+func (*Notice) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Notice) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *Notice) GetError() bool {
+	if x != nil {
+		return x.Error
+	}
+	return false
+}
+
+// Site is a source location: an allocation site or a frame.
+type Site struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Function      string                 `protobuf:"bytes,1,opt,name=function,proto3" json:"function,omitempty"`
+	File          string                 `protobuf:"bytes,2,opt,name=file,proto3" json:"file,omitempty"`
+	Line          uint32                 `protobuf:"varint,3,opt,name=line,proto3" json:"line,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Site) Reset() {
+	*x = Site{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Site) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Site) ProtoMessage() {}
+
+func (x *Site) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Site.ProtoReflect.Descriptor instead.
+func (*Site) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Site) GetFunction() string {
+	if x != nil {
+		return x.Function
+	}
+	return ""
+}
+
+func (x *Site) GetFile() string {
+	if x != nil {
+		return x.File
+	}
+	return ""
+}
+
+func (x *Site) GetLine() uint32 {
+	if x != nil {
+		return x.Line
+	}
+	return 0
+}
+
+type Snapshot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Increases by one per capture of this agent.
+	Id               uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	CapturedUnixNano int64  `protobuf:"varint,2,opt,name=captured_unix_nano,json=capturedUnixNano,proto3" json:"captured_unix_nano,omitempty"`
+	// False for the early document that carries findings before the
+	// dominator tree is ready; a complete one follows with the same id.
+	Complete bool          `protobuf:"varint,3,opt,name=complete,proto3" json:"complete,omitempty"`
+	Stats    *CaptureStats `protobuf:"bytes,4,opt,name=stats,proto3" json:"stats,omitempty"`
+	States   []*StateTotal `protobuf:"bytes,5,rep,name=states,proto3" json:"states,omitempty"`
+	// The folded dominator tree, pre-order, pruned to a bounded size.
+	Tree []*TreeNode `protobuf:"bytes,6,rep,name=tree,proto3" json:"tree,omitempty"`
+	// Objects grouped by list, type and allocation site.
+	Groups   []*ListGroup `protobuf:"bytes,7,rep,name=groups,proto3" json:"groups,omitempty"`
+	Findings []*Finding   `protobuf:"bytes,8,rep,name=findings,proto3" json:"findings,omitempty"`
+	Growth   []*GrowthRow `protobuf:"bytes,9,rep,name=growth,proto3" json:"growth,omitempty"`
+	// The snapshot growth is measured against (0: none).
+	GrowthBaseId uint64 `protobuf:"varint,10,opt,name=growth_base_id,json=growthBaseId,proto3" json:"growth_base_id,omitempty"`
+	// What the agent could not do and why ("binary is stripped: globals are
+	// named by segment offset").
+	Notes         []string `protobuf:"bytes,11,rep,name=notes,proto3" json:"notes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Snapshot) Reset() {
+	*x = Snapshot{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Snapshot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Snapshot) ProtoMessage() {}
+
+func (x *Snapshot) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Snapshot.ProtoReflect.Descriptor instead.
+func (*Snapshot) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *Snapshot) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *Snapshot) GetCapturedUnixNano() int64 {
+	if x != nil {
+		return x.CapturedUnixNano
+	}
+	return 0
+}
+
+func (x *Snapshot) GetComplete() bool {
+	if x != nil {
+		return x.Complete
+	}
+	return false
+}
+
+func (x *Snapshot) GetStats() *CaptureStats {
+	if x != nil {
+		return x.Stats
+	}
+	return nil
+}
+
+func (x *Snapshot) GetStates() []*StateTotal {
+	if x != nil {
+		return x.States
+	}
+	return nil
+}
+
+func (x *Snapshot) GetTree() []*TreeNode {
+	if x != nil {
+		return x.Tree
+	}
+	return nil
+}
+
+func (x *Snapshot) GetGroups() []*ListGroup {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *Snapshot) GetFindings() []*Finding {
+	if x != nil {
+		return x.Findings
+	}
+	return nil
+}
+
+func (x *Snapshot) GetGrowth() []*GrowthRow {
+	if x != nil {
+		return x.Growth
+	}
+	return nil
+}
+
+func (x *Snapshot) GetGrowthBaseId() uint64 {
+	if x != nil {
+		return x.GrowthBaseId
+	}
+	return 0
+}
+
+func (x *Snapshot) GetNotes() []string {
+	if x != nil {
+		return x.Notes
+	}
+	return nil
+}
+
+type CaptureStats struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// How long the target's goroutines could not run because of the capture.
+	PauseNs      uint64 `protobuf:"varint,1,opt,name=pause_ns,json=pauseNs,proto3" json:"pause_ns,omitempty"`
+	DumpBytes    uint64 `protobuf:"varint,2,opt,name=dump_bytes,json=dumpBytes,proto3" json:"dump_bytes,omitempty"`
+	DumpNs       uint64 `protobuf:"varint,3,opt,name=dump_ns,json=dumpNs,proto3" json:"dump_ns,omitempty"`
+	ParseNs      uint64 `protobuf:"varint,4,opt,name=parse_ns,json=parseNs,proto3" json:"parse_ns,omitempty"`
+	NameNs       uint64 `protobuf:"varint,5,opt,name=name_ns,json=nameNs,proto3" json:"name_ns,omitempty"`
+	AnalyseNs    uint64 `protobuf:"varint,6,opt,name=analyse_ns,json=analyseNs,proto3" json:"analyse_ns,omitempty"`
+	DominatorsNs uint64 `protobuf:"varint,7,opt,name=dominators_ns,json=dominatorsNs,proto3" json:"dominators_ns,omitempty"`
+	Objects      uint64 `protobuf:"varint,8,opt,name=objects,proto3" json:"objects,omitempty"`
+	Edges        uint64 `protobuf:"varint,9,opt,name=edges,proto3" json:"edges,omitempty"`
+	HeapBytes    uint64 `protobuf:"varint,10,opt,name=heap_bytes,json=heapBytes,proto3" json:"heap_bytes,omitempty"`
+	// Allocation-site coverage: objects and bytes whose site is known; full
+	// when the program opted into recording every allocation.
+	ObjectsWithSite uint64 `protobuf:"varint,11,opt,name=objects_with_site,json=objectsWithSite,proto3" json:"objects_with_site,omitempty"`
+	BytesWithSite   uint64 `protobuf:"varint,12,opt,name=bytes_with_site,json=bytesWithSite,proto3" json:"bytes_with_site,omitempty"`
+	FullSites       bool   `protobuf:"varint,13,opt,name=full_sites,json=fullSites,proto3" json:"full_sites,omitempty"`
+	// runtime.MemProfileRate in effect (bytes between samples; 1 = all).
+	SampleRate    uint64 `protobuf:"varint,14,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
+	ObjectsTyped  uint64 `protobuf:"varint,15,opt,name=objects_typed,json=objectsTyped,proto3" json:"objects_typed,omitempty"`
+	BytesTyped    uint64 `protobuf:"varint,16,opt,name=bytes_typed,json=bytesTyped,proto3" json:"bytes_typed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaptureStats) Reset() {
+	*x = CaptureStats{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaptureStats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaptureStats) ProtoMessage() {}
+
+func (x *CaptureStats) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaptureStats.ProtoReflect.Descriptor instead.
+func (*CaptureStats) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CaptureStats) GetPauseNs() uint64 {
+	if x != nil {
+		return x.PauseNs
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetDumpBytes() uint64 {
+	if x != nil {
+		return x.DumpBytes
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetDumpNs() uint64 {
+	if x != nil {
+		return x.DumpNs
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetParseNs() uint64 {
+	if x != nil {
+		return x.ParseNs
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetNameNs() uint64 {
+	if x != nil {
+		return x.NameNs
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetAnalyseNs() uint64 {
+	if x != nil {
+		return x.AnalyseNs
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetDominatorsNs() uint64 {
+	if x != nil {
+		return x.DominatorsNs
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetObjects() uint64 {
+	if x != nil {
+		return x.Objects
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetEdges() uint64 {
+	if x != nil {
+		return x.Edges
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetHeapBytes() uint64 {
+	if x != nil {
+		return x.HeapBytes
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetObjectsWithSite() uint64 {
+	if x != nil {
+		return x.ObjectsWithSite
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetBytesWithSite() uint64 {
+	if x != nil {
+		return x.BytesWithSite
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetFullSites() bool {
+	if x != nil {
+		return x.FullSites
+	}
+	return false
+}
+
+func (x *CaptureStats) GetSampleRate() uint64 {
+	if x != nil {
+		return x.SampleRate
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetObjectsTyped() uint64 {
+	if x != nil {
+		return x.ObjectsTyped
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetBytesTyped() uint64 {
+	if x != nil {
+		return x.BytesTyped
+	}
+	return 0
+}
+
+type StateTotal struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         State                  `protobuf:"varint,1,opt,name=state,proto3,enum=heaptop.v1.State" json:"state,omitempty"`
+	Objects       uint64                 `protobuf:"varint,2,opt,name=objects,proto3" json:"objects,omitempty"`
+	Bytes         uint64                 `protobuf:"varint,3,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateTotal) Reset() {
+	*x = StateTotal{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateTotal) ProtoMessage() {}
+
+func (x *StateTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateTotal.ProtoReflect.Descriptor instead.
+func (*StateTotal) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *StateTotal) GetState() State {
+	if x != nil {
+		return x.State
+	}
+	return State_STATE_UNSPECIFIED
+}
+
+func (x *StateTotal) GetObjects() uint64 {
+	if x != nil {
+		return x.Objects
+	}
+	return 0
+}
+
+func (x *StateTotal) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+type TreeNode struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unique within the snapshot; 0 is never used.
+	Id uint32 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// 0 for a top-level node.
+	Parent uint32   `protobuf:"varint,2,opt,name=parent,proto3" json:"parent,omitempty"`
+	Kind   NodeKind `protobuf:"varint,3,opt,name=kind,proto3,enum=heaptop.v1.NodeKind" json:"kind,omitempty"`
+	// Stable across snapshots for the same logical node (keeps the cursor).
+	Key string `protobuf:"bytes,4,opt,name=key,proto3" json:"key,omitempty"`
+	// How the parent holds it, or the root's name: "main.registry",
+	// "goroutine 42 main.worker", ".sessions", "map value".
+	Label         string `protobuf:"bytes,5,opt,name=label,proto3" json:"label,omitempty"`
+	TypeName      string `protobuf:"bytes,6,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
+	Site          *Site  `protobuf:"bytes,7,opt,name=site,proto3" json:"site,omitempty"`
+	Count         uint64 `protobuf:"varint,8,opt,name=count,proto3" json:"count,omitempty"`
+	RetainedBytes uint64 `protobuf:"varint,9,opt,name=retained_bytes,json=retainedBytes,proto3" json:"retained_bytes,omitempty"`
+	ShallowBytes  uint64 `protobuf:"varint,10,opt,name=shallow_bytes,json=shallowBytes,proto3" json:"shallow_bytes,omitempty"`
+	State         State  `protobuf:"varint,11,opt,name=state,proto3,enum=heaptop.v1.State" json:"state,omitempty"`
+	// Children the node has in all, and how many follow it in this document.
+	ChildrenTotal uint32 `protobuf:"varint,12,opt,name=children_total,json=childrenTotal,proto3" json:"children_total,omitempty"`
+	ChildrenSent  uint32 `protobuf:"varint,13,opt,name=children_sent,json=childrenSent,proto3" json:"children_sent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TreeNode) Reset() {
+	*x = TreeNode{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TreeNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TreeNode) ProtoMessage() {}
+
+func (x *TreeNode) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TreeNode.ProtoReflect.Descriptor instead.
+func (*TreeNode) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *TreeNode) GetId() uint32 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *TreeNode) GetParent() uint32 {
+	if x != nil {
+		return x.Parent
+	}
+	return 0
+}
+
+func (x *TreeNode) GetKind() NodeKind {
+	if x != nil {
+		return x.Kind
+	}
+	return NodeKind_NODE_KIND_UNSPECIFIED
+}
+
+func (x *TreeNode) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *TreeNode) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *TreeNode) GetTypeName() string {
+	if x != nil {
+		return x.TypeName
+	}
+	return ""
+}
+
+func (x *TreeNode) GetSite() *Site {
+	if x != nil {
+		return x.Site
+	}
+	return nil
+}
+
+func (x *TreeNode) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *TreeNode) GetRetainedBytes() uint64 {
+	if x != nil {
+		return x.RetainedBytes
+	}
+	return 0
+}
+
+func (x *TreeNode) GetShallowBytes() uint64 {
+	if x != nil {
+		return x.ShallowBytes
+	}
+	return 0
+}
+
+func (x *TreeNode) GetState() State {
+	if x != nil {
+		return x.State
+	}
+	return State_STATE_UNSPECIFIED
+}
+
+func (x *TreeNode) GetChildrenTotal() uint32 {
+	if x != nil {
+		return x.ChildrenTotal
+	}
+	return 0
+}
+
+func (x *TreeNode) GetChildrenSent() uint32 {
+	if x != nil {
+		return x.ChildrenSent
+	}
+	return 0
+}
+
+type ListGroup struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	List  List                   `protobuf:"varint,1,opt,name=list,proto3,enum=heaptop.v1.List" json:"list,omitempty"`
+	// Stable across snapshots.
+	Key           string `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	TypeName      string `protobuf:"bytes,3,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
+	Site          *Site  `protobuf:"bytes,4,opt,name=site,proto3" json:"site,omitempty"`
+	Count         uint64 `protobuf:"varint,5,opt,name=count,proto3" json:"count,omitempty"`
+	Bytes         uint64 `protobuf:"varint,6,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	RetainedBytes uint64 `protobuf:"varint,7,opt,name=retained_bytes,json=retainedBytes,proto3" json:"retained_bytes,omitempty"`
+	State         State  `protobuf:"varint,8,opt,name=state,proto3,enum=heaptop.v1.State" json:"state,omitempty"`
+	// Findings in this group (dangling and leak lists).
+	FindingKeys   []string `protobuf:"bytes,9,rep,name=finding_keys,json=findingKeys,proto3" json:"finding_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGroup) Reset() {
+	*x = ListGroup{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGroup) ProtoMessage() {}
+
+func (x *ListGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGroup.ProtoReflect.Descriptor instead.
+func (*ListGroup) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListGroup) GetList() List {
+	if x != nil {
+		return x.List
+	}
+	return List_LIST_UNSPECIFIED
+}
+
+func (x *ListGroup) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *ListGroup) GetTypeName() string {
+	if x != nil {
+		return x.TypeName
+	}
+	return ""
+}
+
+func (x *ListGroup) GetSite() *Site {
+	if x != nil {
+		return x.Site
+	}
+	return nil
+}
+
+func (x *ListGroup) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *ListGroup) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *ListGroup) GetRetainedBytes() uint64 {
+	if x != nil {
+		return x.RetainedBytes
+	}
+	return 0
+}
+
+func (x *ListGroup) GetState() State {
+	if x != nil {
+		return x.State
+	}
+	return State_STATE_UNSPECIFIED
+}
+
+func (x *ListGroup) GetFindingKeys() []string {
+	if x != nil {
+		return x.FindingKeys
+	}
+	return nil
+}
+
+type Hop struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Via   Via                    `protobuf:"varint,1,opt,name=via,proto3,enum=heaptop.v1.Via" json:"via,omitempty"`
+	// How it is held: ".sessions", "[12]", "map value", "main.registry",
+	// "goroutine 42 frame main.worker buf".
+	Label    string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	TypeName string `protobuf:"bytes,3,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
+	Bytes    uint64 `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// Allocation site of this hop's object; for a frame hop, the frame's
+	// file:line.
+	Site    *Site  `protobuf:"bytes,5,opt,name=site,proto3" json:"site,omitempty"`
+	Address uint64 `protobuf:"varint,6,opt,name=address,proto3" json:"address,omitempty"`
+	State   State  `protobuf:"varint,7,opt,name=state,proto3,enum=heaptop.v1.State" json:"state,omitempty"`
+	// Offset of the word holding the next hop inside this hop's object.
+	Offset uint64 `protobuf:"varint,8,opt,name=offset,proto3" json:"offset,omitempty"`
+	// Goroutine of a frame hop.
+	Goroutine uint64 `protobuf:"varint,9,opt,name=goroutine,proto3" json:"goroutine,omitempty"`
+	// A frame hop's goroutine creation site ("created by").
+	CreatedBy     *Site  `protobuf:"bytes,10,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	WaitReason    string `protobuf:"bytes,11,opt,name=wait_reason,json=waitReason,proto3" json:"wait_reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Hop) Reset() {
+	*x = Hop{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Hop) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Hop) ProtoMessage() {}
+
+func (x *Hop) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Hop.ProtoReflect.Descriptor instead.
+func (*Hop) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *Hop) GetVia() Via {
+	if x != nil {
+		return x.Via
+	}
+	return Via_VIA_UNSPECIFIED
+}
+
+func (x *Hop) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *Hop) GetTypeName() string {
+	if x != nil {
+		return x.TypeName
+	}
+	return ""
+}
+
+func (x *Hop) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Hop) GetSite() *Site {
+	if x != nil {
+		return x.Site
+	}
+	return nil
+}
+
+func (x *Hop) GetAddress() uint64 {
+	if x != nil {
+		return x.Address
+	}
+	return 0
+}
+
+func (x *Hop) GetState() State {
+	if x != nil {
+		return x.State
+	}
+	return State_STATE_UNSPECIFIED
+}
+
+func (x *Hop) GetOffset() uint64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *Hop) GetGoroutine() uint64 {
+	if x != nil {
+		return x.Goroutine
+	}
+	return 0
+}
+
+func (x *Hop) GetCreatedBy() *Site {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return nil
+}
+
+func (x *Hop) GetWaitReason() string {
+	if x != nil {
+		return x.WaitReason
+	}
+	return ""
+}
+
+type Finding struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable across snapshots for the same holder word and kind.
+	Key  string      `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	Kind FindingKind `protobuf:"varint,2,opt,name=kind,proto3,enum=heaptop.v1.FindingKind" json:"kind,omitempty"`
+	// One line: "main.handles[3] holds 0xc000123450 as uintptr: freed slot of
+	// 48 B (was *main.Conn)".
+	Summary string `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	// Root first; for a hidden reference the last hops are the holder, the
+	// hidden word (VIA_HIDDEN, with the holder's base and the word's offset)
+	// and what it points at.
+	Path []*Hop `protobuf:"bytes,4,rep,name=path,proto3" json:"path,omitempty"`
+	// Findings folded into this one because their chains have the same shape.
+	Count uint64 `protobuf:"varint,5,opt,name=count,proto3" json:"count,omitempty"`
+	// What the hidden word points at, or the suspect's accumulation point.
+	Target string `protobuf:"bytes,6,opt,name=target,proto3" json:"target,omitempty"`
+	// MarkReleased's why, for leaks.
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// For suspects: the tree node and its accumulation point.
+	Node             uint32  `protobuf:"varint,8,opt,name=node,proto3" json:"node,omitempty"`
+	AccumulationNode uint32  `protobuf:"varint,9,opt,name=accumulation_node,json=accumulationNode,proto3" json:"accumulation_node,omitempty"`
+	Share            float64 `protobuf:"fixed64,10,opt,name=share,proto3" json:"share,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Finding) Reset() {
+	*x = Finding{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Finding) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Finding) ProtoMessage() {}
+
+func (x *Finding) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Finding.ProtoReflect.Descriptor instead.
+func (*Finding) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *Finding) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Finding) GetKind() FindingKind {
+	if x != nil {
+		return x.Kind
+	}
+	return FindingKind_FINDING_KIND_UNSPECIFIED
+}
+
+func (x *Finding) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *Finding) GetPath() []*Hop {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
+func (x *Finding) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Finding) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *Finding) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *Finding) GetNode() uint32 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+func (x *Finding) GetAccumulationNode() uint32 {
+	if x != nil {
+		return x.AccumulationNode
+	}
+	return 0
+}
+
+func (x *Finding) GetShare() float64 {
+	if x != nil {
+		return x.Share
+	}
+	return 0
+}
+
+type GrowthRow struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	TypeName   string                 `protobuf:"bytes,1,opt,name=type_name,json=typeName,proto3" json:"type_name,omitempty"`
+	Site       *Site                  `protobuf:"bytes,2,opt,name=site,proto3" json:"site,omitempty"`
+	CountDelta int64                  `protobuf:"varint,3,opt,name=count_delta,json=countDelta,proto3" json:"count_delta,omitempty"`
+	BytesDelta int64                  `protobuf:"varint,4,opt,name=bytes_delta,json=bytesDelta,proto3" json:"bytes_delta,omitempty"`
+	Count      uint64                 `protobuf:"varint,5,opt,name=count,proto3" json:"count,omitempty"`
+	Bytes      uint64                 `protobuf:"varint,6,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// In how many of the last captures (up to 8) this row grew.
+	GrewIn        uint32 `protobuf:"varint,7,opt,name=grew_in,json=grewIn,proto3" json:"grew_in,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GrowthRow) Reset() {
+	*x = GrowthRow{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GrowthRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GrowthRow) ProtoMessage() {}
+
+func (x *GrowthRow) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GrowthRow.ProtoReflect.Descriptor instead.
+func (*GrowthRow) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GrowthRow) GetTypeName() string {
+	if x != nil {
+		return x.TypeName
+	}
+	return ""
+}
+
+func (x *GrowthRow) GetSite() *Site {
+	if x != nil {
+		return x.Site
+	}
+	return nil
+}
+
+func (x *GrowthRow) GetCountDelta() int64 {
+	if x != nil {
+		return x.CountDelta
+	}
+	return 0
+}
+
+func (x *GrowthRow) GetBytesDelta() int64 {
+	if x != nil {
+		return x.BytesDelta
+	}
+	return 0
+}
+
+func (x *GrowthRow) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *GrowthRow) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *GrowthRow) GetGrewIn() uint32 {
+	if x != nil {
+		return x.GrewIn
+	}
+	return 0
+}
+
+type ExpandRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	SnapshotId    uint64                 `protobuf:"varint,1,opt,name=snapshot_id,json=snapshotId,proto3" json:"snapshot_id,omitempty"`
+	Node          uint32                 `protobuf:"varint,2,opt,name=node,proto3" json:"node,omitempty"`
+	Offset        uint32                 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
+	Limit         uint32                 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExpandRequest) Reset() {
+	*x = ExpandRequest{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpandRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpandRequest) ProtoMessage() {}
+
+func (x *ExpandRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpandRequest.ProtoReflect.Descriptor instead.
+func (*ExpandRequest) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ExpandRequest) GetSnapshotId() uint64 {
+	if x != nil {
+		return x.SnapshotId
+	}
+	return 0
+}
+
+func (x *ExpandRequest) GetNode() uint32 {
+	if x != nil {
+		return x.Node
+	}
+	return 0
+}
+
+func (x *ExpandRequest) GetOffset() uint32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *ExpandRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type ExpandReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Nodes         []*TreeNode            `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExpandReply) Reset() {
+	*x = ExpandReply{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExpandReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExpandReply) ProtoMessage() {}
+
+func (x *ExpandReply) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExpandReply.ProtoReflect.Descriptor instead.
+func (*ExpandReply) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ExpandReply) GetNodes() []*TreeNode {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+type PathRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	SnapshotId uint64                 `protobuf:"varint,1,opt,name=snapshot_id,json=snapshotId,proto3" json:"snapshot_id,omitempty"`
+	// Types that are valid to be assigned to Of:
+	//
+	//	*PathRequest_Node
+	//	*PathRequest_GroupKey
+	Of            isPathRequest_Of `protobuf_oneof:"of"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PathRequest) Reset() {
+	*x = PathRequest{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PathRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PathRequest) ProtoMessage() {}
+
+func (x *PathRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PathRequest.ProtoReflect.Descriptor instead.
+func (*PathRequest) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PathRequest) GetSnapshotId() uint64 {
+	if x != nil {
+		return x.SnapshotId
+	}
+	return 0
+}
+
+func (x *PathRequest) GetOf() isPathRequest_Of {
+	if x != nil {
+		return x.Of
+	}
+	return nil
+}
+
+func (x *PathRequest) GetNode() uint32 {
+	if x != nil {
+		if x, ok := x.Of.(*PathRequest_Node); ok {
+			return x.Node
+		}
+	}
+	return 0
+}
+
+func (x *PathRequest) GetGroupKey() string {
+	if x != nil {
+		if x, ok := x.Of.(*PathRequest_GroupKey); ok {
+			return x.GroupKey
+		}
+	}
+	return ""
+}
+
+type isPathRequest_Of interface {
+	isPathRequest_Of()
+}
+
+type PathRequest_Node struct {
+	Node uint32 `protobuf:"varint,2,opt,name=node,proto3,oneof"`
+}
+
+type PathRequest_GroupKey struct {
+	GroupKey string `protobuf:"bytes,3,opt,name=group_key,json=groupKey,proto3,oneof"`
+}
+
+func (*PathRequest_Node) isPathRequest_Of() {}
+
+func (*PathRequest_GroupKey) isPathRequest_Of() {}
+
+type PathReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Path          []*Hop                 `protobuf:"bytes,1,rep,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PathReply) Reset() {
+	*x = PathReply{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PathReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PathReply) ProtoMessage() {}
+
+func (x *PathReply) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PathReply.ProtoReflect.Descriptor instead.
+func (*PathReply) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *PathReply) GetPath() []*Hop {
+	if x != nil {
+		return x.Path
+	}
+	return nil
+}
+
 var File_heaptop_v1_heaptop_proto protoreflect.FileDescriptor
 
 const file_heaptop_v1_heaptop_proto_rawDesc = "" +
@@ -619,11 +2553,14 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x18heaptop/v1/heaptop.proto\x12\n" +
 	"heaptop.v1\"B\n" +
 	"\fWatchRequest\x122\n" +
-	"\x15client_schema_version\x18\x01 \x01(\rR\x13clientSchemaVersion\"h\n" +
+	"\x15client_schema_version\x18\x01 \x01(\rR\x13clientSchemaVersion\"\x85\x02\n" +
 	"\n" +
 	"WatchEvent\x12)\n" +
 	"\x05hello\x18\x01 \x01(\v2\x11.heaptop.v1.HelloH\x00R\x05hello\x12&\n" +
-	"\x04tick\x18\x02 \x01(\v2\x10.heaptop.v1.TickH\x00R\x04tickB\a\n" +
+	"\x04tick\x18\x02 \x01(\v2\x10.heaptop.v1.TickH\x00R\x04tick\x129\n" +
+	"\bprogress\x18\x03 \x01(\v2\x1b.heaptop.v1.CaptureProgressH\x00R\bprogress\x122\n" +
+	"\bsnapshot\x18\x04 \x01(\v2\x14.heaptop.v1.SnapshotH\x00R\bsnapshot\x12,\n" +
+	"\x06notice\x18\x05 \x01(\v2\x12.heaptop.v1.NoticeH\x00R\x06noticeB\a\n" +
 	"\x05event\"\xb0\x01\n" +
 	"\x05Hello\x12%\n" +
 	"\x0eschema_version\x18\x01 \x01(\rR\rschemaVersion\x12*\n" +
@@ -664,12 +2601,214 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x05cycle\x18\x01 \x01(\x04R\x05cycle\x12\"\n" +
 	"\rend_unix_nano\x18\x02 \x01(\x03R\vendUnixNano\x12\x1f\n" +
 	"\vduration_ns\x18\x03 \x01(\x04R\n" +
-	"durationNs*K\n" +
+	"durationNs\"l\n" +
+	"\x0eCaptureRequest\x12\x19\n" +
+	"\bforce_gc\x18\x01 \x01(\bR\aforceGc\x12!\n" +
+	"\fconfirm_cost\x18\x02 \x01(\bR\vconfirmCost\x12\x1c\n" +
+	"\n" +
+	"max_age_ns\x18\x03 \x01(\x04R\bmaxAgeNs\"@\n" +
+	"\fCaptureReply\x120\n" +
+	"\bsnapshot\x18\x01 \x01(\v2\x14.heaptop.v1.SnapshotR\bsnapshot\"\xae\x01\n" +
+	"\x0fCaptureProgress\x12\x1f\n" +
+	"\vsnapshot_id\x18\x01 \x01(\x04R\n" +
+	"snapshotId\x12'\n" +
+	"\x05phase\x18\x02 \x01(\x0e2\x11.heaptop.v1.PhaseR\x05phase\x12\x1a\n" +
+	"\bfraction\x18\x03 \x01(\x01R\bfraction\x12\x1d\n" +
+	"\n" +
+	"elapsed_ns\x18\x04 \x01(\x04R\telapsedNs\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\"2\n" +
+	"\x06Notice\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\bR\x05error\"J\n" +
+	"\x04Site\x12\x1a\n" +
+	"\bfunction\x18\x01 \x01(\tR\bfunction\x12\x12\n" +
+	"\x04file\x18\x02 \x01(\tR\x04file\x12\x12\n" +
+	"\x04line\x18\x03 \x01(\rR\x04line\"\xb9\x03\n" +
+	"\bSnapshot\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\x12,\n" +
+	"\x12captured_unix_nano\x18\x02 \x01(\x03R\x10capturedUnixNano\x12\x1a\n" +
+	"\bcomplete\x18\x03 \x01(\bR\bcomplete\x12.\n" +
+	"\x05stats\x18\x04 \x01(\v2\x18.heaptop.v1.CaptureStatsR\x05stats\x12.\n" +
+	"\x06states\x18\x05 \x03(\v2\x16.heaptop.v1.StateTotalR\x06states\x12(\n" +
+	"\x04tree\x18\x06 \x03(\v2\x14.heaptop.v1.TreeNodeR\x04tree\x12-\n" +
+	"\x06groups\x18\a \x03(\v2\x15.heaptop.v1.ListGroupR\x06groups\x12/\n" +
+	"\bfindings\x18\b \x03(\v2\x13.heaptop.v1.FindingR\bfindings\x12-\n" +
+	"\x06growth\x18\t \x03(\v2\x15.heaptop.v1.GrowthRowR\x06growth\x12$\n" +
+	"\x0egrowth_base_id\x18\n" +
+	" \x01(\x04R\fgrowthBaseId\x12\x14\n" +
+	"\x05notes\x18\v \x03(\tR\x05notes\"\x82\x04\n" +
+	"\fCaptureStats\x12\x19\n" +
+	"\bpause_ns\x18\x01 \x01(\x04R\apauseNs\x12\x1d\n" +
+	"\n" +
+	"dump_bytes\x18\x02 \x01(\x04R\tdumpBytes\x12\x17\n" +
+	"\adump_ns\x18\x03 \x01(\x04R\x06dumpNs\x12\x19\n" +
+	"\bparse_ns\x18\x04 \x01(\x04R\aparseNs\x12\x17\n" +
+	"\aname_ns\x18\x05 \x01(\x04R\x06nameNs\x12\x1d\n" +
+	"\n" +
+	"analyse_ns\x18\x06 \x01(\x04R\tanalyseNs\x12#\n" +
+	"\rdominators_ns\x18\a \x01(\x04R\fdominatorsNs\x12\x18\n" +
+	"\aobjects\x18\b \x01(\x04R\aobjects\x12\x14\n" +
+	"\x05edges\x18\t \x01(\x04R\x05edges\x12\x1d\n" +
+	"\n" +
+	"heap_bytes\x18\n" +
+	" \x01(\x04R\theapBytes\x12*\n" +
+	"\x11objects_with_site\x18\v \x01(\x04R\x0fobjectsWithSite\x12&\n" +
+	"\x0fbytes_with_site\x18\f \x01(\x04R\rbytesWithSite\x12\x1d\n" +
+	"\n" +
+	"full_sites\x18\r \x01(\bR\tfullSites\x12\x1f\n" +
+	"\vsample_rate\x18\x0e \x01(\x04R\n" +
+	"sampleRate\x12#\n" +
+	"\robjects_typed\x18\x0f \x01(\x04R\fobjectsTyped\x12\x1f\n" +
+	"\vbytes_typed\x18\x10 \x01(\x04R\n" +
+	"bytesTyped\"e\n" +
+	"\n" +
+	"StateTotal\x12'\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x11.heaptop.v1.StateR\x05state\x12\x18\n" +
+	"\aobjects\x18\x02 \x01(\x04R\aobjects\x12\x14\n" +
+	"\x05bytes\x18\x03 \x01(\x04R\x05bytes\"\x9e\x03\n" +
+	"\bTreeNode\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\rR\x02id\x12\x16\n" +
+	"\x06parent\x18\x02 \x01(\rR\x06parent\x12(\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x14.heaptop.v1.NodeKindR\x04kind\x12\x10\n" +
+	"\x03key\x18\x04 \x01(\tR\x03key\x12\x14\n" +
+	"\x05label\x18\x05 \x01(\tR\x05label\x12\x1b\n" +
+	"\ttype_name\x18\x06 \x01(\tR\btypeName\x12$\n" +
+	"\x04site\x18\a \x01(\v2\x10.heaptop.v1.SiteR\x04site\x12\x14\n" +
+	"\x05count\x18\b \x01(\x04R\x05count\x12%\n" +
+	"\x0eretained_bytes\x18\t \x01(\x04R\rretainedBytes\x12#\n" +
+	"\rshallow_bytes\x18\n" +
+	" \x01(\x04R\fshallowBytes\x12'\n" +
+	"\x05state\x18\v \x01(\x0e2\x11.heaptop.v1.StateR\x05state\x12%\n" +
+	"\x0echildren_total\x18\f \x01(\rR\rchildrenTotal\x12#\n" +
+	"\rchildren_sent\x18\r \x01(\rR\fchildrenSent\"\xa5\x02\n" +
+	"\tListGroup\x12$\n" +
+	"\x04list\x18\x01 \x01(\x0e2\x10.heaptop.v1.ListR\x04list\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1b\n" +
+	"\ttype_name\x18\x03 \x01(\tR\btypeName\x12$\n" +
+	"\x04site\x18\x04 \x01(\v2\x10.heaptop.v1.SiteR\x04site\x12\x14\n" +
+	"\x05count\x18\x05 \x01(\x04R\x05count\x12\x14\n" +
+	"\x05bytes\x18\x06 \x01(\x04R\x05bytes\x12%\n" +
+	"\x0eretained_bytes\x18\a \x01(\x04R\rretainedBytes\x12'\n" +
+	"\x05state\x18\b \x01(\x0e2\x11.heaptop.v1.StateR\x05state\x12!\n" +
+	"\ffinding_keys\x18\t \x03(\tR\vfindingKeys\"\xe2\x02\n" +
+	"\x03Hop\x12!\n" +
+	"\x03via\x18\x01 \x01(\x0e2\x0f.heaptop.v1.ViaR\x03via\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\x12\x1b\n" +
+	"\ttype_name\x18\x03 \x01(\tR\btypeName\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x04R\x05bytes\x12$\n" +
+	"\x04site\x18\x05 \x01(\v2\x10.heaptop.v1.SiteR\x04site\x12\x18\n" +
+	"\aaddress\x18\x06 \x01(\x04R\aaddress\x12'\n" +
+	"\x05state\x18\a \x01(\x0e2\x11.heaptop.v1.StateR\x05state\x12\x16\n" +
+	"\x06offset\x18\b \x01(\x04R\x06offset\x12\x1c\n" +
+	"\tgoroutine\x18\t \x01(\x04R\tgoroutine\x12/\n" +
+	"\n" +
+	"created_by\x18\n" +
+	" \x01(\v2\x10.heaptop.v1.SiteR\tcreatedBy\x12\x1f\n" +
+	"\vwait_reason\x18\v \x01(\tR\n" +
+	"waitReason\"\xa4\x02\n" +
+	"\aFinding\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12+\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x17.heaptop.v1.FindingKindR\x04kind\x12\x18\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\x12#\n" +
+	"\x04path\x18\x04 \x03(\v2\x0f.heaptop.v1.HopR\x04path\x12\x14\n" +
+	"\x05count\x18\x05 \x01(\x04R\x05count\x12\x16\n" +
+	"\x06target\x18\x06 \x01(\tR\x06target\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12\x12\n" +
+	"\x04node\x18\b \x01(\rR\x04node\x12+\n" +
+	"\x11accumulation_node\x18\t \x01(\rR\x10accumulationNode\x12\x14\n" +
+	"\x05share\x18\n" +
+	" \x01(\x01R\x05share\"\xd5\x01\n" +
+	"\tGrowthRow\x12\x1b\n" +
+	"\ttype_name\x18\x01 \x01(\tR\btypeName\x12$\n" +
+	"\x04site\x18\x02 \x01(\v2\x10.heaptop.v1.SiteR\x04site\x12\x1f\n" +
+	"\vcount_delta\x18\x03 \x01(\x03R\n" +
+	"countDelta\x12\x1f\n" +
+	"\vbytes_delta\x18\x04 \x01(\x03R\n" +
+	"bytesDelta\x12\x14\n" +
+	"\x05count\x18\x05 \x01(\x04R\x05count\x12\x14\n" +
+	"\x05bytes\x18\x06 \x01(\x04R\x05bytes\x12\x17\n" +
+	"\agrew_in\x18\a \x01(\rR\x06grewIn\"r\n" +
+	"\rExpandRequest\x12\x1f\n" +
+	"\vsnapshot_id\x18\x01 \x01(\x04R\n" +
+	"snapshotId\x12\x12\n" +
+	"\x04node\x18\x02 \x01(\rR\x04node\x12\x16\n" +
+	"\x06offset\x18\x03 \x01(\rR\x06offset\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\"9\n" +
+	"\vExpandReply\x12*\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x14.heaptop.v1.TreeNodeR\x05nodes\"i\n" +
+	"\vPathRequest\x12\x1f\n" +
+	"\vsnapshot_id\x18\x01 \x01(\x04R\n" +
+	"snapshotId\x12\x14\n" +
+	"\x04node\x18\x02 \x01(\rH\x00R\x04node\x12\x1d\n" +
+	"\tgroup_key\x18\x03 \x01(\tH\x00R\bgroupKeyB\x04\n" +
+	"\x02of\"0\n" +
+	"\tPathReply\x12#\n" +
+	"\x04path\x18\x01 \x03(\v2\x0f.heaptop.v1.HopR\x04path*K\n" +
 	"\rSchemaVersion\x12\x1e\n" +
 	"\x1aSCHEMA_VERSION_UNSPECIFIED\x10\x00\x12\x1a\n" +
-	"\x16SCHEMA_VERSION_CURRENT\x10\x012F\n" +
+	"\x16SCHEMA_VERSION_CURRENT\x10\x01*\x88\x01\n" +
+	"\x05Phase\x12\x15\n" +
+	"\x11PHASE_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"PHASE_DUMP\x10\x01\x12\x0f\n" +
+	"\vPHASE_PARSE\x10\x02\x12\x0e\n" +
+	"\n" +
+	"PHASE_NAME\x10\x03\x12\x11\n" +
+	"\rPHASE_ANALYSE\x10\x04\x12\x14\n" +
+	"\x10PHASE_DOMINATORS\x10\x05\x12\x0e\n" +
+	"\n" +
+	"PHASE_DONE\x10\x06*n\n" +
+	"\x05State\x12\x15\n" +
+	"\x11STATE_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"STATE_LIVE\x10\x01\x12\x11\n" +
+	"\rSTATE_PENDING\x10\x02\x12\x1b\n" +
+	"\x17STATE_PENDING_FINALIZER\x10\x03\x12\x0e\n" +
+	"\n" +
+	"STATE_WEAK\x10\x04*\x7f\n" +
+	"\bNodeKind\x12\x19\n" +
+	"\x15NODE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14NODE_KIND_ROOT_GROUP\x10\x01\x12\x12\n" +
+	"\x0eNODE_KIND_ROOT\x10\x02\x12\x14\n" +
+	"\x10NODE_KIND_OBJECT\x10\x03\x12\x14\n" +
+	"\x10NODE_KIND_FOLDED\x10\x04*`\n" +
+	"\x04List\x12\x14\n" +
+	"\x10LIST_UNSPECIFIED\x10\x00\x12\r\n" +
+	"\tLIST_LIVE\x10\x01\x12\x10\n" +
+	"\fLIST_PENDING\x10\x02\x12\x11\n" +
+	"\rLIST_DANGLING\x10\x03\x12\x0e\n" +
+	"\n" +
+	"LIST_LEAKS\x10\x04*\xcd\x01\n" +
+	"\vFindingKind\x12\x1c\n" +
+	"\x18FINDING_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15FINDING_KIND_DANGLING\x10\x01\x12\x1e\n" +
+	"\x1aFINDING_KIND_DANGLING_SOON\x10\x02\x12\x16\n" +
+	"\x12FINDING_KIND_STACK\x10\x03\x12\x1c\n" +
+	"\x18FINDING_KIND_UNPROTECTED\x10\x04\x12\x15\n" +
+	"\x11FINDING_KIND_LEAK\x10\x05\x12\x18\n" +
+	"\x14FINDING_KIND_SUSPECT\x10\x06*\xe4\x01\n" +
+	"\x03Via\x12\x13\n" +
+	"\x0fVIA_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"VIA_GLOBAL\x10\x01\x12\r\n" +
+	"\tVIA_FRAME\x10\x02\x12\r\n" +
+	"\tVIA_FIELD\x10\x03\x12\r\n" +
+	"\tVIA_INDEX\x10\x04\x12\x0f\n" +
+	"\vVIA_MAP_KEY\x10\x05\x12\x11\n" +
+	"\rVIA_MAP_VALUE\x10\x06\x12\x11\n" +
+	"\rVIA_INTERFACE\x10\a\x12\x0f\n" +
+	"\vVIA_CLOSURE\x10\b\x12\x11\n" +
+	"\rVIA_FINALIZER\x10\t\x12\x0e\n" +
+	"\n" +
+	"VIA_HIDDEN\x10\n" +
+	"\x12\x0f\n" +
+	"\vVIA_RUNTIME\x10\v\x12\x0f\n" +
+	"\vVIA_POINTER\x10\f2\xfd\x01\n" +
 	"\aHeaptop\x12;\n" +
-	"\x05Watch\x12\x18.heaptop.v1.WatchRequest\x1a\x16.heaptop.v1.WatchEvent0\x01B;Z9github.com/heaptop/heaptop/agent/api/heaptop/v1;heaptopv1b\x06proto3"
+	"\x05Watch\x12\x18.heaptop.v1.WatchRequest\x1a\x16.heaptop.v1.WatchEvent0\x01\x12?\n" +
+	"\aCapture\x12\x1a.heaptop.v1.CaptureRequest\x1a\x18.heaptop.v1.CaptureReply\x12<\n" +
+	"\x06Expand\x12\x19.heaptop.v1.ExpandRequest\x1a\x17.heaptop.v1.ExpandReply\x126\n" +
+	"\x04Path\x12\x17.heaptop.v1.PathRequest\x1a\x15.heaptop.v1.PathReplyB;Z9github.com/heaptop/heaptop/agent/api/heaptop/v1;heaptopv1b\x06proto3"
 
 var (
 	file_heaptop_v1_heaptop_proto_rawDescOnce sync.Once
@@ -683,30 +2822,86 @@ func file_heaptop_v1_heaptop_proto_rawDescGZIP() []byte {
 	return file_heaptop_v1_heaptop_proto_rawDescData
 }
 
-var file_heaptop_v1_heaptop_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_heaptop_v1_heaptop_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_heaptop_v1_heaptop_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_heaptop_v1_heaptop_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_heaptop_v1_heaptop_proto_goTypes = []any{
-	(SchemaVersion)(0),   // 0: heaptop.v1.SchemaVersion
-	(*WatchRequest)(nil), // 1: heaptop.v1.WatchRequest
-	(*WatchEvent)(nil),   // 2: heaptop.v1.WatchEvent
-	(*Hello)(nil),        // 3: heaptop.v1.Hello
-	(*Target)(nil),       // 4: heaptop.v1.Target
-	(*Tick)(nil),         // 5: heaptop.v1.Tick
-	(*GcPause)(nil),      // 6: heaptop.v1.GcPause
+	(SchemaVersion)(0),      // 0: heaptop.v1.SchemaVersion
+	(Phase)(0),              // 1: heaptop.v1.Phase
+	(State)(0),              // 2: heaptop.v1.State
+	(NodeKind)(0),           // 3: heaptop.v1.NodeKind
+	(List)(0),               // 4: heaptop.v1.List
+	(FindingKind)(0),        // 5: heaptop.v1.FindingKind
+	(Via)(0),                // 6: heaptop.v1.Via
+	(*WatchRequest)(nil),    // 7: heaptop.v1.WatchRequest
+	(*WatchEvent)(nil),      // 8: heaptop.v1.WatchEvent
+	(*Hello)(nil),           // 9: heaptop.v1.Hello
+	(*Target)(nil),          // 10: heaptop.v1.Target
+	(*Tick)(nil),            // 11: heaptop.v1.Tick
+	(*GcPause)(nil),         // 12: heaptop.v1.GcPause
+	(*CaptureRequest)(nil),  // 13: heaptop.v1.CaptureRequest
+	(*CaptureReply)(nil),    // 14: heaptop.v1.CaptureReply
+	(*CaptureProgress)(nil), // 15: heaptop.v1.CaptureProgress
+	(*Notice)(nil),          // 16: heaptop.v1.Notice
+	(*Site)(nil),            // 17: heaptop.v1.Site
+	(*Snapshot)(nil),        // 18: heaptop.v1.Snapshot
+	(*CaptureStats)(nil),    // 19: heaptop.v1.CaptureStats
+	(*StateTotal)(nil),      // 20: heaptop.v1.StateTotal
+	(*TreeNode)(nil),        // 21: heaptop.v1.TreeNode
+	(*ListGroup)(nil),       // 22: heaptop.v1.ListGroup
+	(*Hop)(nil),             // 23: heaptop.v1.Hop
+	(*Finding)(nil),         // 24: heaptop.v1.Finding
+	(*GrowthRow)(nil),       // 25: heaptop.v1.GrowthRow
+	(*ExpandRequest)(nil),   // 26: heaptop.v1.ExpandRequest
+	(*ExpandReply)(nil),     // 27: heaptop.v1.ExpandReply
+	(*PathRequest)(nil),     // 28: heaptop.v1.PathRequest
+	(*PathReply)(nil),       // 29: heaptop.v1.PathReply
 }
 var file_heaptop_v1_heaptop_proto_depIdxs = []int32{
-	3, // 0: heaptop.v1.WatchEvent.hello:type_name -> heaptop.v1.Hello
-	5, // 1: heaptop.v1.WatchEvent.tick:type_name -> heaptop.v1.Tick
-	4, // 2: heaptop.v1.Hello.target:type_name -> heaptop.v1.Target
-	5, // 3: heaptop.v1.Hello.history:type_name -> heaptop.v1.Tick
-	6, // 4: heaptop.v1.Tick.pauses:type_name -> heaptop.v1.GcPause
-	1, // 5: heaptop.v1.Heaptop.Watch:input_type -> heaptop.v1.WatchRequest
-	2, // 6: heaptop.v1.Heaptop.Watch:output_type -> heaptop.v1.WatchEvent
-	6, // [6:7] is the sub-list for method output_type
-	5, // [5:6] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	9,  // 0: heaptop.v1.WatchEvent.hello:type_name -> heaptop.v1.Hello
+	11, // 1: heaptop.v1.WatchEvent.tick:type_name -> heaptop.v1.Tick
+	15, // 2: heaptop.v1.WatchEvent.progress:type_name -> heaptop.v1.CaptureProgress
+	18, // 3: heaptop.v1.WatchEvent.snapshot:type_name -> heaptop.v1.Snapshot
+	16, // 4: heaptop.v1.WatchEvent.notice:type_name -> heaptop.v1.Notice
+	10, // 5: heaptop.v1.Hello.target:type_name -> heaptop.v1.Target
+	11, // 6: heaptop.v1.Hello.history:type_name -> heaptop.v1.Tick
+	12, // 7: heaptop.v1.Tick.pauses:type_name -> heaptop.v1.GcPause
+	18, // 8: heaptop.v1.CaptureReply.snapshot:type_name -> heaptop.v1.Snapshot
+	1,  // 9: heaptop.v1.CaptureProgress.phase:type_name -> heaptop.v1.Phase
+	19, // 10: heaptop.v1.Snapshot.stats:type_name -> heaptop.v1.CaptureStats
+	20, // 11: heaptop.v1.Snapshot.states:type_name -> heaptop.v1.StateTotal
+	21, // 12: heaptop.v1.Snapshot.tree:type_name -> heaptop.v1.TreeNode
+	22, // 13: heaptop.v1.Snapshot.groups:type_name -> heaptop.v1.ListGroup
+	24, // 14: heaptop.v1.Snapshot.findings:type_name -> heaptop.v1.Finding
+	25, // 15: heaptop.v1.Snapshot.growth:type_name -> heaptop.v1.GrowthRow
+	2,  // 16: heaptop.v1.StateTotal.state:type_name -> heaptop.v1.State
+	3,  // 17: heaptop.v1.TreeNode.kind:type_name -> heaptop.v1.NodeKind
+	17, // 18: heaptop.v1.TreeNode.site:type_name -> heaptop.v1.Site
+	2,  // 19: heaptop.v1.TreeNode.state:type_name -> heaptop.v1.State
+	4,  // 20: heaptop.v1.ListGroup.list:type_name -> heaptop.v1.List
+	17, // 21: heaptop.v1.ListGroup.site:type_name -> heaptop.v1.Site
+	2,  // 22: heaptop.v1.ListGroup.state:type_name -> heaptop.v1.State
+	6,  // 23: heaptop.v1.Hop.via:type_name -> heaptop.v1.Via
+	17, // 24: heaptop.v1.Hop.site:type_name -> heaptop.v1.Site
+	2,  // 25: heaptop.v1.Hop.state:type_name -> heaptop.v1.State
+	17, // 26: heaptop.v1.Hop.created_by:type_name -> heaptop.v1.Site
+	5,  // 27: heaptop.v1.Finding.kind:type_name -> heaptop.v1.FindingKind
+	23, // 28: heaptop.v1.Finding.path:type_name -> heaptop.v1.Hop
+	17, // 29: heaptop.v1.GrowthRow.site:type_name -> heaptop.v1.Site
+	21, // 30: heaptop.v1.ExpandReply.nodes:type_name -> heaptop.v1.TreeNode
+	23, // 31: heaptop.v1.PathReply.path:type_name -> heaptop.v1.Hop
+	7,  // 32: heaptop.v1.Heaptop.Watch:input_type -> heaptop.v1.WatchRequest
+	13, // 33: heaptop.v1.Heaptop.Capture:input_type -> heaptop.v1.CaptureRequest
+	26, // 34: heaptop.v1.Heaptop.Expand:input_type -> heaptop.v1.ExpandRequest
+	28, // 35: heaptop.v1.Heaptop.Path:input_type -> heaptop.v1.PathRequest
+	8,  // 36: heaptop.v1.Heaptop.Watch:output_type -> heaptop.v1.WatchEvent
+	14, // 37: heaptop.v1.Heaptop.Capture:output_type -> heaptop.v1.CaptureReply
+	27, // 38: heaptop.v1.Heaptop.Expand:output_type -> heaptop.v1.ExpandReply
+	29, // 39: heaptop.v1.Heaptop.Path:output_type -> heaptop.v1.PathReply
+	36, // [36:40] is the sub-list for method output_type
+	32, // [32:36] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_heaptop_v1_heaptop_proto_init() }
@@ -717,14 +2912,21 @@ func file_heaptop_v1_heaptop_proto_init() {
 	file_heaptop_v1_heaptop_proto_msgTypes[1].OneofWrappers = []any{
 		(*WatchEvent_Hello)(nil),
 		(*WatchEvent_Tick)(nil),
+		(*WatchEvent_Progress)(nil),
+		(*WatchEvent_Snapshot)(nil),
+		(*WatchEvent_Notice)(nil),
+	}
+	file_heaptop_v1_heaptop_proto_msgTypes[21].OneofWrappers = []any{
+		(*PathRequest_Node)(nil),
+		(*PathRequest_GroupKey)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_heaptop_v1_heaptop_proto_rawDesc), len(file_heaptop_v1_heaptop_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   6,
+			NumEnums:      7,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -33,7 +33,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Heaptop_Watch_FullMethodName = "/heaptop.v1.Heaptop/Watch"
+	Heaptop_Watch_FullMethodName   = "/heaptop.v1.Heaptop/Watch"
+	Heaptop_Capture_FullMethodName = "/heaptop.v1.Heaptop/Capture"
+	Heaptop_Expand_FullMethodName  = "/heaptop.v1.Heaptop/Expand"
+	Heaptop_Path_FullMethodName    = "/heaptop.v1.Heaptop/Path"
 )
 
 // HeaptopClient is the client API for Heaptop service.
@@ -42,9 +45,25 @@ const (
 type HeaptopClient interface {
 	// Watch streams the metrics tier: a Hello first (who the target is and the
 	// recent history, so sparklines are full at once), then a Tick per sampling
-	// interval. Several clients may watch at once; a slow client only ever
-	// misses intermediate ticks' pauses, never blocks the sampler.
+	// interval. Several clients may watch at once; a slow client misses
+	// intermediate ticks' gauges but keeps their pauses (up to 256, the rest
+	// counted in pauses_missed) and never blocks the sampler. The graph tier
+	// rides the same stream: capture progress, then each snapshot document
+	// (findings first when the dominator tree takes longer), whoever asked.
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEvent], error)
+	// Capture takes a heap snapshot — or joins the one in flight, or returns
+	// the latest one younger than max_age_ns — and returns its complete
+	// document. Refusals carry a one-line reason the UI shows:
+	// RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
+	// that is unsafe or over the pause budget (the message states the predicted
+	// pause; resend with confirm_cost to accept it).
+	Capture(ctx context.Context, in *CaptureRequest, opts ...grpc.CallOption) (*CaptureReply, error)
+	// Expand returns children of a heap-tree node beyond what the snapshot
+	// document carried. NOT_FOUND when the snapshot is no longer held.
+	Expand(ctx context.Context, in *ExpandRequest, opts ...grpc.CallOption) (*ExpandReply, error)
+	// Path returns the retention chain, root first, of a tree node or of an
+	// example object of a list group.
+	Path(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*PathReply, error)
 }
 
 type heaptopClient struct {
@@ -74,15 +93,61 @@ func (c *heaptopClient) Watch(ctx context.Context, in *WatchRequest, opts ...grp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Heaptop_WatchClient = grpc.ServerStreamingClient[WatchEvent]
 
+func (c *heaptopClient) Capture(ctx context.Context, in *CaptureRequest, opts ...grpc.CallOption) (*CaptureReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CaptureReply)
+	err := c.cc.Invoke(ctx, Heaptop_Capture_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *heaptopClient) Expand(ctx context.Context, in *ExpandRequest, opts ...grpc.CallOption) (*ExpandReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExpandReply)
+	err := c.cc.Invoke(ctx, Heaptop_Expand_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *heaptopClient) Path(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*PathReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PathReply)
+	err := c.cc.Invoke(ctx, Heaptop_Path_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HeaptopServer is the server API for Heaptop service.
 // All implementations must embed UnimplementedHeaptopServer
 // for forward compatibility.
 type HeaptopServer interface {
 	// Watch streams the metrics tier: a Hello first (who the target is and the
 	// recent history, so sparklines are full at once), then a Tick per sampling
-	// interval. Several clients may watch at once; a slow client only ever
-	// misses intermediate ticks' pauses, never blocks the sampler.
+	// interval. Several clients may watch at once; a slow client misses
+	// intermediate ticks' gauges but keeps their pauses (up to 256, the rest
+	// counted in pauses_missed) and never blocks the sampler. The graph tier
+	// rides the same stream: capture progress, then each snapshot document
+	// (findings first when the dominator tree takes longer), whoever asked.
 	Watch(*WatchRequest, grpc.ServerStreamingServer[WatchEvent]) error
+	// Capture takes a heap snapshot — or joins the one in flight, or returns
+	// the latest one younger than max_age_ns — and returns its complete
+	// document. Refusals carry a one-line reason the UI shows:
+	// RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
+	// that is unsafe or over the pause budget (the message states the predicted
+	// pause; resend with confirm_cost to accept it).
+	Capture(context.Context, *CaptureRequest) (*CaptureReply, error)
+	// Expand returns children of a heap-tree node beyond what the snapshot
+	// document carried. NOT_FOUND when the snapshot is no longer held.
+	Expand(context.Context, *ExpandRequest) (*ExpandReply, error)
+	// Path returns the retention chain, root first, of a tree node or of an
+	// example object of a list group.
+	Path(context.Context, *PathRequest) (*PathReply, error)
 	mustEmbedUnimplementedHeaptopServer()
 }
 
@@ -95,6 +160,15 @@ type UnimplementedHeaptopServer struct{}
 
 func (UnimplementedHeaptopServer) Watch(*WatchRequest, grpc.ServerStreamingServer[WatchEvent]) error {
 	return status.Error(codes.Unimplemented, "method Watch not implemented")
+}
+func (UnimplementedHeaptopServer) Capture(context.Context, *CaptureRequest) (*CaptureReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Capture not implemented")
+}
+func (UnimplementedHeaptopServer) Expand(context.Context, *ExpandRequest) (*ExpandReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Expand not implemented")
+}
+func (UnimplementedHeaptopServer) Path(context.Context, *PathRequest) (*PathReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Path not implemented")
 }
 func (UnimplementedHeaptopServer) mustEmbedUnimplementedHeaptopServer() {}
 func (UnimplementedHeaptopServer) testEmbeddedByValue()                 {}
@@ -128,13 +202,80 @@ func _Heaptop_Watch_Handler(srv interface{}, stream grpc.ServerStream) error {
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Heaptop_WatchServer = grpc.ServerStreamingServer[WatchEvent]
 
+func _Heaptop_Capture_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CaptureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HeaptopServer).Capture(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Heaptop_Capture_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HeaptopServer).Capture(ctx, req.(*CaptureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Heaptop_Expand_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExpandRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HeaptopServer).Expand(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Heaptop_Expand_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HeaptopServer).Expand(ctx, req.(*ExpandRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Heaptop_Path_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PathRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HeaptopServer).Path(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Heaptop_Path_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HeaptopServer).Path(ctx, req.(*PathRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Heaptop_ServiceDesc is the grpc.ServiceDesc for Heaptop service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
 var Heaptop_ServiceDesc = grpc.ServiceDesc{
 	ServiceName: "heaptop.v1.Heaptop",
 	HandlerType: (*HeaptopServer)(nil),
-	Methods:     []grpc.MethodDesc{},
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "Capture",
+			Handler:    _Heaptop_Capture_Handler,
+		},
+		{
+			MethodName: "Expand",
+			Handler:    _Heaptop_Expand_Handler,
+		},
+		{
+			MethodName: "Path",
+			Handler:    _Heaptop_Path_Handler,
+		},
+	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "Watch",

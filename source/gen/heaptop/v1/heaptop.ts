@@ -12,9 +12,12 @@ import {
   Client,
   type ClientOptions,
   type ClientReadableStream,
+  type ClientUnaryCall,
   type handleServerStreamingCall,
+  type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
+  type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 
@@ -75,6 +78,417 @@ export function schemaVersionToJSON(object: SchemaVersion): string {
   }
 }
 
+/** Phase is a stage of a capture, in order. */
+export enum Phase {
+  PHASE_UNSPECIFIED = 0,
+  /** PHASE_DUMP - the dump is written (the only part that pauses) */
+  PHASE_DUMP = 1,
+  /** PHASE_PARSE - records → object graph */
+  PHASE_PARSE = 2,
+  /** PHASE_NAME - symbols, types, allocation sites */
+  PHASE_NAME = 3,
+  /** PHASE_ANALYSE - states, hidden references, findings */
+  PHASE_ANALYSE = 4,
+  /** PHASE_DOMINATORS - dominator tree, retained sizes, suspects */
+  PHASE_DOMINATORS = 5,
+  PHASE_DONE = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function phaseFromJSON(object: any): Phase {
+  switch (object) {
+    case 0:
+    case "PHASE_UNSPECIFIED":
+      return Phase.PHASE_UNSPECIFIED;
+    case 1:
+    case "PHASE_DUMP":
+      return Phase.PHASE_DUMP;
+    case 2:
+    case "PHASE_PARSE":
+      return Phase.PHASE_PARSE;
+    case 3:
+    case "PHASE_NAME":
+      return Phase.PHASE_NAME;
+    case 4:
+    case "PHASE_ANALYSE":
+      return Phase.PHASE_ANALYSE;
+    case 5:
+    case "PHASE_DOMINATORS":
+      return Phase.PHASE_DOMINATORS;
+    case 6:
+    case "PHASE_DONE":
+      return Phase.PHASE_DONE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Phase.UNRECOGNIZED;
+  }
+}
+
+export function phaseToJSON(object: Phase): string {
+  switch (object) {
+    case Phase.PHASE_UNSPECIFIED:
+      return "PHASE_UNSPECIFIED";
+    case Phase.PHASE_DUMP:
+      return "PHASE_DUMP";
+    case Phase.PHASE_PARSE:
+      return "PHASE_PARSE";
+    case Phase.PHASE_NAME:
+      return "PHASE_NAME";
+    case Phase.PHASE_ANALYSE:
+      return "PHASE_ANALYSE";
+    case Phase.PHASE_DOMINATORS:
+      return "PHASE_DOMINATORS";
+    case Phase.PHASE_DONE:
+      return "PHASE_DONE";
+    case Phase.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** State is what the GC will do with an object (design.md §3). */
+export enum State {
+  STATE_UNSPECIFIED = 0,
+  /** STATE_LIVE - reachable from a root (green) */
+  STATE_LIVE = 1,
+  /** STATE_PENDING - unreachable; the next GC frees it (yellow) */
+  STATE_PENDING = 2,
+  /** STATE_PENDING_FINALIZER - reachable only through a finalizer (yellow) */
+  STATE_PENDING_FINALIZER = 3,
+  /** STATE_WEAK - reachable only through weak handles (yellow) */
+  STATE_WEAK = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function stateFromJSON(object: any): State {
+  switch (object) {
+    case 0:
+    case "STATE_UNSPECIFIED":
+      return State.STATE_UNSPECIFIED;
+    case 1:
+    case "STATE_LIVE":
+      return State.STATE_LIVE;
+    case 2:
+    case "STATE_PENDING":
+      return State.STATE_PENDING;
+    case 3:
+    case "STATE_PENDING_FINALIZER":
+      return State.STATE_PENDING_FINALIZER;
+    case 4:
+    case "STATE_WEAK":
+      return State.STATE_WEAK;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return State.UNRECOGNIZED;
+  }
+}
+
+export function stateToJSON(object: State): string {
+  switch (object) {
+    case State.STATE_UNSPECIFIED:
+      return "STATE_UNSPECIFIED";
+    case State.STATE_LIVE:
+      return "STATE_LIVE";
+    case State.STATE_PENDING:
+      return "STATE_PENDING";
+    case State.STATE_PENDING_FINALIZER:
+      return "STATE_PENDING_FINALIZER";
+    case State.STATE_WEAK:
+      return "STATE_WEAK";
+    case State.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum NodeKind {
+  NODE_KIND_UNSPECIFIED = 0,
+  /** NODE_KIND_ROOT_GROUP - globals, goroutines, finalizers, runtime */
+  NODE_KIND_ROOT_GROUP = 1,
+  /** NODE_KIND_ROOT - one global, one goroutine, one finalizer */
+  NODE_KIND_ROOT = 2,
+  /** NODE_KIND_OBJECT - one object */
+  NODE_KIND_OBJECT = 3,
+  /** NODE_KIND_FOLDED - count siblings of one type and site */
+  NODE_KIND_FOLDED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function nodeKindFromJSON(object: any): NodeKind {
+  switch (object) {
+    case 0:
+    case "NODE_KIND_UNSPECIFIED":
+      return NodeKind.NODE_KIND_UNSPECIFIED;
+    case 1:
+    case "NODE_KIND_ROOT_GROUP":
+      return NodeKind.NODE_KIND_ROOT_GROUP;
+    case 2:
+    case "NODE_KIND_ROOT":
+      return NodeKind.NODE_KIND_ROOT;
+    case 3:
+    case "NODE_KIND_OBJECT":
+      return NodeKind.NODE_KIND_OBJECT;
+    case 4:
+    case "NODE_KIND_FOLDED":
+      return NodeKind.NODE_KIND_FOLDED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NodeKind.UNRECOGNIZED;
+  }
+}
+
+export function nodeKindToJSON(object: NodeKind): string {
+  switch (object) {
+    case NodeKind.NODE_KIND_UNSPECIFIED:
+      return "NODE_KIND_UNSPECIFIED";
+    case NodeKind.NODE_KIND_ROOT_GROUP:
+      return "NODE_KIND_ROOT_GROUP";
+    case NodeKind.NODE_KIND_ROOT:
+      return "NODE_KIND_ROOT";
+    case NodeKind.NODE_KIND_OBJECT:
+      return "NODE_KIND_OBJECT";
+    case NodeKind.NODE_KIND_FOLDED:
+      return "NODE_KIND_FOLDED";
+    case NodeKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** List is a tab of the object lists. */
+export enum List {
+  LIST_UNSPECIFIED = 0,
+  LIST_LIVE = 1,
+  LIST_PENDING = 2,
+  LIST_DANGLING = 3,
+  LIST_LEAKS = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function listFromJSON(object: any): List {
+  switch (object) {
+    case 0:
+    case "LIST_UNSPECIFIED":
+      return List.LIST_UNSPECIFIED;
+    case 1:
+    case "LIST_LIVE":
+      return List.LIST_LIVE;
+    case 2:
+    case "LIST_PENDING":
+      return List.LIST_PENDING;
+    case 3:
+    case "LIST_DANGLING":
+      return List.LIST_DANGLING;
+    case 4:
+    case "LIST_LEAKS":
+      return List.LIST_LEAKS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return List.UNRECOGNIZED;
+  }
+}
+
+export function listToJSON(object: List): string {
+  switch (object) {
+    case List.LIST_UNSPECIFIED:
+      return "LIST_UNSPECIFIED";
+    case List.LIST_LIVE:
+      return "LIST_LIVE";
+    case List.LIST_PENDING:
+      return "LIST_PENDING";
+    case List.LIST_DANGLING:
+      return "LIST_DANGLING";
+    case List.LIST_LEAKS:
+      return "LIST_LEAKS";
+    case List.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+export enum FindingKind {
+  FINDING_KIND_UNSPECIFIED = 0,
+  /** FINDING_KIND_DANGLING - hidden reference to a free or reused slot */
+  FINDING_KIND_DANGLING = 1,
+  /** FINDING_KIND_DANGLING_SOON - hidden reference to pending garbage */
+  FINDING_KIND_DANGLING_SOON = 2,
+  /** FINDING_KIND_STACK - hidden reference into a goroutine stack */
+  FINDING_KIND_STACK = 3,
+  /** FINDING_KIND_UNPROTECTED - hidden reference to a live object */
+  FINDING_KIND_UNPROTECTED = 4,
+  /** FINDING_KIND_LEAK - declared released, still reachable */
+  FINDING_KIND_LEAK = 5,
+  /** FINDING_KIND_SUSPECT - a dominator retaining ≥ 10% of the heap */
+  FINDING_KIND_SUSPECT = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function findingKindFromJSON(object: any): FindingKind {
+  switch (object) {
+    case 0:
+    case "FINDING_KIND_UNSPECIFIED":
+      return FindingKind.FINDING_KIND_UNSPECIFIED;
+    case 1:
+    case "FINDING_KIND_DANGLING":
+      return FindingKind.FINDING_KIND_DANGLING;
+    case 2:
+    case "FINDING_KIND_DANGLING_SOON":
+      return FindingKind.FINDING_KIND_DANGLING_SOON;
+    case 3:
+    case "FINDING_KIND_STACK":
+      return FindingKind.FINDING_KIND_STACK;
+    case 4:
+    case "FINDING_KIND_UNPROTECTED":
+      return FindingKind.FINDING_KIND_UNPROTECTED;
+    case 5:
+    case "FINDING_KIND_LEAK":
+      return FindingKind.FINDING_KIND_LEAK;
+    case 6:
+    case "FINDING_KIND_SUSPECT":
+      return FindingKind.FINDING_KIND_SUSPECT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return FindingKind.UNRECOGNIZED;
+  }
+}
+
+export function findingKindToJSON(object: FindingKind): string {
+  switch (object) {
+    case FindingKind.FINDING_KIND_UNSPECIFIED:
+      return "FINDING_KIND_UNSPECIFIED";
+    case FindingKind.FINDING_KIND_DANGLING:
+      return "FINDING_KIND_DANGLING";
+    case FindingKind.FINDING_KIND_DANGLING_SOON:
+      return "FINDING_KIND_DANGLING_SOON";
+    case FindingKind.FINDING_KIND_STACK:
+      return "FINDING_KIND_STACK";
+    case FindingKind.FINDING_KIND_UNPROTECTED:
+      return "FINDING_KIND_UNPROTECTED";
+    case FindingKind.FINDING_KIND_LEAK:
+      return "FINDING_KIND_LEAK";
+    case FindingKind.FINDING_KIND_SUSPECT:
+      return "FINDING_KIND_SUSPECT";
+    case FindingKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Via says how a hop is held by the hop before it. */
+export enum Via {
+  VIA_UNSPECIFIED = 0,
+  /** VIA_GLOBAL - a global variable (label: pkg.var.field) */
+  VIA_GLOBAL = 1,
+  /** VIA_FRAME - a goroutine's stack frame (label: local name) */
+  VIA_FRAME = 2,
+  /** VIA_FIELD - a struct field (.name) */
+  VIA_FIELD = 3,
+  /** VIA_INDEX - an array or slice element ([i]) */
+  VIA_INDEX = 4,
+  VIA_MAP_KEY = 5,
+  VIA_MAP_VALUE = 6,
+  /** VIA_INTERFACE - the data word of an interface value */
+  VIA_INTERFACE = 7,
+  /** VIA_CLOSURE - a closure's captured variable */
+  VIA_CLOSURE = 8,
+  /** VIA_FINALIZER - a finalizer's object or function */
+  VIA_FINALIZER = 9,
+  /** VIA_HIDDEN - a word the GC does not treat as a pointer */
+  VIA_HIDDEN = 10,
+  /** VIA_RUNTIME - the runtime's own structures */
+  VIA_RUNTIME = 11,
+  /** VIA_POINTER - a pointer word of unknown meaning (untyped holder) */
+  VIA_POINTER = 12,
+  UNRECOGNIZED = -1,
+}
+
+export function viaFromJSON(object: any): Via {
+  switch (object) {
+    case 0:
+    case "VIA_UNSPECIFIED":
+      return Via.VIA_UNSPECIFIED;
+    case 1:
+    case "VIA_GLOBAL":
+      return Via.VIA_GLOBAL;
+    case 2:
+    case "VIA_FRAME":
+      return Via.VIA_FRAME;
+    case 3:
+    case "VIA_FIELD":
+      return Via.VIA_FIELD;
+    case 4:
+    case "VIA_INDEX":
+      return Via.VIA_INDEX;
+    case 5:
+    case "VIA_MAP_KEY":
+      return Via.VIA_MAP_KEY;
+    case 6:
+    case "VIA_MAP_VALUE":
+      return Via.VIA_MAP_VALUE;
+    case 7:
+    case "VIA_INTERFACE":
+      return Via.VIA_INTERFACE;
+    case 8:
+    case "VIA_CLOSURE":
+      return Via.VIA_CLOSURE;
+    case 9:
+    case "VIA_FINALIZER":
+      return Via.VIA_FINALIZER;
+    case 10:
+    case "VIA_HIDDEN":
+      return Via.VIA_HIDDEN;
+    case 11:
+    case "VIA_RUNTIME":
+      return Via.VIA_RUNTIME;
+    case 12:
+    case "VIA_POINTER":
+      return Via.VIA_POINTER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Via.UNRECOGNIZED;
+  }
+}
+
+export function viaToJSON(object: Via): string {
+  switch (object) {
+    case Via.VIA_UNSPECIFIED:
+      return "VIA_UNSPECIFIED";
+    case Via.VIA_GLOBAL:
+      return "VIA_GLOBAL";
+    case Via.VIA_FRAME:
+      return "VIA_FRAME";
+    case Via.VIA_FIELD:
+      return "VIA_FIELD";
+    case Via.VIA_INDEX:
+      return "VIA_INDEX";
+    case Via.VIA_MAP_KEY:
+      return "VIA_MAP_KEY";
+    case Via.VIA_MAP_VALUE:
+      return "VIA_MAP_VALUE";
+    case Via.VIA_INTERFACE:
+      return "VIA_INTERFACE";
+    case Via.VIA_CLOSURE:
+      return "VIA_CLOSURE";
+    case Via.VIA_FINALIZER:
+      return "VIA_FINALIZER";
+    case Via.VIA_HIDDEN:
+      return "VIA_HIDDEN";
+    case Via.VIA_RUNTIME:
+      return "VIA_RUNTIME";
+    case Via.VIA_POINTER:
+      return "VIA_POINTER";
+    case Via.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface WatchRequest {
   /**
    * The schema version the client was generated from. An agent with another
@@ -86,6 +500,9 @@ export interface WatchRequest {
 export interface WatchEvent {
   hello?: Hello | undefined;
   tick?: Tick | undefined;
+  progress?: CaptureProgress | undefined;
+  snapshot?: Snapshot | undefined;
+  notice?: Notice | undefined;
 }
 
 /** Hello is the first event of every Watch stream. */
@@ -139,11 +556,16 @@ export interface Tick {
    */
   pauses: GcPause[];
   /**
-   * Pauses that ended since the previous tick but had already been
-   * overwritten in the runtime's 256-entry ring when this tick was taken.
+   * Pauses that ended since the previous tick but were lost: overwritten in
+   * the runtime's 256-entry ring before the tick was taken, or beyond the 256
+   * a slow client's coalesced ticks keep.
    */
   pausesMissed: bigint;
-  /** Share of available CPU the GC used since the previous tick, 0..1. */
+  /**
+   * GC CPU the runtime charged in this interval (it charges a cycle when the
+   * cycle ends) over GOMAXPROCS × wall time, 0..1; averages over ticks are
+   * exact, a single tick is lumpy.
+   */
   gcCpuFraction: number;
   /** Bytes and objects allocated per second since the previous tick. */
   allocBytesPerSecond: number;
@@ -158,6 +580,227 @@ export interface GcPause {
   cycle: bigint;
   endUnixNano: bigint;
   durationNs: bigint;
+}
+
+export interface CaptureRequest {
+  /** Run a full GC before the dump (the `C` key): pending garbage is gone. */
+  forceGc: boolean;
+  /**
+   * Accept a predicted pause above the agent's budget (after the user saw
+   * the cost in the FAILED_PRECONDITION message).
+   */
+  confirmCost: boolean;
+  /** Reuse the latest snapshot when it is younger than this (0: capture). */
+  maxAgeNs: bigint;
+}
+
+export interface CaptureReply {
+  snapshot: Snapshot | undefined;
+}
+
+export interface CaptureProgress {
+  snapshotId: bigint;
+  phase: Phase;
+  /** Share of the phase done, 0..1, when the phase can tell; else 0. */
+  fraction: number;
+  /** Time since the capture started. */
+  elapsedNs: bigint;
+  detail: string;
+}
+
+/**
+ * Notice is a one-line message for the UI: a refused or failed capture, a
+ * degradation the user should know about.
+ */
+export interface Notice {
+  text: string;
+  error: boolean;
+}
+
+/** Site is a source location: an allocation site or a frame. */
+export interface Site {
+  function: string;
+  file: string;
+  line: number;
+}
+
+export interface Snapshot {
+  /** Increases by one per capture of this agent. */
+  id: bigint;
+  capturedUnixNano: bigint;
+  /**
+   * False for the early document that carries findings before the
+   * dominator tree is ready; a complete one follows with the same id.
+   */
+  complete: boolean;
+  stats: CaptureStats | undefined;
+  states: StateTotal[];
+  /** The folded dominator tree, pre-order, pruned to a bounded size. */
+  tree: TreeNode[];
+  /** Objects grouped by list, type and allocation site. */
+  groups: ListGroup[];
+  findings: Finding[];
+  growth: GrowthRow[];
+  /** The snapshot growth is measured against (0: none). */
+  growthBaseId: bigint;
+  /**
+   * What the agent could not do and why ("binary is stripped: globals are
+   * named by segment offset").
+   */
+  notes: string[];
+}
+
+export interface CaptureStats {
+  /** How long the target's goroutines could not run because of the capture. */
+  pauseNs: bigint;
+  dumpBytes: bigint;
+  dumpNs: bigint;
+  parseNs: bigint;
+  nameNs: bigint;
+  analyseNs: bigint;
+  dominatorsNs: bigint;
+  objects: bigint;
+  edges: bigint;
+  heapBytes: bigint;
+  /**
+   * Allocation-site coverage: objects and bytes whose site is known; full
+   * when the program opted into recording every allocation.
+   */
+  objectsWithSite: bigint;
+  bytesWithSite: bigint;
+  fullSites: boolean;
+  /** runtime.MemProfileRate in effect (bytes between samples; 1 = all). */
+  sampleRate: bigint;
+  objectsTyped: bigint;
+  bytesTyped: bigint;
+}
+
+export interface StateTotal {
+  state: State;
+  objects: bigint;
+  bytes: bigint;
+}
+
+export interface TreeNode {
+  /** Unique within the snapshot; 0 is never used. */
+  id: number;
+  /** 0 for a top-level node. */
+  parent: number;
+  kind: NodeKind;
+  /** Stable across snapshots for the same logical node (keeps the cursor). */
+  key: string;
+  /**
+   * How the parent holds it, or the root's name: "main.registry",
+   * "goroutine 42 main.worker", ".sessions", "map value".
+   */
+  label: string;
+  typeName: string;
+  site: Site | undefined;
+  count: bigint;
+  retainedBytes: bigint;
+  shallowBytes: bigint;
+  state: State;
+  /** Children the node has in all, and how many follow it in this document. */
+  childrenTotal: number;
+  childrenSent: number;
+}
+
+export interface ListGroup {
+  list: List;
+  /** Stable across snapshots. */
+  key: string;
+  typeName: string;
+  site: Site | undefined;
+  count: bigint;
+  bytes: bigint;
+  retainedBytes: bigint;
+  state: State;
+  /** Findings in this group (dangling and leak lists). */
+  findingKeys: string[];
+}
+
+export interface Hop {
+  via: Via;
+  /**
+   * How it is held: ".sessions", "[12]", "map value", "main.registry",
+   * "goroutine 42 frame main.worker buf".
+   */
+  label: string;
+  typeName: string;
+  bytes: bigint;
+  /**
+   * Allocation site of this hop's object; for a frame hop, the frame's
+   * file:line.
+   */
+  site: Site | undefined;
+  address: bigint;
+  state: State;
+  /** Offset of the word holding the next hop inside this hop's object. */
+  offset: bigint;
+  /** Goroutine of a frame hop. */
+  goroutine: bigint;
+  /** A frame hop's goroutine creation site ("created by"). */
+  createdBy: Site | undefined;
+  waitReason: string;
+}
+
+export interface Finding {
+  /** Stable across snapshots for the same holder word and kind. */
+  key: string;
+  kind: FindingKind;
+  /**
+   * One line: "main.handles[3] holds 0xc000123450 as uintptr: freed slot of
+   * 48 B (was *main.Conn)".
+   */
+  summary: string;
+  /**
+   * Root first; for a hidden reference the last hops are the holder, the
+   * hidden word (VIA_HIDDEN, with the holder's base and the word's offset)
+   * and what it points at.
+   */
+  path: Hop[];
+  /** Findings folded into this one because their chains have the same shape. */
+  count: bigint;
+  /** What the hidden word points at, or the suspect's accumulation point. */
+  target: string;
+  /** MarkReleased's why, for leaks. */
+  reason: string;
+  /** For suspects: the tree node and its accumulation point. */
+  node: number;
+  accumulationNode: number;
+  share: number;
+}
+
+export interface GrowthRow {
+  typeName: string;
+  site: Site | undefined;
+  countDelta: bigint;
+  bytesDelta: bigint;
+  count: bigint;
+  bytes: bigint;
+  /** In how many of the last captures (up to 8) this row grew. */
+  grewIn: number;
+}
+
+export interface ExpandRequest {
+  snapshotId: bigint;
+  node: number;
+  offset: number;
+  limit: number;
+}
+
+export interface ExpandReply {
+  nodes: TreeNode[];
+}
+
+export interface PathRequest {
+  snapshotId: bigint;
+  node?: number | undefined;
+  groupKey?: string | undefined;
+}
+
+export interface PathReply {
+  path: Hop[];
 }
 
 function createBaseWatchRequest(): WatchRequest {
@@ -234,7 +877,7 @@ export const WatchRequest: MessageFns<WatchRequest> = {
 };
 
 function createBaseWatchEvent(): WatchEvent {
-  return { hello: undefined, tick: undefined };
+  return { hello: undefined, tick: undefined, progress: undefined, snapshot: undefined, notice: undefined };
 }
 
 export const WatchEvent: MessageFns<WatchEvent> = {
@@ -244,6 +887,15 @@ export const WatchEvent: MessageFns<WatchEvent> = {
     }
     if (message.tick !== undefined) {
       Tick.encode(message.tick, writer.uint32(18).fork()).join();
+    }
+    if (message.progress !== undefined) {
+      CaptureProgress.encode(message.progress, writer.uint32(26).fork()).join();
+    }
+    if (message.snapshot !== undefined) {
+      Snapshot.encode(message.snapshot, writer.uint32(34).fork()).join();
+    }
+    if (message.notice !== undefined) {
+      Notice.encode(message.notice, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -277,6 +929,30 @@ export const WatchEvent: MessageFns<WatchEvent> = {
             message.tick = Tick.decode(reader, reader.uint32());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.progress = CaptureProgress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.snapshot = Snapshot.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.notice = Notice.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -293,6 +969,9 @@ export const WatchEvent: MessageFns<WatchEvent> = {
     return {
       hello: isSet(object.hello) ? Hello.fromJSON(object.hello) : undefined,
       tick: isSet(object.tick) ? Tick.fromJSON(object.tick) : undefined,
+      progress: isSet(object.progress) ? CaptureProgress.fromJSON(object.progress) : undefined,
+      snapshot: isSet(object.snapshot) ? Snapshot.fromJSON(object.snapshot) : undefined,
+      notice: isSet(object.notice) ? Notice.fromJSON(object.notice) : undefined,
     };
   },
 
@@ -304,6 +983,15 @@ export const WatchEvent: MessageFns<WatchEvent> = {
     if (message.tick !== undefined) {
       obj.tick = Tick.toJSON(message.tick);
     }
+    if (message.progress !== undefined) {
+      obj.progress = CaptureProgress.toJSON(message.progress);
+    }
+    if (message.snapshot !== undefined) {
+      obj.snapshot = Snapshot.toJSON(message.snapshot);
+    }
+    if (message.notice !== undefined) {
+      obj.notice = Notice.toJSON(message.notice);
+    }
     return obj;
   },
 
@@ -314,6 +1002,15 @@ export const WatchEvent: MessageFns<WatchEvent> = {
     const message = createBaseWatchEvent();
     message.hello = (object.hello !== undefined && object.hello !== null) ? Hello.fromPartial(object.hello) : undefined;
     message.tick = (object.tick !== undefined && object.tick !== null) ? Tick.fromPartial(object.tick) : undefined;
+    message.progress = (object.progress !== undefined && object.progress !== null)
+      ? CaptureProgress.fromPartial(object.progress)
+      : undefined;
+    message.snapshot = (object.snapshot !== undefined && object.snapshot !== null)
+      ? Snapshot.fromPartial(object.snapshot)
+      : undefined;
+    message.notice = (object.notice !== undefined && object.notice !== null)
+      ? Notice.fromPartial(object.notice)
+      : undefined;
     return message;
   },
 };
@@ -1161,13 +1858,2937 @@ export const GcPause: MessageFns<GcPause> = {
   },
 };
 
+function createBaseCaptureRequest(): CaptureRequest {
+  return { forceGc: false, confirmCost: false, maxAgeNs: 0n };
+}
+
+export const CaptureRequest: MessageFns<CaptureRequest> = {
+  encode(message: CaptureRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.forceGc !== false) {
+      writer.uint32(8).bool(message.forceGc);
+    }
+    if (message.confirmCost !== false) {
+      writer.uint32(16).bool(message.confirmCost);
+    }
+    if (message.maxAgeNs !== 0n) {
+      if (BigInt.asUintN(64, message.maxAgeNs) !== message.maxAgeNs) {
+        throw new globalThis.Error("value provided for field message.maxAgeNs of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.maxAgeNs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaptureRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaptureRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.forceGc = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.confirmCost = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxAgeNs = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaptureRequest {
+    return {
+      forceGc: isSet(object.forceGc)
+        ? globalThis.Boolean(object.forceGc)
+        : isSet(object.force_gc)
+        ? globalThis.Boolean(object.force_gc)
+        : false,
+      confirmCost: isSet(object.confirmCost)
+        ? globalThis.Boolean(object.confirmCost)
+        : isSet(object.confirm_cost)
+        ? globalThis.Boolean(object.confirm_cost)
+        : false,
+      maxAgeNs: isSet(object.maxAgeNs)
+        ? BigInt(object.maxAgeNs)
+        : isSet(object.max_age_ns)
+        ? BigInt(object.max_age_ns)
+        : 0n,
+    };
+  },
+
+  toJSON(message: CaptureRequest): unknown {
+    const obj: any = {};
+    if (message.forceGc !== false) {
+      obj.forceGc = message.forceGc;
+    }
+    if (message.confirmCost !== false) {
+      obj.confirmCost = message.confirmCost;
+    }
+    if (message.maxAgeNs !== 0n) {
+      obj.maxAgeNs = message.maxAgeNs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaptureRequest>): CaptureRequest {
+    return CaptureRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaptureRequest>): CaptureRequest {
+    const message = createBaseCaptureRequest();
+    message.forceGc = object.forceGc ?? false;
+    message.confirmCost = object.confirmCost ?? false;
+    message.maxAgeNs = (object.maxAgeNs !== undefined && object.maxAgeNs !== null) ? BigInt(object.maxAgeNs) : 0n;
+    return message;
+  },
+};
+
+function createBaseCaptureReply(): CaptureReply {
+  return { snapshot: undefined };
+}
+
+export const CaptureReply: MessageFns<CaptureReply> = {
+  encode(message: CaptureReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshot !== undefined) {
+      Snapshot.encode(message.snapshot, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaptureReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaptureReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.snapshot = Snapshot.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaptureReply {
+    return { snapshot: isSet(object.snapshot) ? Snapshot.fromJSON(object.snapshot) : undefined };
+  },
+
+  toJSON(message: CaptureReply): unknown {
+    const obj: any = {};
+    if (message.snapshot !== undefined) {
+      obj.snapshot = Snapshot.toJSON(message.snapshot);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaptureReply>): CaptureReply {
+    return CaptureReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaptureReply>): CaptureReply {
+    const message = createBaseCaptureReply();
+    message.snapshot = (object.snapshot !== undefined && object.snapshot !== null)
+      ? Snapshot.fromPartial(object.snapshot)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCaptureProgress(): CaptureProgress {
+  return { snapshotId: 0n, phase: 0, fraction: 0, elapsedNs: 0n, detail: "" };
+}
+
+export const CaptureProgress: MessageFns<CaptureProgress> = {
+  encode(message: CaptureProgress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshotId !== 0n) {
+      if (BigInt.asUintN(64, message.snapshotId) !== message.snapshotId) {
+        throw new globalThis.Error("value provided for field message.snapshotId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.snapshotId);
+    }
+    if (message.phase !== 0) {
+      writer.uint32(16).int32(message.phase);
+    }
+    if (message.fraction !== 0) {
+      writer.uint32(25).double(message.fraction);
+    }
+    if (message.elapsedNs !== 0n) {
+      if (BigInt.asUintN(64, message.elapsedNs) !== message.elapsedNs) {
+        throw new globalThis.Error("value provided for field message.elapsedNs of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.elapsedNs);
+    }
+    if (message.detail !== "") {
+      writer.uint32(42).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaptureProgress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaptureProgress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.snapshotId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.phase = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.fraction = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.elapsedNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaptureProgress {
+    return {
+      snapshotId: isSet(object.snapshotId)
+        ? BigInt(object.snapshotId)
+        : isSet(object.snapshot_id)
+        ? BigInt(object.snapshot_id)
+        : 0n,
+      phase: isSet(object.phase) ? phaseFromJSON(object.phase) : 0,
+      fraction: isSet(object.fraction) ? globalThis.Number(object.fraction) : 0,
+      elapsedNs: isSet(object.elapsedNs)
+        ? BigInt(object.elapsedNs)
+        : isSet(object.elapsed_ns)
+        ? BigInt(object.elapsed_ns)
+        : 0n,
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: CaptureProgress): unknown {
+    const obj: any = {};
+    if (message.snapshotId !== 0n) {
+      obj.snapshotId = message.snapshotId.toString();
+    }
+    if (message.phase !== 0) {
+      obj.phase = phaseToJSON(message.phase);
+    }
+    if (message.fraction !== 0) {
+      obj.fraction = floatToJson(message.fraction);
+    }
+    if (message.elapsedNs !== 0n) {
+      obj.elapsedNs = message.elapsedNs.toString();
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaptureProgress>): CaptureProgress {
+    return CaptureProgress.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaptureProgress>): CaptureProgress {
+    const message = createBaseCaptureProgress();
+    message.snapshotId = (object.snapshotId !== undefined && object.snapshotId !== null)
+      ? BigInt(object.snapshotId)
+      : 0n;
+    message.phase = object.phase ?? 0;
+    message.fraction = object.fraction ?? 0;
+    message.elapsedNs = (object.elapsedNs !== undefined && object.elapsedNs !== null) ? BigInt(object.elapsedNs) : 0n;
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseNotice(): Notice {
+  return { text: "", error: false };
+}
+
+export const Notice: MessageFns<Notice> = {
+  encode(message: Notice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.text !== "") {
+      writer.uint32(10).string(message.text);
+    }
+    if (message.error !== false) {
+      writer.uint32(16).bool(message.error);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Notice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNotice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.error = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Notice {
+    return {
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      error: isSet(object.error) ? globalThis.Boolean(object.error) : false,
+    };
+  },
+
+  toJSON(message: Notice): unknown {
+    const obj: any = {};
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.error !== false) {
+      obj.error = message.error;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Notice>): Notice {
+    return Notice.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Notice>): Notice {
+    const message = createBaseNotice();
+    message.text = object.text ?? "";
+    message.error = object.error ?? false;
+    return message;
+  },
+};
+
+function createBaseSite(): Site {
+  return { function: "", file: "", line: 0 };
+}
+
+export const Site: MessageFns<Site> = {
+  encode(message: Site, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.function !== "") {
+      writer.uint32(10).string(message.function);
+    }
+    if (message.file !== "") {
+      writer.uint32(18).string(message.file);
+    }
+    if (message.line !== 0) {
+      writer.uint32(24).uint32(message.line);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Site {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSite();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.function = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.file = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.line = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Site {
+    return {
+      function: isSet(object.function) ? globalThis.String(object.function) : "",
+      file: isSet(object.file) ? globalThis.String(object.file) : "",
+      line: isSet(object.line) ? globalThis.Number(object.line) : 0,
+    };
+  },
+
+  toJSON(message: Site): unknown {
+    const obj: any = {};
+    if (message.function !== "") {
+      obj.function = message.function;
+    }
+    if (message.file !== "") {
+      obj.file = message.file;
+    }
+    if (message.line !== 0) {
+      obj.line = Math.round(message.line);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Site>): Site {
+    return Site.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Site>): Site {
+    const message = createBaseSite();
+    message.function = object.function ?? "";
+    message.file = object.file ?? "";
+    message.line = object.line ?? 0;
+    return message;
+  },
+};
+
+function createBaseSnapshot(): Snapshot {
+  return {
+    id: 0n,
+    capturedUnixNano: 0n,
+    complete: false,
+    stats: undefined,
+    states: [],
+    tree: [],
+    groups: [],
+    findings: [],
+    growth: [],
+    growthBaseId: 0n,
+    notes: [],
+  };
+}
+
+export const Snapshot: MessageFns<Snapshot> = {
+  encode(message: Snapshot, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0n) {
+      if (BigInt.asUintN(64, message.id) !== message.id) {
+        throw new globalThis.Error("value provided for field message.id of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.capturedUnixNano !== 0n) {
+      if (BigInt.asIntN(64, message.capturedUnixNano) !== message.capturedUnixNano) {
+        throw new globalThis.Error("value provided for field message.capturedUnixNano of type int64 too large");
+      }
+      writer.uint32(16).int64(message.capturedUnixNano);
+    }
+    if (message.complete !== false) {
+      writer.uint32(24).bool(message.complete);
+    }
+    if (message.stats !== undefined) {
+      CaptureStats.encode(message.stats, writer.uint32(34).fork()).join();
+    }
+    for (const v of message.states) {
+      StateTotal.encode(v!, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.tree) {
+      TreeNode.encode(v!, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.groups) {
+      ListGroup.encode(v!, writer.uint32(58).fork()).join();
+    }
+    for (const v of message.findings) {
+      Finding.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.growth) {
+      GrowthRow.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.growthBaseId !== 0n) {
+      if (BigInt.asUintN(64, message.growthBaseId) !== message.growthBaseId) {
+        throw new globalThis.Error("value provided for field message.growthBaseId of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.growthBaseId);
+    }
+    for (const v of message.notes) {
+      writer.uint32(90).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Snapshot {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshot();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.capturedUnixNano = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.complete = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.stats = CaptureStats.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.states.push(StateTotal.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tree.push(TreeNode.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.groups.push(ListGroup.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.findings.push(Finding.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.growth.push(GrowthRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.growthBaseId = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.notes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Snapshot {
+    return {
+      id: isSet(object.id) ? BigInt(object.id) : 0n,
+      capturedUnixNano: isSet(object.capturedUnixNano)
+        ? BigInt(object.capturedUnixNano)
+        : isSet(object.captured_unix_nano)
+        ? BigInt(object.captured_unix_nano)
+        : 0n,
+      complete: isSet(object.complete) ? globalThis.Boolean(object.complete) : false,
+      stats: isSet(object.stats) ? CaptureStats.fromJSON(object.stats) : undefined,
+      states: globalThis.Array.isArray(object?.states) ? object.states.map((e: any) => StateTotal.fromJSON(e)) : [],
+      tree: globalThis.Array.isArray(object?.tree) ? object.tree.map((e: any) => TreeNode.fromJSON(e)) : [],
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => ListGroup.fromJSON(e)) : [],
+      findings: globalThis.Array.isArray(object?.findings) ? object.findings.map((e: any) => Finding.fromJSON(e)) : [],
+      growth: globalThis.Array.isArray(object?.growth) ? object.growth.map((e: any) => GrowthRow.fromJSON(e)) : [],
+      growthBaseId: isSet(object.growthBaseId)
+        ? BigInt(object.growthBaseId)
+        : isSet(object.growth_base_id)
+        ? BigInt(object.growth_base_id)
+        : 0n,
+      notes: globalThis.Array.isArray(object?.notes) ? object.notes.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: Snapshot): unknown {
+    const obj: any = {};
+    if (message.id !== 0n) {
+      obj.id = message.id.toString();
+    }
+    if (message.capturedUnixNano !== 0n) {
+      obj.capturedUnixNano = message.capturedUnixNano.toString();
+    }
+    if (message.complete !== false) {
+      obj.complete = message.complete;
+    }
+    if (message.stats !== undefined) {
+      obj.stats = CaptureStats.toJSON(message.stats);
+    }
+    if (message.states?.length) {
+      obj.states = message.states.map((e) => StateTotal.toJSON(e));
+    }
+    if (message.tree?.length) {
+      obj.tree = message.tree.map((e) => TreeNode.toJSON(e));
+    }
+    if (message.groups?.length) {
+      obj.groups = message.groups.map((e) => ListGroup.toJSON(e));
+    }
+    if (message.findings?.length) {
+      obj.findings = message.findings.map((e) => Finding.toJSON(e));
+    }
+    if (message.growth?.length) {
+      obj.growth = message.growth.map((e) => GrowthRow.toJSON(e));
+    }
+    if (message.growthBaseId !== 0n) {
+      obj.growthBaseId = message.growthBaseId.toString();
+    }
+    if (message.notes?.length) {
+      obj.notes = message.notes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Snapshot>): Snapshot {
+    return Snapshot.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Snapshot>): Snapshot {
+    const message = createBaseSnapshot();
+    message.id = (object.id !== undefined && object.id !== null) ? BigInt(object.id) : 0n;
+    message.capturedUnixNano = (object.capturedUnixNano !== undefined && object.capturedUnixNano !== null)
+      ? BigInt(object.capturedUnixNano)
+      : 0n;
+    message.complete = object.complete ?? false;
+    message.stats = (object.stats !== undefined && object.stats !== null)
+      ? CaptureStats.fromPartial(object.stats)
+      : undefined;
+    message.states = object.states?.map((e) => StateTotal.fromPartial(e)) || [];
+    message.tree = object.tree?.map((e) => TreeNode.fromPartial(e)) || [];
+    message.groups = object.groups?.map((e) => ListGroup.fromPartial(e)) || [];
+    message.findings = object.findings?.map((e) => Finding.fromPartial(e)) || [];
+    message.growth = object.growth?.map((e) => GrowthRow.fromPartial(e)) || [];
+    message.growthBaseId = (object.growthBaseId !== undefined && object.growthBaseId !== null)
+      ? BigInt(object.growthBaseId)
+      : 0n;
+    message.notes = object.notes?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCaptureStats(): CaptureStats {
+  return {
+    pauseNs: 0n,
+    dumpBytes: 0n,
+    dumpNs: 0n,
+    parseNs: 0n,
+    nameNs: 0n,
+    analyseNs: 0n,
+    dominatorsNs: 0n,
+    objects: 0n,
+    edges: 0n,
+    heapBytes: 0n,
+    objectsWithSite: 0n,
+    bytesWithSite: 0n,
+    fullSites: false,
+    sampleRate: 0n,
+    objectsTyped: 0n,
+    bytesTyped: 0n,
+  };
+}
+
+export const CaptureStats: MessageFns<CaptureStats> = {
+  encode(message: CaptureStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pauseNs !== 0n) {
+      if (BigInt.asUintN(64, message.pauseNs) !== message.pauseNs) {
+        throw new globalThis.Error("value provided for field message.pauseNs of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.pauseNs);
+    }
+    if (message.dumpBytes !== 0n) {
+      if (BigInt.asUintN(64, message.dumpBytes) !== message.dumpBytes) {
+        throw new globalThis.Error("value provided for field message.dumpBytes of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.dumpBytes);
+    }
+    if (message.dumpNs !== 0n) {
+      if (BigInt.asUintN(64, message.dumpNs) !== message.dumpNs) {
+        throw new globalThis.Error("value provided for field message.dumpNs of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.dumpNs);
+    }
+    if (message.parseNs !== 0n) {
+      if (BigInt.asUintN(64, message.parseNs) !== message.parseNs) {
+        throw new globalThis.Error("value provided for field message.parseNs of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.parseNs);
+    }
+    if (message.nameNs !== 0n) {
+      if (BigInt.asUintN(64, message.nameNs) !== message.nameNs) {
+        throw new globalThis.Error("value provided for field message.nameNs of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.nameNs);
+    }
+    if (message.analyseNs !== 0n) {
+      if (BigInt.asUintN(64, message.analyseNs) !== message.analyseNs) {
+        throw new globalThis.Error("value provided for field message.analyseNs of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.analyseNs);
+    }
+    if (message.dominatorsNs !== 0n) {
+      if (BigInt.asUintN(64, message.dominatorsNs) !== message.dominatorsNs) {
+        throw new globalThis.Error("value provided for field message.dominatorsNs of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.dominatorsNs);
+    }
+    if (message.objects !== 0n) {
+      if (BigInt.asUintN(64, message.objects) !== message.objects) {
+        throw new globalThis.Error("value provided for field message.objects of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.objects);
+    }
+    if (message.edges !== 0n) {
+      if (BigInt.asUintN(64, message.edges) !== message.edges) {
+        throw new globalThis.Error("value provided for field message.edges of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.edges);
+    }
+    if (message.heapBytes !== 0n) {
+      if (BigInt.asUintN(64, message.heapBytes) !== message.heapBytes) {
+        throw new globalThis.Error("value provided for field message.heapBytes of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.heapBytes);
+    }
+    if (message.objectsWithSite !== 0n) {
+      if (BigInt.asUintN(64, message.objectsWithSite) !== message.objectsWithSite) {
+        throw new globalThis.Error("value provided for field message.objectsWithSite of type uint64 too large");
+      }
+      writer.uint32(88).uint64(message.objectsWithSite);
+    }
+    if (message.bytesWithSite !== 0n) {
+      if (BigInt.asUintN(64, message.bytesWithSite) !== message.bytesWithSite) {
+        throw new globalThis.Error("value provided for field message.bytesWithSite of type uint64 too large");
+      }
+      writer.uint32(96).uint64(message.bytesWithSite);
+    }
+    if (message.fullSites !== false) {
+      writer.uint32(104).bool(message.fullSites);
+    }
+    if (message.sampleRate !== 0n) {
+      if (BigInt.asUintN(64, message.sampleRate) !== message.sampleRate) {
+        throw new globalThis.Error("value provided for field message.sampleRate of type uint64 too large");
+      }
+      writer.uint32(112).uint64(message.sampleRate);
+    }
+    if (message.objectsTyped !== 0n) {
+      if (BigInt.asUintN(64, message.objectsTyped) !== message.objectsTyped) {
+        throw new globalThis.Error("value provided for field message.objectsTyped of type uint64 too large");
+      }
+      writer.uint32(120).uint64(message.objectsTyped);
+    }
+    if (message.bytesTyped !== 0n) {
+      if (BigInt.asUintN(64, message.bytesTyped) !== message.bytesTyped) {
+        throw new globalThis.Error("value provided for field message.bytesTyped of type uint64 too large");
+      }
+      writer.uint32(128).uint64(message.bytesTyped);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CaptureStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCaptureStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pauseNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.dumpBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dumpNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.parseNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.nameNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.analyseNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.dominatorsNs = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.objects = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.edges = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.heapBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.objectsWithSite = reader.uint64() as bigint;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.bytesWithSite = reader.uint64() as bigint;
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.fullSites = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.sampleRate = reader.uint64() as bigint;
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.objectsTyped = reader.uint64() as bigint;
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.bytesTyped = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CaptureStats {
+    return {
+      pauseNs: isSet(object.pauseNs) ? BigInt(object.pauseNs) : isSet(object.pause_ns) ? BigInt(object.pause_ns) : 0n,
+      dumpBytes: isSet(object.dumpBytes)
+        ? BigInt(object.dumpBytes)
+        : isSet(object.dump_bytes)
+        ? BigInt(object.dump_bytes)
+        : 0n,
+      dumpNs: isSet(object.dumpNs) ? BigInt(object.dumpNs) : isSet(object.dump_ns) ? BigInt(object.dump_ns) : 0n,
+      parseNs: isSet(object.parseNs) ? BigInt(object.parseNs) : isSet(object.parse_ns) ? BigInt(object.parse_ns) : 0n,
+      nameNs: isSet(object.nameNs) ? BigInt(object.nameNs) : isSet(object.name_ns) ? BigInt(object.name_ns) : 0n,
+      analyseNs: isSet(object.analyseNs)
+        ? BigInt(object.analyseNs)
+        : isSet(object.analyse_ns)
+        ? BigInt(object.analyse_ns)
+        : 0n,
+      dominatorsNs: isSet(object.dominatorsNs)
+        ? BigInt(object.dominatorsNs)
+        : isSet(object.dominators_ns)
+        ? BigInt(object.dominators_ns)
+        : 0n,
+      objects: isSet(object.objects) ? BigInt(object.objects) : 0n,
+      edges: isSet(object.edges) ? BigInt(object.edges) : 0n,
+      heapBytes: isSet(object.heapBytes)
+        ? BigInt(object.heapBytes)
+        : isSet(object.heap_bytes)
+        ? BigInt(object.heap_bytes)
+        : 0n,
+      objectsWithSite: isSet(object.objectsWithSite)
+        ? BigInt(object.objectsWithSite)
+        : isSet(object.objects_with_site)
+        ? BigInt(object.objects_with_site)
+        : 0n,
+      bytesWithSite: isSet(object.bytesWithSite)
+        ? BigInt(object.bytesWithSite)
+        : isSet(object.bytes_with_site)
+        ? BigInt(object.bytes_with_site)
+        : 0n,
+      fullSites: isSet(object.fullSites)
+        ? globalThis.Boolean(object.fullSites)
+        : isSet(object.full_sites)
+        ? globalThis.Boolean(object.full_sites)
+        : false,
+      sampleRate: isSet(object.sampleRate)
+        ? BigInt(object.sampleRate)
+        : isSet(object.sample_rate)
+        ? BigInt(object.sample_rate)
+        : 0n,
+      objectsTyped: isSet(object.objectsTyped)
+        ? BigInt(object.objectsTyped)
+        : isSet(object.objects_typed)
+        ? BigInt(object.objects_typed)
+        : 0n,
+      bytesTyped: isSet(object.bytesTyped)
+        ? BigInt(object.bytesTyped)
+        : isSet(object.bytes_typed)
+        ? BigInt(object.bytes_typed)
+        : 0n,
+    };
+  },
+
+  toJSON(message: CaptureStats): unknown {
+    const obj: any = {};
+    if (message.pauseNs !== 0n) {
+      obj.pauseNs = message.pauseNs.toString();
+    }
+    if (message.dumpBytes !== 0n) {
+      obj.dumpBytes = message.dumpBytes.toString();
+    }
+    if (message.dumpNs !== 0n) {
+      obj.dumpNs = message.dumpNs.toString();
+    }
+    if (message.parseNs !== 0n) {
+      obj.parseNs = message.parseNs.toString();
+    }
+    if (message.nameNs !== 0n) {
+      obj.nameNs = message.nameNs.toString();
+    }
+    if (message.analyseNs !== 0n) {
+      obj.analyseNs = message.analyseNs.toString();
+    }
+    if (message.dominatorsNs !== 0n) {
+      obj.dominatorsNs = message.dominatorsNs.toString();
+    }
+    if (message.objects !== 0n) {
+      obj.objects = message.objects.toString();
+    }
+    if (message.edges !== 0n) {
+      obj.edges = message.edges.toString();
+    }
+    if (message.heapBytes !== 0n) {
+      obj.heapBytes = message.heapBytes.toString();
+    }
+    if (message.objectsWithSite !== 0n) {
+      obj.objectsWithSite = message.objectsWithSite.toString();
+    }
+    if (message.bytesWithSite !== 0n) {
+      obj.bytesWithSite = message.bytesWithSite.toString();
+    }
+    if (message.fullSites !== false) {
+      obj.fullSites = message.fullSites;
+    }
+    if (message.sampleRate !== 0n) {
+      obj.sampleRate = message.sampleRate.toString();
+    }
+    if (message.objectsTyped !== 0n) {
+      obj.objectsTyped = message.objectsTyped.toString();
+    }
+    if (message.bytesTyped !== 0n) {
+      obj.bytesTyped = message.bytesTyped.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CaptureStats>): CaptureStats {
+    return CaptureStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CaptureStats>): CaptureStats {
+    const message = createBaseCaptureStats();
+    message.pauseNs = (object.pauseNs !== undefined && object.pauseNs !== null) ? BigInt(object.pauseNs) : 0n;
+    message.dumpBytes = (object.dumpBytes !== undefined && object.dumpBytes !== null) ? BigInt(object.dumpBytes) : 0n;
+    message.dumpNs = (object.dumpNs !== undefined && object.dumpNs !== null) ? BigInt(object.dumpNs) : 0n;
+    message.parseNs = (object.parseNs !== undefined && object.parseNs !== null) ? BigInt(object.parseNs) : 0n;
+    message.nameNs = (object.nameNs !== undefined && object.nameNs !== null) ? BigInt(object.nameNs) : 0n;
+    message.analyseNs = (object.analyseNs !== undefined && object.analyseNs !== null) ? BigInt(object.analyseNs) : 0n;
+    message.dominatorsNs = (object.dominatorsNs !== undefined && object.dominatorsNs !== null)
+      ? BigInt(object.dominatorsNs)
+      : 0n;
+    message.objects = (object.objects !== undefined && object.objects !== null) ? BigInt(object.objects) : 0n;
+    message.edges = (object.edges !== undefined && object.edges !== null) ? BigInt(object.edges) : 0n;
+    message.heapBytes = (object.heapBytes !== undefined && object.heapBytes !== null) ? BigInt(object.heapBytes) : 0n;
+    message.objectsWithSite = (object.objectsWithSite !== undefined && object.objectsWithSite !== null)
+      ? BigInt(object.objectsWithSite)
+      : 0n;
+    message.bytesWithSite = (object.bytesWithSite !== undefined && object.bytesWithSite !== null)
+      ? BigInt(object.bytesWithSite)
+      : 0n;
+    message.fullSites = object.fullSites ?? false;
+    message.sampleRate = (object.sampleRate !== undefined && object.sampleRate !== null)
+      ? BigInt(object.sampleRate)
+      : 0n;
+    message.objectsTyped = (object.objectsTyped !== undefined && object.objectsTyped !== null)
+      ? BigInt(object.objectsTyped)
+      : 0n;
+    message.bytesTyped = (object.bytesTyped !== undefined && object.bytesTyped !== null)
+      ? BigInt(object.bytesTyped)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseStateTotal(): StateTotal {
+  return { state: 0, objects: 0n, bytes: 0n };
+}
+
+export const StateTotal: MessageFns<StateTotal> = {
+  encode(message: StateTotal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== 0) {
+      writer.uint32(8).int32(message.state);
+    }
+    if (message.objects !== 0n) {
+      if (BigInt.asUintN(64, message.objects) !== message.objects) {
+        throw new globalThis.Error("value provided for field message.objects of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.objects);
+    }
+    if (message.bytes !== 0n) {
+      if (BigInt.asUintN(64, message.bytes) !== message.bytes) {
+        throw new globalThis.Error("value provided for field message.bytes of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.bytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StateTotal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStateTotal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.objects = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.bytes = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StateTotal {
+    return {
+      state: isSet(object.state) ? stateFromJSON(object.state) : 0,
+      objects: isSet(object.objects) ? BigInt(object.objects) : 0n,
+      bytes: isSet(object.bytes) ? BigInt(object.bytes) : 0n,
+    };
+  },
+
+  toJSON(message: StateTotal): unknown {
+    const obj: any = {};
+    if (message.state !== 0) {
+      obj.state = stateToJSON(message.state);
+    }
+    if (message.objects !== 0n) {
+      obj.objects = message.objects.toString();
+    }
+    if (message.bytes !== 0n) {
+      obj.bytes = message.bytes.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StateTotal>): StateTotal {
+    return StateTotal.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StateTotal>): StateTotal {
+    const message = createBaseStateTotal();
+    message.state = object.state ?? 0;
+    message.objects = (object.objects !== undefined && object.objects !== null) ? BigInt(object.objects) : 0n;
+    message.bytes = (object.bytes !== undefined && object.bytes !== null) ? BigInt(object.bytes) : 0n;
+    return message;
+  },
+};
+
+function createBaseTreeNode(): TreeNode {
+  return {
+    id: 0,
+    parent: 0,
+    kind: 0,
+    key: "",
+    label: "",
+    typeName: "",
+    site: undefined,
+    count: 0n,
+    retainedBytes: 0n,
+    shallowBytes: 0n,
+    state: 0,
+    childrenTotal: 0,
+    childrenSent: 0,
+  };
+}
+
+export const TreeNode: MessageFns<TreeNode> = {
+  encode(message: TreeNode, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint32(message.id);
+    }
+    if (message.parent !== 0) {
+      writer.uint32(16).uint32(message.parent);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.key !== "") {
+      writer.uint32(34).string(message.key);
+    }
+    if (message.label !== "") {
+      writer.uint32(42).string(message.label);
+    }
+    if (message.typeName !== "") {
+      writer.uint32(50).string(message.typeName);
+    }
+    if (message.site !== undefined) {
+      Site.encode(message.site, writer.uint32(58).fork()).join();
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.count);
+    }
+    if (message.retainedBytes !== 0n) {
+      if (BigInt.asUintN(64, message.retainedBytes) !== message.retainedBytes) {
+        throw new globalThis.Error("value provided for field message.retainedBytes of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.retainedBytes);
+    }
+    if (message.shallowBytes !== 0n) {
+      if (BigInt.asUintN(64, message.shallowBytes) !== message.shallowBytes) {
+        throw new globalThis.Error("value provided for field message.shallowBytes of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.shallowBytes);
+    }
+    if (message.state !== 0) {
+      writer.uint32(88).int32(message.state);
+    }
+    if (message.childrenTotal !== 0) {
+      writer.uint32(96).uint32(message.childrenTotal);
+    }
+    if (message.childrenSent !== 0) {
+      writer.uint32(104).uint32(message.childrenSent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TreeNode {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTreeNode();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.parent = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.typeName = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.site = Site.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.retainedBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.shallowBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.childrenTotal = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.childrenSent = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TreeNode {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      parent: isSet(object.parent) ? globalThis.Number(object.parent) : 0,
+      kind: isSet(object.kind) ? nodeKindFromJSON(object.kind) : 0,
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+      typeName: isSet(object.typeName)
+        ? globalThis.String(object.typeName)
+        : isSet(object.type_name)
+        ? globalThis.String(object.type_name)
+        : "",
+      site: isSet(object.site) ? Site.fromJSON(object.site) : undefined,
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+      retainedBytes: isSet(object.retainedBytes)
+        ? BigInt(object.retainedBytes)
+        : isSet(object.retained_bytes)
+        ? BigInt(object.retained_bytes)
+        : 0n,
+      shallowBytes: isSet(object.shallowBytes)
+        ? BigInt(object.shallowBytes)
+        : isSet(object.shallow_bytes)
+        ? BigInt(object.shallow_bytes)
+        : 0n,
+      state: isSet(object.state) ? stateFromJSON(object.state) : 0,
+      childrenTotal: isSet(object.childrenTotal)
+        ? globalThis.Number(object.childrenTotal)
+        : isSet(object.children_total)
+        ? globalThis.Number(object.children_total)
+        : 0,
+      childrenSent: isSet(object.childrenSent)
+        ? globalThis.Number(object.childrenSent)
+        : isSet(object.children_sent)
+        ? globalThis.Number(object.children_sent)
+        : 0,
+    };
+  },
+
+  toJSON(message: TreeNode): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.parent !== 0) {
+      obj.parent = Math.round(message.parent);
+    }
+    if (message.kind !== 0) {
+      obj.kind = nodeKindToJSON(message.kind);
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    if (message.typeName !== "") {
+      obj.typeName = message.typeName;
+    }
+    if (message.site !== undefined) {
+      obj.site = Site.toJSON(message.site);
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    if (message.retainedBytes !== 0n) {
+      obj.retainedBytes = message.retainedBytes.toString();
+    }
+    if (message.shallowBytes !== 0n) {
+      obj.shallowBytes = message.shallowBytes.toString();
+    }
+    if (message.state !== 0) {
+      obj.state = stateToJSON(message.state);
+    }
+    if (message.childrenTotal !== 0) {
+      obj.childrenTotal = Math.round(message.childrenTotal);
+    }
+    if (message.childrenSent !== 0) {
+      obj.childrenSent = Math.round(message.childrenSent);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TreeNode>): TreeNode {
+    return TreeNode.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TreeNode>): TreeNode {
+    const message = createBaseTreeNode();
+    message.id = object.id ?? 0;
+    message.parent = object.parent ?? 0;
+    message.kind = object.kind ?? 0;
+    message.key = object.key ?? "";
+    message.label = object.label ?? "";
+    message.typeName = object.typeName ?? "";
+    message.site = (object.site !== undefined && object.site !== null) ? Site.fromPartial(object.site) : undefined;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.retainedBytes = (object.retainedBytes !== undefined && object.retainedBytes !== null)
+      ? BigInt(object.retainedBytes)
+      : 0n;
+    message.shallowBytes = (object.shallowBytes !== undefined && object.shallowBytes !== null)
+      ? BigInt(object.shallowBytes)
+      : 0n;
+    message.state = object.state ?? 0;
+    message.childrenTotal = object.childrenTotal ?? 0;
+    message.childrenSent = object.childrenSent ?? 0;
+    return message;
+  },
+};
+
+function createBaseListGroup(): ListGroup {
+  return {
+    list: 0,
+    key: "",
+    typeName: "",
+    site: undefined,
+    count: 0n,
+    bytes: 0n,
+    retainedBytes: 0n,
+    state: 0,
+    findingKeys: [],
+  };
+}
+
+export const ListGroup: MessageFns<ListGroup> = {
+  encode(message: ListGroup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.list !== 0) {
+      writer.uint32(8).int32(message.list);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.typeName !== "") {
+      writer.uint32(26).string(message.typeName);
+    }
+    if (message.site !== undefined) {
+      Site.encode(message.site, writer.uint32(34).fork()).join();
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.count);
+    }
+    if (message.bytes !== 0n) {
+      if (BigInt.asUintN(64, message.bytes) !== message.bytes) {
+        throw new globalThis.Error("value provided for field message.bytes of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.bytes);
+    }
+    if (message.retainedBytes !== 0n) {
+      if (BigInt.asUintN(64, message.retainedBytes) !== message.retainedBytes) {
+        throw new globalThis.Error("value provided for field message.retainedBytes of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.retainedBytes);
+    }
+    if (message.state !== 0) {
+      writer.uint32(64).int32(message.state);
+    }
+    for (const v of message.findingKeys) {
+      writer.uint32(74).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListGroup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.list = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.typeName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.site = Site.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.bytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.retainedBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.findingKeys.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListGroup {
+    return {
+      list: isSet(object.list) ? listFromJSON(object.list) : 0,
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      typeName: isSet(object.typeName)
+        ? globalThis.String(object.typeName)
+        : isSet(object.type_name)
+        ? globalThis.String(object.type_name)
+        : "",
+      site: isSet(object.site) ? Site.fromJSON(object.site) : undefined,
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+      bytes: isSet(object.bytes) ? BigInt(object.bytes) : 0n,
+      retainedBytes: isSet(object.retainedBytes)
+        ? BigInt(object.retainedBytes)
+        : isSet(object.retained_bytes)
+        ? BigInt(object.retained_bytes)
+        : 0n,
+      state: isSet(object.state) ? stateFromJSON(object.state) : 0,
+      findingKeys: globalThis.Array.isArray(object?.findingKeys)
+        ? object.findingKeys.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.finding_keys)
+        ? object.finding_keys.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListGroup): unknown {
+    const obj: any = {};
+    if (message.list !== 0) {
+      obj.list = listToJSON(message.list);
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.typeName !== "") {
+      obj.typeName = message.typeName;
+    }
+    if (message.site !== undefined) {
+      obj.site = Site.toJSON(message.site);
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    if (message.bytes !== 0n) {
+      obj.bytes = message.bytes.toString();
+    }
+    if (message.retainedBytes !== 0n) {
+      obj.retainedBytes = message.retainedBytes.toString();
+    }
+    if (message.state !== 0) {
+      obj.state = stateToJSON(message.state);
+    }
+    if (message.findingKeys?.length) {
+      obj.findingKeys = message.findingKeys;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListGroup>): ListGroup {
+    return ListGroup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListGroup>): ListGroup {
+    const message = createBaseListGroup();
+    message.list = object.list ?? 0;
+    message.key = object.key ?? "";
+    message.typeName = object.typeName ?? "";
+    message.site = (object.site !== undefined && object.site !== null) ? Site.fromPartial(object.site) : undefined;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.bytes = (object.bytes !== undefined && object.bytes !== null) ? BigInt(object.bytes) : 0n;
+    message.retainedBytes = (object.retainedBytes !== undefined && object.retainedBytes !== null)
+      ? BigInt(object.retainedBytes)
+      : 0n;
+    message.state = object.state ?? 0;
+    message.findingKeys = object.findingKeys?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseHop(): Hop {
+  return {
+    via: 0,
+    label: "",
+    typeName: "",
+    bytes: 0n,
+    site: undefined,
+    address: 0n,
+    state: 0,
+    offset: 0n,
+    goroutine: 0n,
+    createdBy: undefined,
+    waitReason: "",
+  };
+}
+
+export const Hop: MessageFns<Hop> = {
+  encode(message: Hop, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.via !== 0) {
+      writer.uint32(8).int32(message.via);
+    }
+    if (message.label !== "") {
+      writer.uint32(18).string(message.label);
+    }
+    if (message.typeName !== "") {
+      writer.uint32(26).string(message.typeName);
+    }
+    if (message.bytes !== 0n) {
+      if (BigInt.asUintN(64, message.bytes) !== message.bytes) {
+        throw new globalThis.Error("value provided for field message.bytes of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.bytes);
+    }
+    if (message.site !== undefined) {
+      Site.encode(message.site, writer.uint32(42).fork()).join();
+    }
+    if (message.address !== 0n) {
+      if (BigInt.asUintN(64, message.address) !== message.address) {
+        throw new globalThis.Error("value provided for field message.address of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.address);
+    }
+    if (message.state !== 0) {
+      writer.uint32(56).int32(message.state);
+    }
+    if (message.offset !== 0n) {
+      if (BigInt.asUintN(64, message.offset) !== message.offset) {
+        throw new globalThis.Error("value provided for field message.offset of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.offset);
+    }
+    if (message.goroutine !== 0n) {
+      if (BigInt.asUintN(64, message.goroutine) !== message.goroutine) {
+        throw new globalThis.Error("value provided for field message.goroutine of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.goroutine);
+    }
+    if (message.createdBy !== undefined) {
+      Site.encode(message.createdBy, writer.uint32(82).fork()).join();
+    }
+    if (message.waitReason !== "") {
+      writer.uint32(90).string(message.waitReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Hop {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHop();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.via = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.label = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.typeName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.site = Site.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.address = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.offset = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.goroutine = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.createdBy = Site.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.waitReason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Hop {
+    return {
+      via: isSet(object.via) ? viaFromJSON(object.via) : 0,
+      label: isSet(object.label) ? globalThis.String(object.label) : "",
+      typeName: isSet(object.typeName)
+        ? globalThis.String(object.typeName)
+        : isSet(object.type_name)
+        ? globalThis.String(object.type_name)
+        : "",
+      bytes: isSet(object.bytes) ? BigInt(object.bytes) : 0n,
+      site: isSet(object.site) ? Site.fromJSON(object.site) : undefined,
+      address: isSet(object.address) ? BigInt(object.address) : 0n,
+      state: isSet(object.state) ? stateFromJSON(object.state) : 0,
+      offset: isSet(object.offset) ? BigInt(object.offset) : 0n,
+      goroutine: isSet(object.goroutine) ? BigInt(object.goroutine) : 0n,
+      createdBy: isSet(object.createdBy)
+        ? Site.fromJSON(object.createdBy)
+        : isSet(object.created_by)
+        ? Site.fromJSON(object.created_by)
+        : undefined,
+      waitReason: isSet(object.waitReason)
+        ? globalThis.String(object.waitReason)
+        : isSet(object.wait_reason)
+        ? globalThis.String(object.wait_reason)
+        : "",
+    };
+  },
+
+  toJSON(message: Hop): unknown {
+    const obj: any = {};
+    if (message.via !== 0) {
+      obj.via = viaToJSON(message.via);
+    }
+    if (message.label !== "") {
+      obj.label = message.label;
+    }
+    if (message.typeName !== "") {
+      obj.typeName = message.typeName;
+    }
+    if (message.bytes !== 0n) {
+      obj.bytes = message.bytes.toString();
+    }
+    if (message.site !== undefined) {
+      obj.site = Site.toJSON(message.site);
+    }
+    if (message.address !== 0n) {
+      obj.address = message.address.toString();
+    }
+    if (message.state !== 0) {
+      obj.state = stateToJSON(message.state);
+    }
+    if (message.offset !== 0n) {
+      obj.offset = message.offset.toString();
+    }
+    if (message.goroutine !== 0n) {
+      obj.goroutine = message.goroutine.toString();
+    }
+    if (message.createdBy !== undefined) {
+      obj.createdBy = Site.toJSON(message.createdBy);
+    }
+    if (message.waitReason !== "") {
+      obj.waitReason = message.waitReason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Hop>): Hop {
+    return Hop.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Hop>): Hop {
+    const message = createBaseHop();
+    message.via = object.via ?? 0;
+    message.label = object.label ?? "";
+    message.typeName = object.typeName ?? "";
+    message.bytes = (object.bytes !== undefined && object.bytes !== null) ? BigInt(object.bytes) : 0n;
+    message.site = (object.site !== undefined && object.site !== null) ? Site.fromPartial(object.site) : undefined;
+    message.address = (object.address !== undefined && object.address !== null) ? BigInt(object.address) : 0n;
+    message.state = object.state ?? 0;
+    message.offset = (object.offset !== undefined && object.offset !== null) ? BigInt(object.offset) : 0n;
+    message.goroutine = (object.goroutine !== undefined && object.goroutine !== null) ? BigInt(object.goroutine) : 0n;
+    message.createdBy = (object.createdBy !== undefined && object.createdBy !== null)
+      ? Site.fromPartial(object.createdBy)
+      : undefined;
+    message.waitReason = object.waitReason ?? "";
+    return message;
+  },
+};
+
+function createBaseFinding(): Finding {
+  return {
+    key: "",
+    kind: 0,
+    summary: "",
+    path: [],
+    count: 0n,
+    target: "",
+    reason: "",
+    node: 0,
+    accumulationNode: 0,
+    share: 0,
+  };
+}
+
+export const Finding: MessageFns<Finding> = {
+  encode(message: Finding, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(16).int32(message.kind);
+    }
+    if (message.summary !== "") {
+      writer.uint32(26).string(message.summary);
+    }
+    for (const v of message.path) {
+      Hop.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.count);
+    }
+    if (message.target !== "") {
+      writer.uint32(50).string(message.target);
+    }
+    if (message.reason !== "") {
+      writer.uint32(58).string(message.reason);
+    }
+    if (message.node !== 0) {
+      writer.uint32(64).uint32(message.node);
+    }
+    if (message.accumulationNode !== 0) {
+      writer.uint32(72).uint32(message.accumulationNode);
+    }
+    if (message.share !== 0) {
+      writer.uint32(81).double(message.share);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Finding {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFinding();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.summary = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.path.push(Hop.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.target = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.node = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.accumulationNode = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.share = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Finding {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      kind: isSet(object.kind) ? findingKindFromJSON(object.kind) : 0,
+      summary: isSet(object.summary) ? globalThis.String(object.summary) : "",
+      path: globalThis.Array.isArray(object?.path) ? object.path.map((e: any) => Hop.fromJSON(e)) : [],
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+      target: isSet(object.target) ? globalThis.String(object.target) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      node: isSet(object.node) ? globalThis.Number(object.node) : 0,
+      accumulationNode: isSet(object.accumulationNode)
+        ? globalThis.Number(object.accumulationNode)
+        : isSet(object.accumulation_node)
+        ? globalThis.Number(object.accumulation_node)
+        : 0,
+      share: isSet(object.share) ? globalThis.Number(object.share) : 0,
+    };
+  },
+
+  toJSON(message: Finding): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.kind !== 0) {
+      obj.kind = findingKindToJSON(message.kind);
+    }
+    if (message.summary !== "") {
+      obj.summary = message.summary;
+    }
+    if (message.path?.length) {
+      obj.path = message.path.map((e) => Hop.toJSON(e));
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    if (message.target !== "") {
+      obj.target = message.target;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.node !== 0) {
+      obj.node = Math.round(message.node);
+    }
+    if (message.accumulationNode !== 0) {
+      obj.accumulationNode = Math.round(message.accumulationNode);
+    }
+    if (message.share !== 0) {
+      obj.share = floatToJson(message.share);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Finding>): Finding {
+    return Finding.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Finding>): Finding {
+    const message = createBaseFinding();
+    message.key = object.key ?? "";
+    message.kind = object.kind ?? 0;
+    message.summary = object.summary ?? "";
+    message.path = object.path?.map((e) => Hop.fromPartial(e)) || [];
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.target = object.target ?? "";
+    message.reason = object.reason ?? "";
+    message.node = object.node ?? 0;
+    message.accumulationNode = object.accumulationNode ?? 0;
+    message.share = object.share ?? 0;
+    return message;
+  },
+};
+
+function createBaseGrowthRow(): GrowthRow {
+  return { typeName: "", site: undefined, countDelta: 0n, bytesDelta: 0n, count: 0n, bytes: 0n, grewIn: 0 };
+}
+
+export const GrowthRow: MessageFns<GrowthRow> = {
+  encode(message: GrowthRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.typeName !== "") {
+      writer.uint32(10).string(message.typeName);
+    }
+    if (message.site !== undefined) {
+      Site.encode(message.site, writer.uint32(18).fork()).join();
+    }
+    if (message.countDelta !== 0n) {
+      if (BigInt.asIntN(64, message.countDelta) !== message.countDelta) {
+        throw new globalThis.Error("value provided for field message.countDelta of type int64 too large");
+      }
+      writer.uint32(24).int64(message.countDelta);
+    }
+    if (message.bytesDelta !== 0n) {
+      if (BigInt.asIntN(64, message.bytesDelta) !== message.bytesDelta) {
+        throw new globalThis.Error("value provided for field message.bytesDelta of type int64 too large");
+      }
+      writer.uint32(32).int64(message.bytesDelta);
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.count);
+    }
+    if (message.bytes !== 0n) {
+      if (BigInt.asUintN(64, message.bytes) !== message.bytes) {
+        throw new globalThis.Error("value provided for field message.bytes of type uint64 too large");
+      }
+      writer.uint32(48).uint64(message.bytes);
+    }
+    if (message.grewIn !== 0) {
+      writer.uint32(56).uint32(message.grewIn);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrowthRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrowthRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.typeName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.site = Site.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.countDelta = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bytesDelta = reader.int64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.bytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.grewIn = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrowthRow {
+    return {
+      typeName: isSet(object.typeName)
+        ? globalThis.String(object.typeName)
+        : isSet(object.type_name)
+        ? globalThis.String(object.type_name)
+        : "",
+      site: isSet(object.site) ? Site.fromJSON(object.site) : undefined,
+      countDelta: isSet(object.countDelta)
+        ? BigInt(object.countDelta)
+        : isSet(object.count_delta)
+        ? BigInt(object.count_delta)
+        : 0n,
+      bytesDelta: isSet(object.bytesDelta)
+        ? BigInt(object.bytesDelta)
+        : isSet(object.bytes_delta)
+        ? BigInt(object.bytes_delta)
+        : 0n,
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+      bytes: isSet(object.bytes) ? BigInt(object.bytes) : 0n,
+      grewIn: isSet(object.grewIn)
+        ? globalThis.Number(object.grewIn)
+        : isSet(object.grew_in)
+        ? globalThis.Number(object.grew_in)
+        : 0,
+    };
+  },
+
+  toJSON(message: GrowthRow): unknown {
+    const obj: any = {};
+    if (message.typeName !== "") {
+      obj.typeName = message.typeName;
+    }
+    if (message.site !== undefined) {
+      obj.site = Site.toJSON(message.site);
+    }
+    if (message.countDelta !== 0n) {
+      obj.countDelta = message.countDelta.toString();
+    }
+    if (message.bytesDelta !== 0n) {
+      obj.bytesDelta = message.bytesDelta.toString();
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    if (message.bytes !== 0n) {
+      obj.bytes = message.bytes.toString();
+    }
+    if (message.grewIn !== 0) {
+      obj.grewIn = Math.round(message.grewIn);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GrowthRow>): GrowthRow {
+    return GrowthRow.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GrowthRow>): GrowthRow {
+    const message = createBaseGrowthRow();
+    message.typeName = object.typeName ?? "";
+    message.site = (object.site !== undefined && object.site !== null) ? Site.fromPartial(object.site) : undefined;
+    message.countDelta = (object.countDelta !== undefined && object.countDelta !== null)
+      ? BigInt(object.countDelta)
+      : 0n;
+    message.bytesDelta = (object.bytesDelta !== undefined && object.bytesDelta !== null)
+      ? BigInt(object.bytesDelta)
+      : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.bytes = (object.bytes !== undefined && object.bytes !== null) ? BigInt(object.bytes) : 0n;
+    message.grewIn = object.grewIn ?? 0;
+    return message;
+  },
+};
+
+function createBaseExpandRequest(): ExpandRequest {
+  return { snapshotId: 0n, node: 0, offset: 0, limit: 0 };
+}
+
+export const ExpandRequest: MessageFns<ExpandRequest> = {
+  encode(message: ExpandRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshotId !== 0n) {
+      if (BigInt.asUintN(64, message.snapshotId) !== message.snapshotId) {
+        throw new globalThis.Error("value provided for field message.snapshotId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.snapshotId);
+    }
+    if (message.node !== 0) {
+      writer.uint32(16).uint32(message.node);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(24).uint32(message.offset);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExpandRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExpandRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.snapshotId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.node = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.offset = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExpandRequest {
+    return {
+      snapshotId: isSet(object.snapshotId)
+        ? BigInt(object.snapshotId)
+        : isSet(object.snapshot_id)
+        ? BigInt(object.snapshot_id)
+        : 0n,
+      node: isSet(object.node) ? globalThis.Number(object.node) : 0,
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ExpandRequest): unknown {
+    const obj: any = {};
+    if (message.snapshotId !== 0n) {
+      obj.snapshotId = message.snapshotId.toString();
+    }
+    if (message.node !== 0) {
+      obj.node = Math.round(message.node);
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExpandRequest>): ExpandRequest {
+    return ExpandRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExpandRequest>): ExpandRequest {
+    const message = createBaseExpandRequest();
+    message.snapshotId = (object.snapshotId !== undefined && object.snapshotId !== null)
+      ? BigInt(object.snapshotId)
+      : 0n;
+    message.node = object.node ?? 0;
+    message.offset = object.offset ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseExpandReply(): ExpandReply {
+  return { nodes: [] };
+}
+
+export const ExpandReply: MessageFns<ExpandReply> = {
+  encode(message: ExpandReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.nodes) {
+      TreeNode.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExpandReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExpandReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodes.push(TreeNode.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExpandReply {
+    return { nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => TreeNode.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ExpandReply): unknown {
+    const obj: any = {};
+    if (message.nodes?.length) {
+      obj.nodes = message.nodes.map((e) => TreeNode.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ExpandReply>): ExpandReply {
+    return ExpandReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ExpandReply>): ExpandReply {
+    const message = createBaseExpandReply();
+    message.nodes = object.nodes?.map((e) => TreeNode.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePathRequest(): PathRequest {
+  return { snapshotId: 0n, node: undefined, groupKey: undefined };
+}
+
+export const PathRequest: MessageFns<PathRequest> = {
+  encode(message: PathRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshotId !== 0n) {
+      if (BigInt.asUintN(64, message.snapshotId) !== message.snapshotId) {
+        throw new globalThis.Error("value provided for field message.snapshotId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.snapshotId);
+    }
+    if (message.node !== undefined) {
+      writer.uint32(16).uint32(message.node);
+    }
+    if (message.groupKey !== undefined) {
+      writer.uint32(26).string(message.groupKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PathRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePathRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.snapshotId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.node = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.groupKey = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PathRequest {
+    return {
+      snapshotId: isSet(object.snapshotId)
+        ? BigInt(object.snapshotId)
+        : isSet(object.snapshot_id)
+        ? BigInt(object.snapshot_id)
+        : 0n,
+      node: isSet(object.node) ? globalThis.Number(object.node) : undefined,
+      groupKey: isSet(object.groupKey)
+        ? globalThis.String(object.groupKey)
+        : isSet(object.group_key)
+        ? globalThis.String(object.group_key)
+        : undefined,
+    };
+  },
+
+  toJSON(message: PathRequest): unknown {
+    const obj: any = {};
+    if (message.snapshotId !== 0n) {
+      obj.snapshotId = message.snapshotId.toString();
+    }
+    if (message.node !== undefined) {
+      obj.node = Math.round(message.node);
+    }
+    if (message.groupKey !== undefined) {
+      obj.groupKey = message.groupKey;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PathRequest>): PathRequest {
+    return PathRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PathRequest>): PathRequest {
+    const message = createBasePathRequest();
+    message.snapshotId = (object.snapshotId !== undefined && object.snapshotId !== null)
+      ? BigInt(object.snapshotId)
+      : 0n;
+    message.node = object.node ?? undefined;
+    message.groupKey = object.groupKey ?? undefined;
+    return message;
+  },
+};
+
+function createBasePathReply(): PathReply {
+  return { path: [] };
+}
+
+export const PathReply: MessageFns<PathReply> = {
+  encode(message: PathReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.path) {
+      Hop.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PathReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePathReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path.push(Hop.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PathReply {
+    return { path: globalThis.Array.isArray(object?.path) ? object.path.map((e: any) => Hop.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: PathReply): unknown {
+    const obj: any = {};
+    if (message.path?.length) {
+      obj.path = message.path.map((e) => Hop.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PathReply>): PathReply {
+    return PathReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PathReply>): PathReply {
+    const message = createBasePathReply();
+    message.path = object.path?.map((e) => Hop.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 export type HeaptopService = typeof HeaptopService;
 export const HeaptopService = {
   /**
    * Watch streams the metrics tier: a Hello first (who the target is and the
    * recent history, so sparklines are full at once), then a Tick per sampling
-   * interval. Several clients may watch at once; a slow client only ever
-   * misses intermediate ticks' pauses, never blocks the sampler.
+   * interval. Several clients may watch at once; a slow client misses
+   * intermediate ticks' gauges but keeps their pauses (up to 256, the rest
+   * counted in pauses_missed) and never blocks the sampler. The graph tier
+   * rides the same stream: capture progress, then each snapshot document
+   * (findings first when the dominator tree takes longer), whoever asked.
    */
   watch: {
     path: "/heaptop.v1.Heaptop/Watch" as const,
@@ -1178,27 +4799,153 @@ export const HeaptopService = {
     responseSerialize: (value: WatchEvent): Buffer => Buffer.from(WatchEvent.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchEvent => WatchEvent.decode(value),
   },
+  /**
+   * Capture takes a heap snapshot — or joins the one in flight, or returns
+   * the latest one younger than max_age_ns — and returns its complete
+   * document. Refusals carry a one-line reason the UI shows:
+   * RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
+   * that is unsafe or over the pause budget (the message states the predicted
+   * pause; resend with confirm_cost to accept it).
+   */
+  capture: {
+    path: "/heaptop.v1.Heaptop/Capture" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CaptureRequest): Buffer => Buffer.from(CaptureRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CaptureRequest => CaptureRequest.decode(value),
+    responseSerialize: (value: CaptureReply): Buffer => Buffer.from(CaptureReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CaptureReply => CaptureReply.decode(value),
+  },
+  /**
+   * Expand returns children of a heap-tree node beyond what the snapshot
+   * document carried. NOT_FOUND when the snapshot is no longer held.
+   */
+  expand: {
+    path: "/heaptop.v1.Heaptop/Expand" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExpandRequest): Buffer => Buffer.from(ExpandRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExpandRequest => ExpandRequest.decode(value),
+    responseSerialize: (value: ExpandReply): Buffer => Buffer.from(ExpandReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExpandReply => ExpandReply.decode(value),
+  },
+  /**
+   * Path returns the retention chain, root first, of a tree node or of an
+   * example object of a list group.
+   */
+  path: {
+    path: "/heaptop.v1.Heaptop/Path" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PathRequest): Buffer => Buffer.from(PathRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PathRequest => PathRequest.decode(value),
+    responseSerialize: (value: PathReply): Buffer => Buffer.from(PathReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PathReply => PathReply.decode(value),
+  },
 } as const;
 
 export interface HeaptopServer extends UntypedServiceImplementation {
   /**
    * Watch streams the metrics tier: a Hello first (who the target is and the
    * recent history, so sparklines are full at once), then a Tick per sampling
-   * interval. Several clients may watch at once; a slow client only ever
-   * misses intermediate ticks' pauses, never blocks the sampler.
+   * interval. Several clients may watch at once; a slow client misses
+   * intermediate ticks' gauges but keeps their pauses (up to 256, the rest
+   * counted in pauses_missed) and never blocks the sampler. The graph tier
+   * rides the same stream: capture progress, then each snapshot document
+   * (findings first when the dominator tree takes longer), whoever asked.
    */
   watch: handleServerStreamingCall<WatchRequest, WatchEvent>;
+  /**
+   * Capture takes a heap snapshot — or joins the one in flight, or returns
+   * the latest one younger than max_age_ns — and returns its complete
+   * document. Refusals carry a one-line reason the UI shows:
+   * RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
+   * that is unsafe or over the pause budget (the message states the predicted
+   * pause; resend with confirm_cost to accept it).
+   */
+  capture: handleUnaryCall<CaptureRequest, CaptureReply>;
+  /**
+   * Expand returns children of a heap-tree node beyond what the snapshot
+   * document carried. NOT_FOUND when the snapshot is no longer held.
+   */
+  expand: handleUnaryCall<ExpandRequest, ExpandReply>;
+  /**
+   * Path returns the retention chain, root first, of a tree node or of an
+   * example object of a list group.
+   */
+  path: handleUnaryCall<PathRequest, PathReply>;
 }
 
 export interface HeaptopClient extends Client {
   /**
    * Watch streams the metrics tier: a Hello first (who the target is and the
    * recent history, so sparklines are full at once), then a Tick per sampling
-   * interval. Several clients may watch at once; a slow client only ever
-   * misses intermediate ticks' pauses, never blocks the sampler.
+   * interval. Several clients may watch at once; a slow client misses
+   * intermediate ticks' gauges but keeps their pauses (up to 256, the rest
+   * counted in pauses_missed) and never blocks the sampler. The graph tier
+   * rides the same stream: capture progress, then each snapshot document
+   * (findings first when the dominator tree takes longer), whoever asked.
    */
   watch(request: WatchRequest, options?: Partial<CallOptions>): ClientReadableStream<WatchEvent>;
   watch(request: WatchRequest, metadata?: Metadata, options?: Partial<CallOptions>): ClientReadableStream<WatchEvent>;
+  /**
+   * Capture takes a heap snapshot — or joins the one in flight, or returns
+   * the latest one younger than max_age_ns — and returns its complete
+   * document. Refusals carry a one-line reason the UI shows:
+   * RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
+   * that is unsafe or over the pause budget (the message states the predicted
+   * pause; resend with confirm_cost to accept it).
+   */
+  capture(
+    request: CaptureRequest,
+    callback: (error: ServiceError | null, response: CaptureReply) => void,
+  ): ClientUnaryCall;
+  capture(
+    request: CaptureRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CaptureReply) => void,
+  ): ClientUnaryCall;
+  capture(
+    request: CaptureRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CaptureReply) => void,
+  ): ClientUnaryCall;
+  /**
+   * Expand returns children of a heap-tree node beyond what the snapshot
+   * document carried. NOT_FOUND when the snapshot is no longer held.
+   */
+  expand(
+    request: ExpandRequest,
+    callback: (error: ServiceError | null, response: ExpandReply) => void,
+  ): ClientUnaryCall;
+  expand(
+    request: ExpandRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExpandReply) => void,
+  ): ClientUnaryCall;
+  expand(
+    request: ExpandRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExpandReply) => void,
+  ): ClientUnaryCall;
+  /**
+   * Path returns the retention chain, root first, of a tree node or of an
+   * example object of a list group.
+   */
+  path(request: PathRequest, callback: (error: ServiceError | null, response: PathReply) => void): ClientUnaryCall;
+  path(
+    request: PathRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PathReply) => void,
+  ): ClientUnaryCall;
+  path(
+    request: PathRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PathReply) => void,
+  ): ClientUnaryCall;
 }
 
 export const HeaptopClient = makeGenericClientConstructor(HeaptopService, "heaptop.v1.Heaptop") as unknown as {

@@ -1,0 +1,302 @@
+// Package agent lets a Go program show its heap to heaptop: Start serves the
+// program's runtime metrics over gRPC on a per-user unix socket and announces
+// it with a discovery file, until Close.
+//
+//	a, err := agent.Start(agent.Options{})
+//	if err != nil {
+//		log.Printf("heaptop agent: %v", err) // the program runs on without it
+//	}
+//	defer a.Close()
+//
+// Security: the agent listens only on a unix socket, mode 0600, in a
+// directory only the user may enter (mode 0700; Start refuses a directory
+// that is a symlink or belongs to someone else). It sends counters and GC
+// pause times, never the contents of memory.
+//
+// Cost: sampling takes no stop-the-world and allocates one Tick per
+// interval; BENCHMARKS.md gives the measured CPU and memory per tick.
+package agent
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+
+	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
+	"github.com/heaptop/heaptop/agent/internal/discovery"
+	"github.com/heaptop/heaptop/agent/metrics"
+	"github.com/heaptop/heaptop/agent/server"
+)
+
+// Version is the version of this agent, announced to clients.
+const Version = "0.1.0"
+
+// minTickInterval is the shortest sampling interval Start accepts. A tick
+// costs an otherwise idle process 0.3 ms of CPU with no client and 0.7 to
+// 0.9 ms with one (mostly the scheduler waking up; 2 cores, load average
+// 13-21; BENCHMARKS.md, BenchmarkAgentTick), so 100 ms (10 Hz) keeps the
+// agent under 1% of a core with one client watching.
+const minTickInterval = 100 * time.Millisecond
+
+// Options configures an agent. The zero value is the production default.
+type Options struct {
+	// Dir is the directory holding the agent's socket (<pid>.sock) and
+	// discovery file (<pid>.json); a relative path is taken from the
+	// working directory at Start. Optional; default: $HEAPTOP_DIR, else
+	// $XDG_RUNTIME_DIR/heaptop, else $TMPDIR/heaptop-<uid> ($TMPDIR
+	// defaulting to /tmp), where heaptop looks by the same rule. It is
+	// created with mode 0700, or set to it; Start fails if it is a symlink
+	// or belongs to another user.
+	Dir string
+
+	// TickInterval is how often the agent samples the runtime and sends a
+	// tick to each client. Optional; default 1 s; values under 100 ms are
+	// raised to 100 ms.
+	TickInterval time.Duration
+
+	// History is how many recent ticks a client receives when it connects,
+	// so that its graphs are full at once. Optional; default 300 (five
+	// minutes at the default interval).
+	History int
+
+	// Logger receives the agent's rare reports, all at warning level or
+	// above: serving without a discovery file, a panic it recovered from,
+	// closing itself. Optional; default slog.Default().
+	Logger *slog.Logger
+}
+
+// withDefaults returns o with every unset field filled in: the one place
+// defaults live.
+func (o Options) withDefaults() (Options, error) {
+	var err error
+	if o.Dir == "" {
+		o.Dir, err = discovery.Dir()
+	} else {
+		o.Dir, err = filepath.Abs(o.Dir) // the address must be absolute
+	}
+	if err != nil {
+		return o, err
+	}
+	if o.TickInterval <= 0 {
+		o.TickInterval = time.Second
+	}
+	o.TickInterval = max(o.TickInterval, minTickInterval)
+	if o.History <= 0 {
+		o.History = 300
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}
+
+// Agent is a running agent. Its methods are safe for concurrent use.
+type Agent struct {
+	// Read-only once Start returns.
+	address string
+	dir     string
+	pid     int
+	log     *slog.Logger
+	srv     *server.Server
+
+	stop chan struct{}  // closed by Close: ends the sampling loop
+	wg   sync.WaitGroup // the sampling loop and the gRPC serving goroutine
+
+	closeOnce sync.Once
+	closeErr  error // set by the Close that ran
+}
+
+// running is the process's agent: there is at most one, since the socket
+// and discovery file are named after the pid.
+var running struct {
+	mu    sync.Mutex // guards agent
+	agent *Agent
+}
+
+// Start starts the agent: it listens on <Dir>/<pid>.sock, writes
+// <Dir>/<pid>.json and samples the runtime every TickInterval until Close.
+// It first removes what agents of dead processes left in Dir.
+//
+// Start fails if an agent is already running in this process (the error
+// names its address), or if the socket cannot be created. If only the
+// discovery file cannot be written, the agent keeps serving, reports why to
+// the Logger, and heaptop can still reach it by its socket path.
+func Start(o Options) (*Agent, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("heaptop agent: %w", err)
+	}
+	running.mu.Lock()
+	defer running.mu.Unlock()
+	if a := running.agent; a != nil {
+		return nil, fmt.Errorf("heaptop agent: already running at %s", a.address)
+	}
+	sampler, err := metrics.New()
+	if err != nil {
+		return nil, fmt.Errorf("heaptop agent: %w", err)
+	}
+	a, err := start(o, sampler.Sample)
+	if err != nil {
+		return nil, fmt.Errorf("heaptop agent: %w", err)
+	}
+	running.agent = a
+	return a, nil
+}
+
+// start does Start's work with the sampling function given, so that a test
+// can make it panic. running.mu is held.
+func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
+	pid := os.Getpid()
+	if err := discovery.Prepare(o.Dir); err != nil {
+		return nil, err
+	}
+	sock, err := discovery.SocketPath(o.Dir, pid)
+	if err != nil {
+		return nil, err
+	}
+	discovery.List(o.Dir)        // removes the entries of dead processes
+	discovery.Remove(o.Dir, pid) // and those of an earlier process with our pid
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Chmod(sock, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+
+	started := time.Now()
+	a := &Agent{
+		address: discovery.Address(sock),
+		dir:     o.Dir,
+		pid:     pid,
+		log:     o.Logger,
+		stop:    make(chan struct{}),
+	}
+	exe, _ := os.Executable()
+	host, _ := os.Hostname()
+	a.srv = server.New(server.Config{
+		Target: &heaptopv1.Target{
+			Pid:           int64(pid),
+			Executable:    exe,
+			GoVersion:     runtime.Version(),
+			StartUnixNano: started.UnixNano(),
+			Address:       a.address,
+			Hostname:      host,
+			Platform:      runtime.GOOS + "/" + runtime.GOARCH,
+			AgentVersion:  Version,
+			Args:          os.Args,
+		},
+		TickInterval: o.TickInterval,
+		History:      o.History,
+		OnPanic: func(r any, stack []byte) {
+			a.failed("panic in a Watch stream", r, stack)
+		},
+	})
+	a.wg.Add(2)
+	go a.serve(l)
+	go a.sampleLoop(sample, o.TickInterval)
+
+	rec := discovery.Record{
+		PID:          pid,
+		Address:      a.address,
+		Executable:   exe,
+		GoVersion:    runtime.Version(),
+		StartTime:    discovery.FormatStartTime(started),
+		AgentVersion: Version,
+	}
+	if err := discovery.Write(o.Dir, rec); err != nil {
+		a.log.Warn("heaptop agent: serving without a discovery file; heaptop will not list this process, give it the socket path",
+			"address", a.address, "err", err)
+	}
+	return a, nil
+}
+
+// Address returns where the agent listens, as "unix:///path/<pid>.sock".
+func (a *Agent) Address() string { return a.address }
+
+// Close stops the agent: it ends every client's stream, stops sampling,
+// waits for its goroutines to return and removes the socket and discovery
+// file. Close on a closed (or nil) agent does nothing and returns what the
+// first Close returned. After Close, Start may be called again.
+func (a *Agent) Close() error {
+	if a == nil {
+		return nil
+	}
+	a.closeOnce.Do(func() {
+		close(a.stop)
+		a.srv.Stop()
+		a.wg.Wait()
+		a.closeErr = discovery.Remove(a.dir, a.pid)
+		running.mu.Lock()
+		if running.agent == a {
+			running.agent = nil
+		}
+		running.mu.Unlock()
+	})
+	return a.closeErr
+}
+
+// sampleLoop publishes a tick every interval until Close.
+func (a *Agent) sampleLoop(sample func() *heaptopv1.Tick, every time.Duration) {
+	defer a.wg.Done()
+	defer a.recoverIn("the sampling loop")
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.stop:
+			return
+		case <-t.C:
+			a.srv.Publish(sample())
+		}
+	}
+}
+
+// serve runs the gRPC server until Close.
+func (a *Agent) serve(l net.Listener) {
+	defer a.wg.Done()
+	defer a.recoverIn("the gRPC server")
+	err := a.srv.Serve(l)
+	if err != nil && !errors.Is(err, grpc.ErrServerStopped) { // stopped before it began: Close did it
+		a.failed("the gRPC server stopped: "+err.Error(), nil, nil)
+	}
+}
+
+// recoverIn is deferred by every goroutine the agent starts: a panic there
+// closes the agent, never the program.
+func (a *Agent) recoverIn(where string) {
+	if r := recover(); r != nil {
+		a.failed("panic in "+where, r, debug.Stack())
+	}
+}
+
+// failed reports why the agent cannot go on and closes it. It is called from
+// the agent's own goroutines, which Close waits for, so Close runs in a
+// goroutine of its own.
+func (a *Agent) failed(why string, recovered any, stack []byte) {
+	args := []any{"address", a.address}
+	if recovered != nil {
+		args = append(args, "panic", fmt.Sprint(recovered), "stack", string(stack))
+	}
+	a.log.Error("heaptop agent: "+why+"; closing the agent, the program goes on", args...)
+	go func() {
+		defer func() { // Close must not take the program down either
+			if r := recover(); r != nil {
+				a.log.Error("heaptop agent: panic while closing", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			}
+		}()
+		if err := a.Close(); err != nil {
+			a.log.Error("heaptop agent: closing", "err", err)
+		}
+	}()
+}

@@ -1,0 +1,290 @@
+package agent_test
+
+// Tests against real processes: the demo and the programs under
+// testdata/progs, built once by TestMain and run with HEAPTOP_DIR set to a
+// fresh directory.
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/heaptop/heaptop/agent"
+	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
+	"github.com/heaptop/heaptop/agent/internal/agenttest"
+	"github.com/heaptop/heaptop/agent/internal/discovery"
+)
+
+// bin holds the programs TestMain built, by package path.
+var bin = map[string]string{
+	"./examples/demo":          "",
+	"./testdata/progs/forcegc": "",
+	"./testdata/progs/watch":   "",
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "heaptop-agent-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for pkg := range bin {
+		out := filepath.Join(dir, filepath.Base(pkg))
+		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, b)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
+		bin[pkg] = out
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running test program whose stdout is read line by line.
+type proc struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string // stdout, closed at EOF
+	dir   string      // its HEAPTOP_DIR
+	pid   int
+	addr  string // from its ready line
+}
+
+var readyLine = regexp.MustCompile(`pid=(\d+) agent=(\S+)$`)
+
+// run starts a program from bin with its own HEAPTOP_DIR, waits for the
+// line that names its pid and agent address, and kills it when the test
+// ends if it is still running.
+func run(t *testing.T, pkg string, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{dir: filepath.Join(t.TempDir(), "ht"), lines: make(chan string, 64)}
+	p.cmd = exec.Command(bin[pkg], args...)
+	p.cmd.Env = append(append(os.Environ(), "HEAPTOP_DIR="+p.dir), env...)
+	p.cmd.Stderr = os.Stderr
+	stdout, err := p.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			p.lines <- sc.Text()
+		}
+		close(p.lines)
+	}()
+	m := readyLine.FindStringSubmatch(p.line(t))
+	if m == nil {
+		t.Fatalf("%s: no ready line", pkg)
+	}
+	p.pid, _ = strconv.Atoi(m[1])
+	p.addr = m[2]
+	if p.pid != p.cmd.Process.Pid {
+		t.Fatalf("ready line names pid %d, the process is %d", p.pid, p.cmd.Process.Pid)
+	}
+	return p
+}
+
+func (p *proc) line(t *testing.T) string {
+	t.Helper()
+	select {
+	case l, ok := <-p.lines:
+		if !ok {
+			t.Fatal("program ended its output")
+		}
+		return l
+	case <-time.After(agenttest.Deadline):
+		t.Fatalf("no output for %v", agenttest.Deadline)
+	}
+	return ""
+}
+
+func (p *proc) send(t *testing.T, line string) {
+	t.Helper()
+	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wait waits for the program to exit and returns its exit code.
+func (p *proc) wait(t *testing.T) int {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { p.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(agenttest.Deadline):
+		t.Fatalf("still running after %v", agenttest.Deadline)
+	}
+	return -1
+}
+
+// TestProcessFiveGCs is the exactness claim on a real process: the program
+// (GOGC=off, so nothing else collects) forces exactly 5 GCs after a tick the
+// test has seen; the ticks that follow carry exactly those 5 pauses, cycle
+// numbers consecutive, durations and end times equal to MemStats' own, and
+// nothing else.
+func TestProcessFiveGCs(t *testing.T) {
+	p := run(t, "./testdata/progs/forcegc", []string{"GOGC=off"}, "-tick=200ms")
+	s := agenttest.Watch(t, agenttest.Dial(t, p.addr))
+	s.Tick(t) // a tick taken before the GCs: its successors carry only them
+
+	p.send(t, "gc 5")
+	var want []struct {
+		Cycle       uint64 `json:"cycle"`
+		DurationNs  uint64 `json:"durationNs"`
+		EndUnixNano int64  `json:"endUnixNano"`
+	}
+	if err := json.Unmarshal([]byte(p.line(t)), &want); err != nil || len(want) != 5 {
+		t.Fatalf("program's MemStats pauses: %v (%d)", err, len(want))
+	}
+	lastCycle := want[4].Cycle
+
+	var got []*heaptopv1.GcPause
+	var missed uint64
+	var tk *heaptopv1.Tick
+	for tk == nil || tk.GcCycles < lastCycle {
+		tk = s.Tick(t)
+		got = append(got, tk.Pauses...)
+		missed += tk.PausesMissed
+	}
+	after := s.Tick(t) // one more: nothing may trail in
+	got = append(got, after.Pauses...)
+
+	if len(got) != 5 || missed != 0 {
+		t.Fatalf("ticks carried %d pauses and %d missed, want exactly the 5 forced: %v", len(got), missed, got)
+	}
+	for i, w := range want {
+		if i > 0 && w.Cycle != want[i-1].Cycle+1 {
+			t.Errorf("MemStats cycles %d, %d not consecutive", want[i-1].Cycle, w.Cycle)
+		}
+		wp := &heaptopv1.GcPause{Cycle: w.Cycle, DurationNs: w.DurationNs, EndUnixNano: w.EndUnixNano}
+		if !proto.Equal(got[i], wp) {
+			t.Errorf("pause %d = %v, want MemStats' %v", i, got[i], wp)
+		}
+	}
+	if tk.GcCycles != lastCycle {
+		t.Errorf("gc_cycles = %d, want %d", tk.GcCycles, lastCycle)
+	}
+
+	p.send(t, "exit")
+	if code := p.wait(t); code != 0 {
+		t.Errorf("exit code %d, want 0", code)
+	}
+}
+
+// TestProcessDiscovery follows a real process's discovery entries from
+// start to a clean exit, and to a kill that leaves them for a reader to
+// remove.
+func TestProcessDiscovery(t *testing.T) {
+	tests := []struct {
+		name string
+		end  func(t *testing.T, p *proc)
+	}{
+		{"clean_exit", func(t *testing.T, p *proc) {
+			p.send(t, "exit")
+			if code := p.wait(t); code != 0 {
+				t.Errorf("exit code %d, want 0", code)
+			}
+		}},
+		{"killed", func(t *testing.T, p *proc) {
+			p.cmd.Process.Signal(syscall.SIGKILL)
+			p.wait(t)
+			if _, err := os.Stat(discovery.FilePath(p.dir, p.pid)); err != nil {
+				t.Fatalf("a killed agent cannot clean up, yet its file is gone: %v", err)
+			}
+			if live, err := discovery.List(p.dir); err != nil || len(live) != 0 {
+				t.Errorf("discovery.List = %v, %v; want nothing live", live, err)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := run(t, "./testdata/progs/forcegc", nil)
+			sock := filepath.Join(p.dir, strconv.Itoa(p.pid)+".sock")
+			if p.addr != "unix://"+sock {
+				t.Errorf("address %s, want unix://%s", p.addr, sock)
+			}
+			modes := map[string]fs.FileMode{
+				p.dir:                            fs.ModeDir | 0o700,
+				sock:                             fs.ModeSocket | 0o600,
+				discovery.FilePath(p.dir, p.pid): 0o600,
+			}
+			for path, want := range modes {
+				if got := mode(t, path); got != want {
+					t.Errorf("%s: mode %v, want %v", path, got, want)
+				}
+			}
+			live, err := discovery.List(p.dir)
+			if err != nil || len(live) != 1 {
+				t.Fatalf("discovery.List = %v, %v; want the program", live, err)
+			}
+			want := discovery.Record{
+				PID:          p.pid,
+				Address:      p.addr,
+				Executable:   bin["./testdata/progs/forcegc"],
+				GoVersion:    runtime.Version(), // the same toolchain built it
+				StartTime:    live[0].StartTime,
+				AgentVersion: agent.Version,
+			}
+			if live[0] != want {
+				t.Errorf("discovery record %+v, want %+v", live[0], want)
+			}
+
+			tt.end(t, p)
+			gone(t, sock)
+			gone(t, discovery.FilePath(p.dir, p.pid))
+		})
+	}
+}
+
+// TestDemo runs the demo as a user would and checks what heaptop relies on:
+// the Hello names it, its GC runs often enough for ticks to carry pauses,
+// and SIGINT or SIGTERM ends it with exit code 0 and no files left.
+func TestDemo(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			p := run(t, "./examples/demo", nil, "-tick=250ms")
+			s := agenttest.Watch(t, agenttest.Dial(t, p.addr))
+			if s.Hello.Target.Pid != int64(p.pid) || s.Hello.Target.Executable != bin["./examples/demo"] {
+				t.Errorf("Hello names pid %d %s, want %d %s",
+					s.Hello.Target.Pid, s.Hello.Target.Executable, p.pid, bin["./examples/demo"])
+			}
+			for tk := s.Tick(t); len(tk.Pauses) == 0; tk = s.Tick(t) {
+			}
+			p.cmd.Process.Signal(sig)
+			if code := p.wait(t); code != 0 {
+				t.Errorf("exit code %d after %v, want 0", code, sig)
+			}
+			gone(t, filepath.Join(p.dir, strconv.Itoa(p.pid)+".sock"))
+			gone(t, discovery.FilePath(p.dir, p.pid))
+		})
+	}
+}

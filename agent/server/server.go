@@ -1,0 +1,215 @@
+// Package server serves the metrics tier over gRPC: it takes Ticks from the
+// agent's sampling loop (Publish) and gives every Watch client a Hello (the
+// target, the tick interval and the recent history) followed by each new
+// tick, without ever letting a client hold up the sampler or another client.
+//
+// # Delivery
+//
+// Publish appends the tick to the history ring and offers it to every
+// watcher's one-slot mailbox; it never waits for a client. Each Watch
+// handler sends from its own mailbox, so a client that reads slowly (or a
+// connection whose flow-control window is full) only delays itself. When a
+// new tick arrives before the previous one was sent, the two are coalesced:
+// the client gets the newest gauges and rates, and the pauses of both, so a
+// slow client misses intermediate samples but never a GC pause — up to
+// maxPendingPauses, beyond which the oldest are dropped and counted in
+// pauses_missed.
+//
+// Published Ticks are shared by the history and every mailbox and are never
+// modified; coalescing builds a new Tick.
+//
+// # Connections
+//
+// Clients may send HTTP/2 keepalive pings every keepaliveMinTime or less
+// often, with or without an active stream (grpc-js: "grpc.keepalive_time_ms"
+// ≥ 5000 and "grpc.keepalive_permit_without_calls": 1). Pinging more often
+// earns a GOAWAY "too_many_pings" after three strikes (grpc-go's rule).
+package server
+
+import (
+	"fmt"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/status"
+
+	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
+)
+
+// schemaVersion is the wire schema this agent speaks (Hello.schema_version).
+const schemaVersion = uint32(heaptopv1.SchemaVersion_SCHEMA_VERSION_CURRENT)
+
+// keepaliveMinTime is the shortest keepalive ping interval the server
+// accepts. The TS client pings every 10 s; grpc-go clients cannot ping more
+// often than every 10 s. Half of that leaves room for timer jitter.
+const keepaliveMinTime = 5 * time.Second
+
+// maxWatchers bounds concurrent Watch streams, so that a runaway client
+// cannot make the target hold an unbounded number of goroutines and
+// mailboxes. Each stream costs about 20 µs of CPU and 0.3-0.7 KB of
+// allocation per tick (BENCHMARKS.md: BenchmarkTickDelivery,
+// BenchmarkAgentTick; 2 cores), so 64 bounds the agent at about 1.3 ms and
+// 45 KB per tick. A person at a terminal needs a handful; 64 leaves room
+// for scripts and recorders.
+const maxWatchers = 64
+
+// maxRequestBytes bounds a request message. A WatchRequest is a few bytes;
+// the bound keeps an untrusted client from making the target buffer more.
+const maxRequestBytes = 4 << 10
+
+// Config is what a Server serves. All fields are required.
+type Config struct {
+	// Target describes this process; it is sent in every Hello and must
+	// not be modified afterwards.
+	Target *heaptopv1.Target
+	// TickInterval is the sampling interval, announced in Hello.
+	TickInterval time.Duration
+	// History is how many recent ticks a new client receives in Hello.
+	History int
+	// OnPanic is called, after recovery, when a handler panics; the panic
+	// ends only that stream (codes.Internal).
+	OnPanic func(recovered any, stack []byte)
+}
+
+// Server implements heaptopv1.HeaptopServer.
+type Server struct {
+	heaptopv1.UnimplementedHeaptopServer
+
+	// Read-only once New returns.
+	grpc         *grpc.Server
+	target       *heaptopv1.Target
+	tickInterval time.Duration
+	onPanic      func(any, []byte)
+
+	// mu guards history and watchers. Publish and register hold it
+	// together, so a new client's history and its first live tick neither
+	// overlap nor leave a gap.
+	mu       sync.Mutex
+	history  *history
+	watchers map[*watcher]struct{}
+}
+
+// New returns a Server that is ready to Serve.
+func New(c Config) *Server {
+	s := &Server{
+		target:       c.Target,
+		tickInterval: c.TickInterval,
+		onPanic:      c.OnPanic,
+		history:      newHistory(c.History),
+		watchers:     make(map[*watcher]struct{}),
+	}
+	s.grpc = grpc.NewServer(
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             keepaliveMinTime,
+			PermitWithoutStream: true,
+		}),
+		grpc.MaxRecvMsgSize(maxRequestBytes),
+		grpc.ChainStreamInterceptor(s.recoverStream),
+		// Stop returns only once every handler has returned, so Close
+		// leaves no goroutine of ours behind.
+		grpc.WaitForHandlers(true),
+	)
+	heaptopv1.RegisterHeaptopServer(s.grpc, s)
+	return s
+}
+
+// Serve accepts connections on l until Stop; it returns nil after Stop.
+func (s *Server) Serve(l net.Listener) error { return s.grpc.Serve(l) }
+
+// Stop closes the listener and every connection, ends every stream and waits
+// for the handlers to return.
+func (s *Server) Stop() { s.grpc.Stop() }
+
+// Publish records t in the history and offers it to every watcher. It never
+// blocks on a client. t must not be modified afterwards.
+func (s *Server) Publish(t *heaptopv1.Tick) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.history.add(t)
+	for w := range s.watchers {
+		w.offer(t)
+	}
+}
+
+// Watch implements heaptopv1.HeaptopServer, in the manner of grpc-go's
+// health server: the current state (Hello) first, then every change, from a
+// mailbox that is unregistered when the stream ends.
+func (s *Server) Watch(req *heaptopv1.WatchRequest, stream grpc.ServerStreamingServer[heaptopv1.WatchEvent]) error {
+	if v := req.GetClientSchemaVersion(); v != 0 && v != schemaVersion {
+		return status.Errorf(codes.FailedPrecondition,
+			"schema version mismatch: the agent speaks heaptop schema %d, the client speaks %d", schemaVersion, v)
+	}
+	w := newWatcher()
+	history, err := s.register(w)
+	if err != nil {
+		return err
+	}
+	defer s.unregister(w)
+
+	hello := &heaptopv1.Hello{
+		SchemaVersion:  schemaVersion,
+		Target:         s.target,
+		TickIntervalNs: uint64(s.tickInterval),
+		History:        history,
+	}
+	if err := stream.Send(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Hello{Hello: hello}}); err != nil {
+		return err
+	}
+	ctx := stream.Context()
+	for {
+		select {
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		case <-w.ready:
+			t := w.take()
+			if t == nil {
+				continue // taken already, on the previous signal
+			}
+			if err := stream.Send(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Tick{Tick: t}}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// register adds w to the watchers and returns the history it starts after.
+func (s *Server) register(w *watcher) ([]*heaptopv1.Tick, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.watchers) >= maxWatchers {
+		return nil, status.Errorf(codes.ResourceExhausted,
+			"the agent already serves %d Watch streams, its limit", maxWatchers)
+	}
+	s.watchers[w] = struct{}{}
+	return s.history.ticks(), nil
+}
+
+func (s *Server) unregister(w *watcher) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.watchers, w)
+}
+
+// watching returns the number of registered watchers.
+func (s *Server) watching() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.watchers)
+}
+
+// recoverStream turns a panic in a stream handler into codes.Internal for
+// that stream and a report to OnPanic, instead of a crash of the target.
+func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.onPanic(r, debug.Stack())
+			err = status.Error(codes.Internal, fmt.Sprintf("heaptop agent: %s failed; the agent reported why", info.FullMethod))
+		}
+	}()
+	return handler(srv, ss)
+}

@@ -1,0 +1,113 @@
+// Command-line arguments: takes argv and gives Options, or a UsageError with
+// one line for the user. The flags are a table; --help is printed from it.
+import fs from 'node:fs';
+
+export type Options = {
+	readonly target: string | undefined;
+	readonly once: boolean;
+	readonly ascii: boolean;
+	readonly record: string | undefined;
+	readonly replay: string | undefined;
+	readonly help: boolean;
+	readonly version: boolean;
+};
+
+/** A bad command line; the message is one line for the user. */
+export class UsageError extends Error {}
+
+type Flag = {
+	readonly names: readonly string[];
+	/** How --help names the flag, when not its names joined. */
+	readonly display?: string;
+	/** The value's placeholder, for flags that take one. */
+	readonly value?: string;
+	readonly help: string;
+	readonly set: (o: Mutable<Options>, value: string) => void;
+};
+
+type Mutable<T> = {-readonly [K in keyof T]: T[K]};
+
+/**
+ * The colour flags are read by chalk itself, from process.argv, when Ink is
+ * first imported; they are listed here so they are documented and accepted.
+ */
+const flags: readonly Flag[] = [
+	{names: ['--once'], help: 'print a report of the figures and exit 0 (also when stdout is not a terminal)', set: o => (o.once = true)},
+	{names: ['--ascii'], help: 'draw with ASCII characters only (also when TERM=dumb)', set: o => (o.ascii = true)},
+	{names: ['--record'], value: 'FILE', help: 'write everything the stream carries to FILE (format: README, Recordings)', set: (o, v) => (o.record = v)},
+	{names: ['--replay'], value: 'FILE', help: 'show a recording instead of a live agent (with --once: its final state)', set: (o, v) => (o.replay = v)},
+	{names: ['--color', '--color=256', '--color=16m', '--color=truecolor'], display: '--color[=256|16m]', help: 'colour even when not a terminal (as FORCE_COLOR=1..3)', set: () => {}},
+	{names: ['--no-color'], help: 'no colour (as NO_COLOR=1)', set: () => {}},
+	{names: ['--help', '-h'], help: 'show this help and exit', set: o => (o.help = true)},
+	{names: ['--version', '-V'], help: 'print the version and exit', set: o => (o.version = true)},
+];
+
+export function parseArgs(argv: readonly string[]): Options {
+	const o: Mutable<Options> = {target: undefined, once: false, ascii: false, record: undefined, replay: undefined, help: false, version: false};
+	const positional: string[] = [];
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i]!;
+		if (arg === '--') {
+			positional.push(...argv.slice(i + 1));
+			break;
+		}
+		if (!arg.startsWith('-') || arg === '-') {
+			positional.push(arg);
+			continue;
+		}
+		const eq = arg.indexOf('=');
+		const flag = flags.find(f => f.names.includes(arg)) ?? (eq > 0 ? flags.find(f => f.value && f.names.includes(arg.slice(0, eq))) : undefined);
+		if (!flag) throw new UsageError(`unknown option ${arg} (see heaptop --help)`);
+		if (!flag.value) {
+			flag.set(o, '');
+			continue;
+		}
+		const value = flag.names.includes(arg) ? argv[++i] : arg.slice(eq + 1);
+		if (value === undefined || value === '') throw new UsageError(`${flag.names[0]} needs a ${flag.value}`);
+		flag.set(o, value);
+	}
+	if (positional.length > 1) throw new UsageError(`one target at most, got ${positional.length}: ${positional.join(' ')}`);
+	o.target = positional[0];
+	if (o.replay !== undefined && o.target !== undefined) throw new UsageError('--replay shows a recording; it takes no target');
+	if (o.replay !== undefined && o.record !== undefined) throw new UsageError('--replay and --record cannot be combined');
+	return o;
+}
+
+export function usage(): string {
+	const rows = flags.map(f => [(f.display ?? f.names.join(', ')) + (f.value ? ` ${f.value}` : ''), f.help] as const);
+	const width = Math.max(...rows.map(([n]) => n.length)) + 2;
+	return [
+		'heaptop: top for the Go heap',
+		'',
+		'usage: heaptop [TARGET] [options]',
+		'',
+		'TARGET is one of:',
+		'  (none)       the only agent running (lists them when there are several)',
+		'  PID          the agent in that process',
+		'  PATH         the agent listening on that unix socket (or unix:///PATH)',
+		'  HOST:PORT    the agent listening on that TCP address',
+		'',
+		'options:',
+		...rows.map(([n, h]) => `  ${n.padEnd(width)}${h}`),
+		'',
+		'keys: q quit, ? help, p pause',
+		'exit status: 0 ok; 1 internal error; 2 bad usage, target, connection or recording',
+		'environment: HEAPTOP_DIR (where agents announce themselves), NO_COLOR, FORCE_COLOR',
+	].join('\n');
+}
+
+/**
+ * heaptop's version, from the nearest package.json above this module: two
+ * levels up from source/cli/ and dist/cli/, one from the bundle dist/heaptop.js.
+ */
+export function version(): string {
+	for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+		try {
+			const pkg = JSON.parse(fs.readFileSync(new URL('package.json', dir), 'utf8')) as {name?: string; version?: string};
+			if (pkg.name === 'heaptop' && pkg.version) return pkg.version;
+		} catch {
+			// No package.json here: look one level up.
+		}
+		if (dir.pathname === '/') return 'unknown';
+	}
+}

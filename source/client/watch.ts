@@ -1,0 +1,211 @@
+// The Watch stream: takes a target and gives WatchUpdates, owning the grpc-js
+// channel, keepalive and reconnecting.
+//
+// Lifecycle (k9s' model updater, in gRPC terms):
+//   - The first attempt fails fast (no waitForReady): a wrong target must give
+//     the user one line at once, not a spinner. start() rejects then.
+//   - Once a Hello has arrived, a broken stream (agent killed, restarted,
+//     closed) is re-issued with exponential backoff, re-resolving the target
+//     each time (a restarted agent may have a new socket); every wait is
+//     announced as `reconnecting` with its reason and the time of the next try.
+//   - Some errors are final and end the watch with `failed`: a schema
+//     mismatch, a target that cannot come back (its pid has exited).
+//   - Each attempt gets a fresh grpc.Client, so grpc-js' own channel backoff
+//     never delays a retry past the one announced.
+import grpc from '@grpc/grpc-js';
+import {HeaptopService, WatchEvent} from '../gen/heaptop/v1/heaptop.js';
+import {ProtocolError, clientSchemaVersion, toUpdate, type Hello, type WatchUpdate} from './events.js';
+import {TargetError, resolveTarget, type Endpoint, type TargetSpec} from './target.js';
+import {discoveryDir} from './discovery.js';
+
+/**
+ * Channel keepalive. The agent's enforcement policy must allow pings at this
+ * period: grpc-go's default MinTime is 5 min and answers faster pings with
+ * GOAWAY too_many_pings; the agent permits one every 5 s (keepaliveMinTime in
+ * agent/server). 30 s finds a dead TCP peer within ~40 s; on a unix socket a
+ * dead agent is reported at once anyway.
+ */
+const keepalive = {
+	'grpc.keepalive_time_ms': 30_000,
+	'grpc.keepalive_timeout_ms': 10_000,
+	'grpc.keepalive_permit_without_calls': 0,
+} as const;
+
+/**
+ * How long start() waits for the first Hello. Our agent sends it as soon as
+ * the stream opens (a few ms on a unix socket); this bounds a peer that
+ * accepts the connection and never answers, or a TCP connect into a void.
+ */
+export const helloDeadlineMs = 10_000;
+
+/** Reconnect backoff: 250 ms doubling to 5 s; reset by every Hello. */
+export const backoff = {initialMs: 250, maxMs: 5_000, factor: 2} as const;
+
+/** Anything that can drive the store: a live Watch or a Replay. */
+export interface UpdateSource {
+	/** Starts delivering updates; resolves with the first Hello, rejects with a one-line Error. */
+	start(listener: (update: WatchUpdate) => void): Promise<Hello>;
+	/** Stops; no update is delivered afterwards. Safe to call more than once. */
+	close(): void;
+}
+
+export type WatchOptions = {
+	readonly target: TargetSpec;
+	/** Discovery directory; defaults to discoveryDir(). */
+	readonly dir?: string;
+	/** Called with the exact bytes of every WatchEvent received (for --record). */
+	readonly onMessage?: (bytes: Uint8Array) => void;
+};
+
+/** The stream could not be set up or was refused for good; the message is one line for the user. */
+export class ConnectionError extends Error {}
+
+/** A connection failure or refusal, phrased for one line. */
+function describe(error: grpc.ServiceError, label: string): string {
+	const d = error.details || error.message;
+	if (error.code === grpc.status.UNAVAILABLE) {
+		if (/ECONNREFUSED/.test(d)) return `cannot connect to ${label}: connection refused`;
+		if (/ENOENT/.test(d)) return `cannot connect to ${label}: no such socket`;
+		if (/EACCES|EPERM/.test(d)) return `cannot connect to ${label}: permission denied`;
+		if (/ENOTFOUND|EAI_AGAIN/.test(d)) return `cannot connect to ${label}: unknown host`;
+		return `cannot connect to ${label}: ${d.replace(/^No connection established\. Last error: /, '')}`;
+	}
+	if (error.code === grpc.status.UNIMPLEMENTED) return `${label} does not serve heaptop (no heaptop.v1.Heaptop/Watch)`;
+	// The agent's refusals (a schema mismatch names both versions) are already one line for the user.
+	if (error.code === grpc.status.FAILED_PRECONDITION) return `${label}: ${d}`;
+	return `${label}: ${grpc.status[error.code] ?? error.code}: ${d}`;
+}
+
+/** Errors that another attempt cannot fix. */
+function isFinal(error: grpc.ServiceError): boolean {
+	return error.code === grpc.status.FAILED_PRECONDITION || error.code === grpc.status.UNIMPLEMENTED || error.code === grpc.status.UNAUTHENTICATED;
+}
+
+export class Watch implements UpdateSource {
+	private readonly options: WatchOptions;
+	private listener: (update: WatchUpdate) => void = () => {};
+	private client: grpc.Client | undefined;
+	private call: grpc.ClientReadableStream<{bytes: Uint8Array; event: WatchEvent}> | undefined;
+	private timer: NodeJS.Timeout | undefined;
+	private closed = false;
+	/** Failed attempts since the last Hello; sets the next backoff. */
+	private failures = 0;
+	private everConnected = false;
+	private lastPid: number | undefined;
+	/** The target error of the first attempt, handed to start()'s caller as is. */
+	private firstError: TargetError | undefined;
+
+	constructor(options: WatchOptions) {
+		this.options = options;
+	}
+
+	start(listener: (update: WatchUpdate) => void): Promise<Hello> {
+		return new Promise((resolve, reject) => {
+			let settled = false;
+			let address = '';
+			const deadline = setTimeout(() => {
+				settled = true;
+				this.close();
+				reject(new ConnectionError(`no answer from ${address || 'the agent'} within ${helloDeadlineMs / 1000} s`));
+			}, helloDeadlineMs);
+			this.listener = update => {
+				if (this.closed) return;
+				if (!settled) {
+					if (update.kind === 'connecting') address = update.address;
+					if (update.kind === 'hello') {
+						settled = true;
+						clearTimeout(deadline);
+						resolve(update.hello);
+					} else if (update.kind === 'failed') {
+						settled = true;
+						clearTimeout(deadline);
+						this.close();
+						reject(this.firstError ?? new ConnectionError(update.reason));
+						return;
+					}
+				}
+				listener(update);
+			};
+			this.attempt();
+		});
+	}
+
+	close(): void {
+		this.closed = true;
+		clearTimeout(this.timer);
+		this.call?.cancel();
+		this.client?.close();
+		this.call = undefined;
+		this.client = undefined;
+	}
+
+	private attempt(): void {
+		if (this.closed) return;
+		let endpoint: Endpoint;
+		try {
+			endpoint = resolveTarget(this.options.target, this.options.dir ?? discoveryDir(), this.lastPid);
+		} catch (error) {
+			if (!(error instanceof TargetError)) throw error;
+			if (!this.everConnected) this.firstError = error;
+			this.broken(error.message, error.final);
+			return;
+		}
+		this.listener({kind: 'connecting', address: endpoint.address});
+		this.client?.close();
+		const client = new grpc.Client(endpoint.address, grpc.credentials.createInsecure(), keepalive);
+		this.client = client;
+		const method = HeaptopService.watch;
+		const call = client.makeServerStreamRequest(
+			method.path,
+			method.requestSerialize,
+			(bytes: Buffer) => ({bytes: new Uint8Array(bytes), event: WatchEvent.decode(bytes)}),
+			{clientSchemaVersion},
+		);
+		this.call = call;
+		let first = true;
+		let done = false;
+		const finish = (reason: string, final: boolean) => {
+			if (done || this.call !== call) return;
+			done = true;
+			call.cancel();
+			this.broken(reason, final);
+		};
+		call.on('data', (message: {bytes: Uint8Array; event: WatchEvent}) => {
+			if (done || this.closed) return;
+			let update: WatchUpdate;
+			try {
+				update = toUpdate(message.event, first);
+			} catch (error) {
+				if (error instanceof ProtocolError) return finish(error.message, true);
+				throw error;
+			}
+			if (first) {
+				first = false;
+				this.everConnected = true;
+				this.failures = 0;
+				if (update.kind === 'hello') this.lastPid = update.hello.target.pid;
+			}
+			this.options.onMessage?.(message.bytes);
+			this.listener(update);
+		});
+		call.on('error', (error: grpc.ServiceError) => {
+			if (error.code === grpc.status.CANCELLED && (done || this.closed)) return;
+			finish(describe(error, endpoint.label), isFinal(error));
+		});
+		call.on('end', () => finish(`${endpoint.label} closed the stream`, false));
+	}
+
+	/** The stream is gone: fail for good, or announce and schedule the next attempt. */
+	private broken(reason: string, final: boolean): void {
+		if (this.closed) return;
+		this.call = undefined;
+		if (final || !this.everConnected) {
+			this.listener({kind: 'failed', reason});
+			return;
+		}
+		const delay = Math.min(backoff.maxMs, backoff.initialMs * backoff.factor ** this.failures);
+		this.failures++;
+		this.listener({kind: 'reconnecting', reason, nextAttemptMs: Date.now() + delay});
+		this.timer = setTimeout(() => this.attempt(), delay);
+	}
+}

@@ -1,0 +1,69 @@
+// Formatting: takes numbers in the units the store holds (bytes, ns, bytes/s,
+// ms since the epoch) and gives the short strings every view and the --once
+// report print. The one place figures are formatted, so the live screen and
+// the report always agree.
+
+/** Output restricted to ASCII (--ascii, TERM=dumb): µ becomes u. */
+export type FormatOptions = {readonly ascii?: boolean};
+
+const byteUnits = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** Three significant digits: 1.23, 12.3, 123. */
+function sig3(x: number): string {
+	if (x >= 100) return x.toFixed(0);
+	if (x >= 10) return x.toFixed(1);
+	return x.toFixed(2);
+}
+
+/** 0 B, 512 B, 1.50 KiB, 12.3 MiB, 1.02 GiB (IEC units, as the runtime's metrics). */
+export function formatBytes(bytes: number): string {
+	if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.round(Number.isFinite(bytes) ? bytes : 0)} B`;
+	let unit = 0;
+	let x = bytes;
+	while (x >= 1024 && unit < byteUnits.length - 1) {
+		x /= 1024;
+		unit++;
+	}
+	// 1023.9 KiB would print as "1024 KiB"; show it as 1.00 MiB instead.
+	if (sig3(x) === '1024' && unit < byteUnits.length - 1) {
+		x /= 1024;
+		unit++;
+	}
+	return `${sig3(x)} ${byteUnits[unit]}`;
+}
+
+/** Bytes per second: 3.40 MiB/s. */
+export function formatRate(bytesPerSecond: number): string {
+	return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** A pause or other short duration: 850 ns, 45.2 µs, 1.20 ms, 2.00 s. */
+export function formatDuration(ns: number, {ascii = false}: FormatOptions = {}): string {
+	if (ns < 1_000) return `${Math.round(ns)} ns`;
+	if (ns < 999_500) return `${sig3(ns / 1e3)} ${ascii ? 'us' : 'µs'}`;
+	if (ns < 999_500_000) return `${sig3(ns / 1e6)} ms`;
+	return `${sig3(ns / 1e9)} s`;
+}
+
+/** A count with thousands separators: 123,456. */
+export function formatCount(n: number): string {
+	return Math.round(n).toLocaleString('en-US');
+}
+
+/** A fraction 0..1 as a percentage: 0.31%, 12.5%. */
+export function formatPercent(fraction: number): string {
+	const p = fraction * 100;
+	return `${p >= 10 ? p.toFixed(1) : p.toFixed(2)}%`;
+}
+
+/** Shortens `text` to `width` columns, keeping its end (paths keep their file name). */
+export function ellipsizeStart(text: string, width: number, {ascii = false}: FormatOptions = {}): string {
+	if (text.length <= width) return text;
+	const mark = ascii ? '...' : '…';
+	return width <= mark.length ? text.slice(-width) : mark + text.slice(-(width - mark.length));
+}
+
+/** A wait until `atMs`, from `nowMs`, in whole tenths of a second: "in 1.2 s". */
+export function formatWait(atMs: number, nowMs: number): string {
+	return `in ${Math.max(0, (atMs - nowMs) / 1000).toFixed(1)} s`;
+}

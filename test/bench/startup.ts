@@ -1,0 +1,84 @@
+// Benchmark: heaptop's start-to-first-frame time and resident memory, in a
+// real terminal (tmux, 100x30) on the real demo. Not a test: it prints
+// figures for BENCHMARKS.md.
+//
+//   npm run build && node --import tsx test/bench/startup.ts [runs=10]
+//
+// First frame: from spawning `node dist/heaptop.js <pid>` to the first
+// capture of the pane that shows "● connected" with a GC pause sparkline
+// (the pane is polled every 5 ms, so figures are up to ~5 ms late).
+// CPU: user+system time heaptop had used when its first frame was seen
+// (/proc/<pid>/stat), which a busy machine inflates far less than wall time.
+// Memory: VmRSS and VmHWM of the heaptop process from /proc, right after
+// the first frame and after 60 s of live ticks.
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {startDemo, tempDir, root} from '../helpers/demo.js';
+import {waitFor} from '../helpers/wait.js';
+
+const runs = Number(process.argv[2] ?? 10);
+/** Each run gets a tmux server of its own (-L): sessions of other users of tmux are never touched. */
+let socketName = '';
+const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socketName, ...args], {encoding: 'utf8'});
+const heaptop = path.join(root, 'dist/heaptop.js');
+if (!fs.existsSync(heaptop)) throw new Error('run npm run build first');
+
+function memory(pid: number): {rssMiB: number; hwmMiB: number} {
+	const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+	const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)![1]);
+	return {rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024};
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+	const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+	// After "pid (comm) ", utime and stime are fields 12 and 13 (0-based 11, 12), in clock ticks.
+	const ticksPerSecond = 100;
+	return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** Stops this run's tmux server and removes its socket file, which kill-server leaves behind. */
+function killServer(): void {
+	try {
+		tmux('kill-server');
+	} catch {
+		// Already gone.
+	}
+	fs.rmSync(path.join(process.env['TMUX_TMPDIR'] ?? '/tmp', `tmux-${process.getuid!()}`, socketName), {force: true});
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const demo = await startDemo(tempDir());
+const firstFrames: number[] = [];
+const firstFrameCpu: number[] = [];
+let lastPanePid = 0;
+const session = `heaptop-bench-${process.pid}`;
+try {
+	for (let i = 0; i < runs; i++) {
+		socketName = `heaptop-bench-${process.pid}-${i}`;
+		const start = performance.now();
+		tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', `HEAPTOP_DIR=${demo.dir}`, 'env', '-u', 'CI', process.execPath, heaptop, String(demo.pid));
+		await waitFor('first frame', () => /● connected/.test(tmux('capture-pane', '-t', session, '-p')) && /^GC pause .*[▁▂▃▄▅▆▇█]/m.test(tmux('capture-pane', '-t', session, '-p')), {intervalMs: 5, timeoutMs: 30_000});
+		firstFrames.push(performance.now() - start);
+		lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
+		firstFrameCpu.push(cpuSeconds(lastPanePid) * 1000);
+		if (i < runs - 1) killServer();
+	}
+	// env execs node, so the pane's process is heaptop itself.
+	const atFirst = memory(lastPanePid);
+	await new Promise(resolve => setTimeout(resolve, 60_000));
+	const after60 = memory(lastPanePid);
+	const cpu60 = cpuSeconds(lastPanePid);
+	console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}, load average ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`);
+	console.log(`start to first frame over ${runs} runs: median ${median(firstFrames).toFixed(0)} ms, min ${Math.min(...firstFrames).toFixed(0)} ms, max ${Math.max(...firstFrames).toFixed(0)} ms`);
+	console.log(`CPU time used by then: median ${median(firstFrameCpu).toFixed(0)} ms, min ${Math.min(...firstFrameCpu).toFixed(0)} ms`);
+	console.log(`CPU time over the next 60 s of live ticks: ${((cpu60 * 1000 - firstFrameCpu.at(-1)!) / 60).toFixed(1)} ms per second (${((cpu60 * 1000 - firstFrameCpu.at(-1)!) / 600).toFixed(2)}% of one core)`);
+	console.log(`resident memory at first frame: ${atFirst.rssMiB.toFixed(1)} MiB (peak ${atFirst.hwmMiB.toFixed(1)} MiB)`);
+	console.log(`resident memory after 60 s live: ${after60.rssMiB.toFixed(1)} MiB (peak ${after60.hwmMiB.toFixed(1)} MiB)`);
+} finally {
+	killServer();
+	await demo.stop();
+}

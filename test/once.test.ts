@@ -1,0 +1,79 @@
+// `heaptop --once` against the real demo: the report's figures, coloured
+// when forced, plain under NO_COLOR and when piped.
+import test from 'ava';
+import {stripVTControlCharacters} from 'node:util';
+import {startDemo, tempDir, type Demo} from './helpers/demo.js';
+import {runHeaptop} from './helpers/heaptop.js';
+
+let demo: Demo;
+test.before(async () => {
+	demo = await startDemo(tempDir());
+});
+test.after.always(async () => {
+	await demo?.stop();
+});
+
+/** The report's lines, checked one by one: live figures vary, their shape does not. */
+function assertReport(t: import('ava').ExecutionContext, text: string) {
+	const lines = text.trimEnd().split('\n');
+	const byte = String.raw`\d[\d.]* (B|KiB|MiB|GiB)`;
+	const figures = (unit: string) => new RegExp(String.raw`min +${unit}  max +${unit}  last +${unit}$`);
+	t.is(lines.length, 7, text);
+	t.regex(lines[0]!, new RegExp(String.raw`^heaptop  pid ${demo.pid}  go1\.\d+(\.\d+)?  \S*demo +● connected$`));
+	t.regex(lines[1]!, new RegExp(String.raw`^heap live ${byte} / goal ${byte}   objects [\d,]+   goroutines [\d,]+   GC [\d,]+ cycles?, [\d.]+% CPU$`));
+	t.is(lines[2], '');
+	t.regex(lines[3]!, /^GC pause {4}/);
+	t.regex(lines[3]!, figures(String.raw`[\d.]+ (ns|µs|ms|s)`));
+	t.regex(lines[4]!, /^heap live {3}[ ▁▂▃▄▅▆▇█]+ min/);
+	t.regex(lines[4]!, figures(byte));
+	t.regex(lines[5]!, /^alloc rate {2}[ ▁▂▃▄▅▆▇█]+ min/);
+	t.regex(lines[5]!, figures(`${byte}/s`));
+	t.regex(lines[6]!, /^last \d+ samples \(\d+ s\) and last [\d,]+ GC pauses?$/);
+	for (const line of lines) t.true(line.length <= 100, `line of ${line.length} columns: ${line}`);
+}
+
+test.serial('once - prints the figures in colour when FORCE_COLOR=1', async t => {
+	const run = await runHeaptop([String(demo.pid), '--once'], {HEAPTOP_DIR: demo.dir, FORCE_COLOR: '1'});
+	t.is(run.stderr, '');
+	t.is(run.code, 0);
+	t.true(run.stdout.includes('\u001B[32m● connected\u001B[39m'), 'connection state in green');
+	t.true(run.stdout.includes('\u001B[1m\u001B[36mheaptop\u001B[39m\u001B[22m'), 'title in bold cyan');
+	t.true(run.stdout.includes('\u001B[35m'), 'GC pause line in magenta');
+	t.false(/\u001B\[\d*[ABCDGHJK]|\u001B\[\?/.test(run.stdout), 'no cursor movement or erase codes');
+	assertReport(t, stripVTControlCharacters(run.stdout));
+});
+
+test.serial('once - prints no escape code at all under NO_COLOR, even with --color absent from argv', async t => {
+	const run = await runHeaptop([String(demo.pid), '--once'], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
+	t.is(run.code, 0);
+	t.false(run.stdout.includes('\u001B'), run.stdout);
+	assertReport(t, run.stdout);
+});
+
+test.serial('once - piped output without FORCE_COLOR has no colour; --ascii draws ASCII only', async t => {
+	const run = await runHeaptop([String(demo.pid), '--once', '--ascii'], {HEAPTOP_DIR: demo.dir});
+	t.is(run.code, 0);
+	t.false(run.stdout.includes('\u001B'));
+	t.regex(run.stdout, /^[\x20-\x7E\n]*$/, 'ASCII only');
+	t.regex(run.stdout, /^GC pause {4}[ _.\-~=+*#]+ min/m);
+});
+
+test.serial('once - with no target and one agent, a stdout that is not a terminal gets the report of that agent', async t => {
+	const run = await runHeaptop([], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
+	t.is(run.code, 0);
+	assertReport(t, run.stdout);
+});
+
+test.serial('cli - with no target and two agents, lists them and exits 2 with one line', async t => {
+	const second = await startDemo(demo.dir);
+	t.teardown(() => second.stop());
+	const run = await runHeaptop([], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
+	t.is(run.code, 2);
+	t.is(run.stderr, `heaptop: 2 agents are running (in ${demo.dir}); name one: heaptop <pid>\n`);
+	const listed = run.stdout.trimEnd().split('\n');
+	t.is(listed.length, 2);
+	const pids = [demo.pid, second.pid].sort((a, b) => a - b);
+	for (const [i, line] of listed.entries()) {
+		t.regex(line, new RegExp(String.raw`^ *${pids[i]}  go1\.\S+ +\S+/demo  unix://${demo.dir}/${pids[i]}\.sock$`));
+	}
+});

@@ -1,0 +1,177 @@
+// Views rendered from snapshots/demo.jsonl, a recording of the real demo made
+// by the real agent (snapshots/record.ts). Frames are exact, at 100 columns,
+// with FORCE_COLOR=1 (ava's environment) so colours are asserted too; the
+// plain text of a frame is compared whole, coloured lines where colour
+// carries meaning. Re-recording changes the figures: update the literals.
+import test from 'ava';
+import path from 'node:path';
+import {stripVTControlCharacters as plain} from 'node:util';
+import React from 'react';
+import {render} from 'ink-testing-library';
+import {readRecording} from '../source/client/recording.js';
+import type {WatchUpdate} from '../source/client/events.js';
+import {Store, initialSnapshot, reduce, type Snapshot} from '../source/store/store.js';
+import {Live} from '../source/cli/live.js';
+import App from '../source/views/App.js';
+import Header from '../source/views/Header.js';
+import Sparklines from '../source/views/Sparklines.js';
+import {renderReport} from '../source/report/render.js';
+import {waitFor} from './helpers/wait.js';
+
+const recording = readRecording(path.resolve(import.meta.dirname, '../snapshots/demo.jsonl'));
+const updates: WatchUpdate[] = recording.updates.map(r => r.update);
+const replayed: Snapshot = updates.reduce(reduce, initialSnapshot);
+const nowMs = 0;
+
+/** The recording's own figures, for assertions that are not literals. */
+const recordedPauses = updates.flatMap(u => (u.kind === 'hello' ? u.hello.history.flatMap(s => s.pauses) : u.kind === 'sample' ? u.sample.pauses : []));
+
+test('store - every GC pause of the recording is one point, in cycle order', t => {
+	const cycles = [...new Set(recordedPauses.map(p => p.cycle))].sort((a, b) => a - b);
+	t.true(cycles.length >= 10, `${cycles.length} GC cycles recorded`);
+	t.deepEqual(
+		replayed.pauses.map(p => p.cycle),
+		cycles,
+	);
+	t.deepEqual(replayed.gcPause.values, replayed.pauses.map(p => p.durationNs));
+	t.is(replayed.gcPause.max, Math.max(...recordedPauses.map(p => p.durationNs)));
+	t.is(replayed.samples.length, updates.filter(u => u.kind === 'sample').length + (updates[0]!.kind === 'hello' ? updates[0]!.hello.history.length : 0));
+});
+
+test('store - a Hello again from the same process adds nothing twice; from a restarted process it replaces the history', t => {
+	const hello = updates[0]!;
+	if (hello.kind !== 'hello') return t.fail('the recording starts with a Hello');
+	const again = reduce(replayed, hello);
+	t.is(again.samples.length, replayed.samples.length);
+	t.deepEqual(again.pauses, replayed.pauses);
+	const restarted = reduce(replayed, {kind: 'hello', hello: {...hello.hello, target: {...hello.hello.target, pid: hello.hello.target.pid + 1}}});
+	t.deepEqual(restarted.samples, hello.hello.history);
+	t.is(restarted.target?.pid, hello.hello.target.pid + 1);
+});
+
+test('store - connection states follow the stream: connecting, connected, reconnecting, failed', t => {
+	const states = (
+		[
+			{kind: 'connecting', address: 'unix:///x.sock'},
+			updates[0]!,
+			{kind: 'reconnecting', reason: 'pid 1 closed the stream', nextAttemptMs: 1_250},
+			{kind: 'failed', reason: 'agent speaks heaptop schema version 2, this heaptop speaks version 1; use matching versions'},
+		] as WatchUpdate[]
+	)
+		.reduce<Snapshot[]>((acc, u) => [...acc, reduce(acc.at(-1) ?? initialSnapshot, u)], [])
+		.map(s => s.connection.state);
+	t.deepEqual(states, ['connecting', 'connected', 'reconnecting', 'failed']);
+});
+
+const header = [
+	'heaptop  pid 25332  go1.26.8  /tmp/heaptop-record-Tq3dgl/demo                            ● connected',
+	'heap live 2.48 MiB / goal 5.21 MiB   objects 11,081   goroutines 13   GC 14 cycles, 0.00% CPU',
+];
+const sparklines = [
+	'GC pause                              ▂█▂▂▄▂▁▁▁▁▁▁▂▁ min     193 µs  max    4.05 ms  last     360 µs',
+	'heap live                  ▁▃▄▄▅▇▇▇█████████████████ min        0 B  max   2.53 MiB  last   2.48 MiB',
+	'alloc rate                 ▆██▆▆▆▆▅▆▃▅▄▆▆▃▅▆▆▄▆▄▆▄▅▅ min  586 KiB/s  max 2.07 MiB/s  last 1.14 MiB/s',
+];
+const hints = '\u001B[36mq\u001B[39m\u001B[2m quit\u001B[22m  \u001B[36m?\u001B[39m\u001B[2m help\u001B[22m  \u001B[36mp\u001B[39m\u001B[2m pause\u001B[22m';
+
+test('header - pid, executable, Go version, heap live/goal, objects, goroutines, GC and the connection state', t => {
+	const {lastFrame} = render(<Header snapshot={replayed} columns={100} nowMs={nowMs} />);
+	t.is(plain(lastFrame()!), header.join('\n'));
+	t.is(
+		lastFrame()!.split('\n')[0],
+		'\u001B[1m\u001B[36mheaptop\u001B[39m\u001B[22m  pid 25332  go1.26.8  \u001B[1m/tmp/heaptop-record-Tq3dgl/demo\u001B[22m' + ' '.repeat(28) + '\u001B[32m● connected\u001B[39m',
+	);
+});
+
+test('header - says reconnecting with the countdown and the reason, in yellow', t => {
+	const reconnecting = reduce(replayed, {kind: 'reconnecting', reason: 'pid 25332 (unix:///x.sock) closed the stream', nextAttemptMs: nowMs + 1_250});
+	const {lastFrame} = render(<Header snapshot={reconnecting} columns={100} nowMs={nowMs} />);
+	const lines = lastFrame()!.split('\n');
+	t.is(plain(lines[0]!), 'heaptop  pid 25332  go1.26.8  /tmp/heaptop-record-Tq3dgl/demo' + ' '.repeat(18) + 'reconnecting in 1.3 s');
+	t.is(lines[2], '\u001B[33mpid 25332 (unix:///x.sock) closed the stream\u001B[39m');
+});
+
+test('header - shows only the state before the first Hello', t => {
+	const {lastFrame} = render(<Header snapshot={reduce(initialSnapshot, {kind: 'connecting', address: 'unix:///run/heaptop/1.sock'})} columns={60} nowMs={nowMs} />);
+	t.is(plain(lastFrame()!), ['heaptop' + ' '.repeat(43) + 'connecting', 'no sample yet', 'connecting to unix:///run/heaptop/1.sock'].join('\n'));
+});
+
+test('sparklines - GC pause per cycle, heap live and alloc rate, with min/max/last beside, in colour', t => {
+	const {lastFrame} = render(<Sparklines snapshot={replayed} columns={100} />);
+	t.is(plain(lastFrame()!), sparklines.join('\n'));
+	// 14 GC cycles → 14 points, right-aligned in the 40-column line, magenta.
+	t.is(
+		lastFrame()!.split('\n')[0],
+		'\u001B[1mGC pause\u001B[22m    \u001B[35m' + ' '.repeat(26) + '▂█▂▂▄▂▁▁▁▁▁▁▂▁\u001B[39m min     193 µs  max    4.05 ms  last     360 µs',
+	);
+	t.is(replayed.gcPause.values.length, 14);
+});
+
+test('sparklines - --ascii draws the same figures with ASCII characters only', t => {
+	const {lastFrame} = render(<Sparklines snapshot={replayed} columns={100} ascii />);
+	t.is(
+		plain(lastFrame()!),
+		[
+			'GC pause                              .#..~.______._ min     193 us  max    4.05 ms  last     360 us',
+			'heap live                  _-~~=***################# min        0 B  max   2.53 MiB  last   2.48 MiB',
+			'alloc rate                 +##++++=+-=~++-=++~+~+~== min  586 KiB/s  max 2.07 MiB/s  last 1.14 MiB/s',
+		].join('\n'),
+	);
+});
+
+test('sparklines - a narrow terminal shows the newest points and their own min/max/last', t => {
+	const {lastFrame} = render(<Sparklines snapshot={replayed} columns={68} />);
+	// 68 columns leave 8 for the line: the last 8 cycles, scaled to their own max (509 µs, not 4.05 ms).
+	t.is(plain(lastFrame()!).split('\n')[0], 'GC pause    ▅▆▇█▄▅█▆ min     193 µs  max     509 µs  last     360 µs');
+});
+
+test('app - the frame is rows-1 lines, key hints at the bottom, PAUSED when paused', t => {
+	const {lastFrame} = render(<App snapshot={replayed} columns={100} rows={12} nowMs={nowMs} paused />);
+	const lines = lastFrame()!.split('\n');
+	t.is(lines.length, 11);
+	t.deepEqual(lines.slice(0, 5).map(l => plain(l)), [...header, ...sparklines]);
+	t.deepEqual(lines.slice(5, 10), ['', '', '', '', '']);
+	t.is(lines[10], hints + ' '.repeat(69) + '\u001B[7m\u001B[1m\u001B[33m PAUSED \u001B[39m\u001B[22m\u001B[27m');
+});
+
+test('app - the help overlay takes the sparklines’ place', t => {
+	const {lastFrame} = render(<App snapshot={replayed} columns={100} rows={24} nowMs={nowMs} help />);
+	const lines = lastFrame()!.split('\n').map(l => plain(l));
+	t.is(lines.length, 23);
+	t.deepEqual(lines.slice(0, 8), [...header, '', 'Keys', '  q, ctrl-c   quit', '  ?           show or hide this help', '  p           pause or resume the display', '  esc         close help']);
+	t.false(lines.join('\n').includes('GC pause'));
+});
+
+test('report - --once output of the recording: header, sparklines and what they cover', t => {
+	const text = renderReport(replayed, {columns: 100, nowMs});
+	t.is(plain(text), [...header, '', ...sparklines, 'last 25 samples (25 s) and last 14 GC pauses'].join('\n'));
+	t.true(text.includes('\u001B[32m● connected\u001B[39m'));
+});
+
+test('live - p freezes the display while data keeps coming, ? toggles help, q quits', async t => {
+	const store = new Store();
+	store.apply(updates[0]!);
+	const app = render(<Live store={store} ascii={false} />);
+	const frame = () =>
+		plain(app.lastFrame() ?? '')
+			.split('\n')
+			.map(l => l.trimEnd())
+			.join('\n');
+	await waitFor('the first frame', () => frame().includes('● connected'));
+	const before = frame();
+	app.stdin.write('p');
+	await waitFor('PAUSED', () => frame().includes('PAUSED'));
+	for (const u of updates.slice(1)) store.apply(u);
+	t.is(frame().replace(/ +PAUSED$/m, ''), before, 'paused: the screen keeps the snapshot taken at p');
+	app.stdin.write('p');
+	await waitFor('the newest data after resuming', () => frame().includes('GC 14 cycles'));
+	t.false(frame().includes('PAUSED'));
+	app.stdin.write('?');
+	await waitFor('help', () => frame().includes('pause or resume the display'));
+	app.stdin.write('?');
+	await waitFor('help closed', () => frame().includes('GC pause'));
+	t.is(store.subscriberCount, 1);
+	app.stdin.write('q');
+	// Quitting unmounts the app, which unsubscribes it from the store.
+	await waitFor('the app to unmount', () => store.subscriberCount === 0);
+});
