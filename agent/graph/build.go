@@ -28,7 +28,20 @@ type Input struct {
 	// InProcessFuncName when the dump is of this process (the agent's
 	// case); nil skips that recognition.
 	FuncName func(pc uint64) string
+	// Text and TypeData are the executable's code and type-descriptor
+	// ranges at run-time addresses (runtime.text..etext,
+	// runtime.types..etypes). With Text, Build keeps the first word of
+	// every object that starts with a code pointer (closures: CodeWord);
+	// with TypeData, it keeps interface type words whose type the dump
+	// does not name (see IfaceWord). Zero ranges skip both.
+	Text, TypeData AddrRange
 }
+
+// AddrRange is the address range [Start, End).
+type AddrRange struct{ Start, End uint64 }
+
+// Contains reports whether a lies in the range.
+func (r AddrRange) Contains(a uint64) bool { return a >= r.Start && a < r.End }
 
 // InProcessFuncName names a code pointer of this process.
 func InProcessFuncName(pc uint64) string {

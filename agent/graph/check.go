@@ -76,6 +76,23 @@ func (g *Graph) checkInvariants() error {
 			return fmt.Errorf("header word %d names object %d", i, o)
 		}
 	}
+	if len(g.interiorEdge) != len(g.interiorOff) || len(g.codeObj) != len(g.codeWord) {
+		return fmt.Errorf("interior or code arrays of unequal lengths")
+	}
+	for i, e := range g.interiorEdge {
+		if int(e) >= len(g.edgeTarget) || (i > 0 && e <= g.interiorEdge[i-1]) {
+			return fmt.Errorf("interior edge %d names edge %d", i, e)
+		}
+		t := g.edgeTarget[e]
+		if off := g.interiorOff[i]; off >= g.objSize[t] || uint64(off) == userOffset(g.objFlags[t]) {
+			return fmt.Errorf("interior edge %d: offset %d in a %d B target with flags %b", i, off, g.objSize[t], g.objFlags[t])
+		}
+	}
+	for i, o := range g.codeObj {
+		if int(o) >= n || (i > 0 && o <= g.codeObj[i-1]) {
+			return fmt.Errorf("code word %d names object %d", i, o)
+		}
+	}
 	for i, s := range g.Samples {
 		if int(s.Object) >= n || uint64(s.Offset) >= uint64(g.objSize[s.Object]) || int(s.Bucket) >= len(g.Buckets) ||
 			(i > 0 && s.Object < g.Samples[i-1].Object) {

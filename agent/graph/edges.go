@@ -32,11 +32,25 @@ type emitter struct {
 	stackHi uint64
 	weak    bool // the holder is a weak handle
 	header  bool // the holder's first word is a malloc header, not data
+	object  bool // the holder is an object (not a root)
 }
 
 func (e *emitter) begin(v Vertex) {
 	e.g.edgeStart[v] = uint32(len(e.g.edgeTarget))
 	e.v, e.curHigh, e.stackLo, e.stackHi, e.weak, e.header = v, 0, 0, 0, false, false
+	e.object = int(v) >= len(e.g.roots)
+}
+
+// pointer appends the edge of a pointer word at byte offset off of the
+// current holder, whose value v lies in object t, noting where in t it
+// points when that is not t's user pointer.
+func (e *emitter) pointer(t ObjectID, off, v uint64) {
+	g := e.g
+	if in := v - g.objBase[t]; in != userOffset(g.objFlags[t]) {
+		g.interiorEdge = appendOff(g.mem, g.interiorEdge, EdgeID(len(g.edgeTarget)))
+		g.interiorOff = appendOff(g.mem, g.interiorOff, uint32(in))
+	}
+	e.edge(t, off)
 }
 
 // edge appends an edge at byte offset off of the current holder.
@@ -65,7 +79,7 @@ func (e *emitter) words(mem []byte, ptrs []uint64, base uint64) {
 				continue
 			}
 			if t, ok := g.FindObject(v); ok {
-				e.edge(t, base+off)
+				e.pointer(t, base+off, v)
 				continue
 			}
 			if b.inArena(v) {
@@ -78,10 +92,15 @@ func (e *emitter) words(mem []byte, ptrs []uint64, base uint64) {
 		if v != 0 && k < len(ptrs) && ptrs[k] == off+8 {
 			_, isItab := g.Itabs[v]
 			_, isType := g.TypeNames[v]
-			if isItab || isType {
+			if isItab || isType || b.in.TypeData.Contains(v) {
 				g.Ifaces = appendOff(g.mem, g.Ifaces, IfaceWord{Holder: e.v, Offset: uint32(base + off), Word: v, Itab: isItab})
 				continue
 			}
+		}
+		if off == 0 && e.object && !e.header && b.in.Text.Contains(v) {
+			g.codeObj = appendOff(g.mem, g.codeObj, ObjectID(e.v)-ObjectID(len(g.roots)))
+			g.codeWord = appendOff(g.mem, g.codeWord, v)
+			continue
 		}
 		if v < g.Params.ArenaStart || v >= g.Params.ArenaEnd || (v >= e.stackLo && v < e.stackHi) || (off == 0 && e.header) {
 			continue
@@ -160,8 +179,9 @@ func (b *builder) buildEdges() error {
 				return fmt.Errorf("graph: rereading a finalized object: %v", err)
 			}
 			for _, p := range grab.obj.Pointers {
-				if t, ok := g.FindObject(binary.LittleEndian.Uint64(grab.obj.Contents[p:])); ok {
-					e.edge(t, 8+p)
+				v := binary.LittleEndian.Uint64(grab.obj.Contents[p:])
+				if t, ok := g.FindObject(v); ok {
+					e.pointer(t, 8+p, v)
 				}
 			}
 		case RootCleanups:

@@ -213,8 +213,11 @@ type HiddenWord struct {
 // IfaceWord is the first word of an interface value: a word the GC does
 // not scan (the itab or *_type word is not a pointer in the GC bitmap),
 // followed by a pointer word (the data), whose value is an itab (Itab
-// true) or a type of the dump's type records. Types the dump does not name
-// (those of empty interfaces whose type no itab has) are not found here.
+// true) or a type: one of the dump's type records, or any word inside
+// Input.TypeData (the dump names only the types of itabs and finalizers,
+// not those of most empty interfaces). It is a candidate: a scalar that
+// happens to hold such a value looks the same, so its user proves the
+// type word before trusting it (symbols.Image.InterfaceType).
 type IfaceWord struct {
 	Holder Vertex
 	Offset uint32
@@ -259,6 +262,9 @@ type BuildStats struct {
 //   - Hidden and interface words name valid holders and offsets inside
 //     them; headerWord entries name Header or MaybeHeader objects, sorted;
 //     Samples are sorted by Object.
+//   - interiorEdge is strictly increasing, each offset in interiorOff is
+//     inside its edge's target and differs from the target's user
+//     offset; codeObj is strictly increasing.
 //   - The zero Graph is an empty graph: no objects, no roots, and
 //     edgeStart of length 1 ({0}) once built; a zero value that was never
 //     built has edgeStart nil and answers every query with nothing.
@@ -293,6 +299,15 @@ type Graph struct {
 
 	headerObj  []ObjectID // objects with Header or MaybeHeader, ascending
 	headerWord []uint64   // their first word, raw
+
+	// Edges whose pointer is not the target's user pointer (base, or
+	// base+8 with a Header), ascending, with the pointer minus the
+	// target's base: see EdgeTargetOffset.
+	interiorEdge []EdgeID
+	interiorOff  []uint32
+
+	codeObj  []ObjectID // objects whose first word is in Input.Text, ascending
+	codeWord []uint64   // that word
 
 	Params      heapdump.Params // strings cloned
 	MemStats    heapdump.MemStats
@@ -422,6 +437,65 @@ func (g *Graph) HeaderWord(o ObjectID) (uint64, bool) {
 	return 0, false
 }
 
+// EdgeTargetOffset is where edge e's pointer points inside its target:
+// the pointer minus the target's base. It is the target's user offset (8
+// for a Header object, else 0) unless the pointer is interior (a slice
+// past its array's start, a substring, a pointer to a field, and pointers
+// to base+8 of MaybeHeader objects).
+func (g *Graph) EdgeTargetOffset(e EdgeID) uint64 {
+	i, j := 0, len(g.interiorEdge)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if g.interiorEdge[h] < e {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	if i < len(g.interiorEdge) && g.interiorEdge[i] == e {
+		return uint64(g.interiorOff[i])
+	}
+	return userOffset(g.objFlags[g.edgeTarget[e]])
+}
+
+func userOffset(f ObjectFlags) uint64 {
+	if f&Header != 0 {
+		return 8
+	}
+	return 0
+}
+
+// CodeWord returns the first word of an object that starts with a code
+// pointer (Input.Text): a closure's function, for naming its variables.
+func (g *Graph) CodeWord(o ObjectID) (uint64, bool) {
+	i, j := 0, len(g.codeObj)
+	for i < j {
+		h := int(uint(i+j) >> 1)
+		if g.codeObj[h] < o {
+			i = h + 1
+		} else {
+			j = h
+		}
+	}
+	if i < len(g.codeObj) && g.codeObj[i] == o {
+		return g.codeWord[i], true
+	}
+	return 0, false
+}
+
+// ObjectColumn returns a zeroed uint32 per object, in the graph's own
+// mapped memory: for the next stages' per-object annotations (type and
+// site IDs), which then cost the Go heap nothing, stay out of the next
+// dump, and are released with the graph (valid until Close, like every
+// slice from a Graph). It is the one Graph method that allocates; it is
+// safe to call from several goroutines.
+func (g *Graph) ObjectColumn() []uint32 {
+	if g.mem == nil {
+		return nil
+	}
+	return makeOff[uint32](g.mem, len(g.objBase), len(g.objBase))
+}
+
 // FindObject returns the object whose memory contains addr (interior
 // pointers included).
 func (g *Graph) FindObject(addr uint64) (ObjectID, bool) {
@@ -479,6 +553,8 @@ func (g *Graph) MemoryBytes() (core, side int64) {
 		int64(cap(g.edgeStart))*4 + int64(cap(g.edgeTarget))*4
 	side = int64(cap(g.edgeWordLo))*2 + int64(cap(g.pageFirst))*4 +
 		int64(cap(g.headerObj))*4 + int64(cap(g.headerWord))*8 +
+		int64(cap(g.interiorEdge))*4 + int64(cap(g.interiorOff))*4 +
+		int64(cap(g.codeObj))*4 + int64(cap(g.codeWord))*8 +
 		int64(cap(g.roots))*24 + int64(cap(g.Goroutines))*104 + int64(cap(g.Frames))*48 +
 		int64(cap(g.Finalizers))*64 + int64(cap(g.Samples))*12 +
 		int64(cap(g.Hidden))*24 + int64(cap(g.Ifaces))*24

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/heaptop/heaptop/agent/capture"
+	"github.com/heaptop/heaptop/agent/symbols"
 )
 
 // capturer is shared by the tests, as the agent shares one per process.
@@ -25,7 +26,8 @@ func captureGraph(t testing.TB) *Graph {
 	for i, s := range d.Segments {
 		segs[i] = Segment{Name: s.Name, Addr: s.Addr, Bytes: s.Bytes}
 	}
-	g, err := Build(Input{Dump: d.Bytes, Segments: segs, FuncName: InProcessFuncName})
+	text, types := imageRanges(t)
+	g, err := Build(Input{Dump: d.Bytes, Segments: segs, FuncName: InProcessFuncName, Text: text, TypeData: types})
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
@@ -75,3 +77,22 @@ func mustObject(t testing.TB, g *Graph, base uintptr) ObjectID {
 }
 
 func roundUp(n, to uint64) uint64 { return (n + to - 1) / to * to }
+
+// imageRanges returns this executable's code and type-data ranges, as the
+// agent passes them to Build.
+func imageRanges(t testing.TB) (text, types AddrRange) {
+	t.Helper()
+	segs, err := symbols.Self().Segments()
+	if err != nil {
+		t.Fatalf("segments: %v", err)
+	}
+	for _, s := range segs {
+		switch s.Name {
+		case "text":
+			text = AddrRange{uint64(s.Start), uint64(s.End)}
+		case "types":
+			types = AddrRange{uint64(s.Start), uint64(s.End)}
+		}
+	}
+	return text, types
+}
