@@ -68,6 +68,20 @@ type Options struct {
 	// minutes at the default interval).
 	History int
 
+	// FullAllocSites gives every object allocated after Start its
+	// allocation site (file:line in the heap views) by setting
+	// runtime.MemProfileRate to 1, so the memory profiler records every
+	// allocation; Close restores the rate it found, unless the program
+	// changed it meanwhile. Objects allocated before Start keep no site
+	// unless the default sampling picked them: enable it at the top of
+	// main. It slows allocation-heavy code and keeps a profile bucket per
+	// distinct allocation stack (BENCHMARKS.md, "naming"). Optional;
+	// default false: sites come from the runtime's default sampling (on
+	// average one object per 512 KiB allocated, so mostly the large ones),
+	// and each capture reports the share of objects and bytes that have a
+	// site; the rest read "not sampled".
+	FullAllocSites bool
+
 	// Logger receives the agent's rare reports, all at warning level or
 	// above: serving without a discovery file, a panic it recovered from,
 	// closing itself. Optional; default slog.Default().
@@ -108,6 +122,9 @@ type Agent struct {
 	log     *slog.Logger
 	srv     *server.Server
 
+	fullSites    bool // FullAllocSites was set: Close restores previousRate
+	previousRate int  // the MemProfileRate FullAllocSites replaced
+
 	stop chan struct{}  // closed by Close: ends the sampling loop
 	wg   sync.WaitGroup // the sampling loop and the gRPC serving goroutine
 
@@ -140,6 +157,7 @@ func Start(o Options) (*Agent, error) {
 	if a := running.agent; a != nil {
 		return nil, fmt.Errorf("heaptop agent: already running at %s", a.address)
 	}
+	keepMemProfile()
 	sampler, err := metrics.New()
 	if err != nil {
 		return nil, fmt.Errorf("heaptop agent: %w", err)
@@ -202,6 +220,9 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 			a.failed("panic in a Watch stream", r, stack)
 		},
 	})
+	if o.FullAllocSites {
+		a.fullSites, a.previousRate = true, enableFullSites()
+	}
 	a.wg.Add(2)
 	go a.serve(l)
 	go a.sampleLoop(sample, o.TickInterval)
@@ -237,6 +258,9 @@ func (a *Agent) Close() error {
 		a.srv.Stop()
 		a.wg.Wait()
 		a.closeErr = discovery.Remove(a.dir, a.pid)
+		if a.fullSites {
+			restoreSampling(a.previousRate)
+		}
 		running.mu.Lock()
 		if running.agent == a {
 			running.agent = nil
