@@ -12,6 +12,9 @@
 // stops taking jobs, closes the agent and exits 0.
 //
 //	go run ./examples/demo -rate 200 -workers 4
+//
+// With -full-sites every object allocated after start has an allocation
+// site (agent.Options.FullAllocSites).
 package main
 
 import (
@@ -38,6 +41,7 @@ func main() {
 	duration := flag.Duration("duration", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
 	tick := flag.Duration("tick", 0, "agent tick interval (0: the agent's default)")
 	withAgent := flag.Bool("agent", true, "start the heaptop agent (false: to measure what it costs)")
+	fullSites := flag.Bool("full-sites", false, "record the allocation site of every object (agent.Options.FullAllocSites)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -52,7 +56,7 @@ func main() {
 	var a *agent.Agent
 	if *withAgent {
 		var err error
-		if a, err = agent.Start(agent.Options{TickInterval: *tick}); err != nil {
+		if a, err = agent.Start(agent.Options{TickInterval: *tick, FullAllocSites: *fullSites}); err != nil {
 			fmt.Fprintf(os.Stderr, "heaptop demo: %v\n", err)
 			os.Exit(1)
 		}
