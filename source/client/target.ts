@@ -13,7 +13,7 @@ export type TargetSpec =
 	| {readonly kind: 'tcp'; readonly host: string; readonly port: number};
 
 /** A resolved place to dial. `address` is a grpc-js target string. */
-export type Endpoint = {readonly address: string; readonly label: string; readonly pid?: number};
+export type Endpoint = {readonly address: string; readonly transport: 'unix' | 'tcp'; readonly label: string; readonly pid?: number};
 
 /** A target that cannot be used; the message is one line for the user. */
 export class TargetError extends Error {
@@ -64,12 +64,14 @@ function dialAddress(address: string): string {
 }
 
 function fromAgent(agent: AgentFile): Endpoint {
-	return {address: dialAddress(agent.address), label: `pid ${agent.pid} (${agent.address})`, pid: agent.pid};
+	const transport = agent.address.startsWith('unix:') ? 'unix' : 'tcp';
+	return {address: dialAddress(agent.address), transport, label: `pid ${agent.pid} (${agent.address})`, pid: agent.pid};
 }
 
 /**
- * Resolves a target now. `previousPid` lets a discovered target prefer the
- * agent it was connected to. Throws TargetError with a one-line reason.
+ * Resolves a target now. `previousPid`, the pid of the agent last connected
+ * to, lets a discovered target prefer it and a pid target say that it has
+ * exited. Throws TargetError with a one-line reason.
  */
 export function resolveTarget(spec: TargetSpec, dir = discoveryDir(), previousPid?: number): Endpoint {
 	switch (spec.kind) {
@@ -86,7 +88,7 @@ export function resolveTarget(spec: TargetSpec, dir = discoveryDir(), previousPi
 		case 'pid': {
 			const agent = readAgent(spec.pid, dir);
 			if (agent) return fromAgent(agent);
-			if (!processAlive(spec.pid)) throw new TargetError(`no process with pid ${spec.pid}`, true);
+			if (!processAlive(spec.pid)) throw new TargetError(spec.pid === previousPid ? `process ${spec.pid} has exited` : `no process with pid ${spec.pid}`, true);
 			throw new TargetError(`process ${spec.pid} runs no heaptop agent (no ${spec.pid}.json in ${dir})`);
 		}
 		case 'socket': {
@@ -97,14 +99,15 @@ export function resolveTarget(spec: TargetSpec, dir = discoveryDir(), previousPi
 				throw new TargetError(`no such socket: ${spec.path}`);
 			}
 			if (!stat.isSocket()) throw new TargetError(`not a unix socket: ${spec.path}`, true);
-			return {address: `unix://${spec.path}`, label: spec.path};
+			return {address: `unix://${spec.path}`, transport: 'unix', label: spec.path};
 		}
 		case 'tcp':
-			return {address: `${spec.host}:${spec.port}`, label: `${spec.host}:${spec.port}`};
+			return {address: `${spec.host}:${spec.port}`, transport: 'tcp', label: `${spec.host}:${spec.port}`};
 	}
 }
 
 /** One line per agent, for the list printed when the target is ambiguous. */
 export function describeAgent(a: AgentFile): string {
-	return `${String(a.pid).padStart(7)}  ${a.goVersion.padEnd(10)} ${a.executable}  ${a.address}`;
+	const tcp = a.tcp ? `  tcp ${a.tcp}${a.tls ? ' (TLS)' : ''}` : '';
+	return `${String(a.pid).padStart(7)}  ${a.goVersion.padEnd(10)} ${a.executable}  ${a.address}${tcp}`;
 }

@@ -1,5 +1,5 @@
-// The Watch stream: takes a target and gives WatchUpdates, owning the grpc-js
-// channel, keepalive and reconnecting.
+// The Watch stream: takes a target and gives WatchUpdates, owning the stream
+// and reconnecting (channel.ts makes each client: keepalive, TLS, token).
 //
 // Lifecycle (k9s' model updater, in gRPC terms):
 //   - The first attempt fails fast (no waitForReady): a wrong target must give
@@ -9,7 +9,8 @@
 //     each time (a restarted agent may have a new socket); every wait is
 //     announced as `reconnecting` with its reason and the time of the next try.
 //   - Some errors are final and end the watch with `failed`: a schema
-//     mismatch, a target that cannot come back (its pid has exited).
+//     mismatch, a refused token, a target that cannot come back (its pid has
+//     exited).
 //   - Each attempt gets a fresh grpc.Client, so grpc-js' own channel backoff
 //     never delays a retry past the one announced.
 import grpc from '@grpc/grpc-js';
@@ -17,19 +18,7 @@ import {HeaptopService, WatchEvent} from '../gen/heaptop/v1/heaptop.js';
 import {ProtocolError, clientSchemaVersion, toUpdate, type Hello, type WatchUpdate} from './events.js';
 import {TargetError, resolveTarget, type Endpoint, type TargetSpec} from './target.js';
 import {discoveryDir} from './discovery.js';
-
-/**
- * Channel keepalive. The agent's enforcement policy must allow pings at this
- * period: grpc-go's default MinTime is 5 min and answers faster pings with
- * GOAWAY too_many_pings; the agent permits one every 5 s (keepaliveMinTime in
- * agent/server). 30 s finds a dead TCP peer within ~40 s; on a unix socket a
- * dead agent is reported at once anyway.
- */
-const keepalive = {
-	'grpc.keepalive_time_ms': 30_000,
-	'grpc.keepalive_timeout_ms': 10_000,
-	'grpc.keepalive_permit_without_calls': 0,
-} as const;
+import {localAccess, newClient, sendsToken, tokenVariable, type Access} from './channel.js';
 
 /**
  * How long start() waits for the first Hello. Our agent sends it as soon as
@@ -55,20 +44,51 @@ export type WatchOptions = {
 	readonly dir?: string;
 	/** Called with the exact bytes of every WatchEvent received (for --record). */
 	readonly onMessage?: (bytes: Uint8Array) => void;
+	/** TLS and the token for a TCP target; defaults to localAccess (neither). */
+	readonly access?: Access;
 };
 
 /** The stream could not be set up or was refused for good; the message is one line for the user. */
 export class ConnectionError extends Error {}
 
+/**
+ * grpc-js' account of why a connection failed, without its wrapping ("No
+ * connection established. Last error: Error: … Resolution note: "), its
+ * timestamps and OpenSSL's source positions: the first line of the cause.
+ */
+function lastError(details: string): string {
+	return details
+		.replace(/^No connection established\. Last error: /, '')
+		.replace(/\.? ?Resolution note: [^]*$/, '')
+		.replace(/^Error: /, '')
+		.replace(/^Failed to connect \([^)]*\)/, 'Failed to connect')
+		.split('\n')[0]!
+		.trim();
+}
+
 /** A connection failure or refusal, phrased for one line. */
-function describe(error: grpc.ServiceError, label: string): string {
+function describe(error: grpc.ServiceError, endpoint: Endpoint, access: Access): string {
+	const {label} = endpoint;
 	const d = error.details || error.message;
+	const tls = endpoint.transport === 'tcp' && access.tls;
+	if (error.code === grpc.status.UNAUTHENTICATED) {
+		if (!sendsToken(endpoint, access)) return `${label} requires a token: set $${tokenVariable} or pass --token-file FILE`;
+		return `${label} refused the token from ${access.tokenSource}: ${d}`;
+	}
 	if (error.code === grpc.status.UNAVAILABLE) {
-		if (/ECONNREFUSED/.test(d)) return `cannot connect to ${label}: connection refused`;
-		if (/ENOENT/.test(d)) return `cannot connect to ${label}: no such socket`;
-		if (/EACCES|EPERM/.test(d)) return `cannot connect to ${label}: permission denied`;
-		if (/ENOTFOUND|EAI_AGAIN/.test(d)) return `cannot connect to ${label}: unknown host`;
-		return `cannot connect to ${label}: ${d.replace(/^No connection established\. Last error: /, '')}`;
+		const cause = lastError(d);
+		if (/ECONNREFUSED/.test(cause)) return `cannot connect to ${label}: connection refused`;
+		if (/ENOENT/.test(cause)) return `cannot connect to ${label}: no such socket`;
+		if (/EACCES|EPERM/.test(cause)) return `cannot connect to ${label}: permission denied`;
+		if (/ENOTFOUND|EAI_AGAIN/.test(cause)) return `cannot connect to ${label}: unknown host`;
+		if (tls && /wrong version number|packet length too long|unexpected eof|ECONNRESET|socket disconnected/i.test(cause)) {
+			return `cannot connect to ${label}: the TLS handshake failed (${cause.replace(/^.*SSL routines:[^:]*:/, '').replace(/:.*$/, '')}); does the agent serve TLS there?`;
+		}
+		if (tls && /certificate|altnames/i.test(cause)) return `cannot connect to ${label}: TLS: ${cause} (trust the agent's CA with --ca FILE)`;
+		if (endpoint.transport === 'tcp' && !tls && /^Failed to connect$/.test(cause)) {
+			return `cannot connect to ${label}: the agent closed the connection before HTTP/2 began; if it serves TLS, use --tls`;
+		}
+		return `cannot connect to ${label}: ${cause}`;
 	}
 	if (error.code === grpc.status.UNIMPLEMENTED) return `${label} does not serve heaptop (no heaptop.v1.Heaptop/Watch)`;
 	// The agent's refusals (a schema mismatch names both versions) are already one line for the user.
@@ -152,7 +172,8 @@ export class Watch implements UpdateSource {
 		}
 		this.listener({kind: 'connecting', address: endpoint.address});
 		this.client?.close();
-		const client = new grpc.Client(endpoint.address, grpc.credentials.createInsecure(), keepalive);
+		const access = this.options.access ?? localAccess;
+		const client = newClient(endpoint, access);
 		this.client = client;
 		const method = HeaptopService.watch;
 		const call = client.makeServerStreamRequest(
@@ -190,7 +211,7 @@ export class Watch implements UpdateSource {
 		});
 		call.on('error', (error: grpc.ServiceError) => {
 			if (error.code === grpc.status.CANCELLED && (done || this.closed)) return;
-			finish(describe(error, endpoint.label), isFinal(error));
+			finish(describe(error, endpoint, access), isFinal(error));
 		});
 		call.on('end', () => finish(`${endpoint.label} closed the stream`, false));
 	}
