@@ -1,6 +1,7 @@
 // Command-line arguments: takes argv and gives Options, or a UsageError with
 // one line for the user. The flags are a table; --help is printed from it.
 import fs from 'node:fs';
+import {shown} from '../client/text.js';
 
 export type Options = {
 	readonly target: string | undefined;
@@ -77,7 +78,7 @@ export function parseArgs(argv: readonly string[]): Options {
 		}
 		const eq = arg.indexOf('=');
 		const flag = flags.find(f => f.names.includes(arg)) ?? (eq > 0 ? flags.find(f => f.value && f.names.includes(arg.slice(0, eq))) : undefined);
-		if (!flag) throw new UsageError(`unknown option ${arg} (see heaptop --help)`);
+		if (!flag) throw new UsageError(`unknown option ${shown(arg)} (see heaptop --help)`);
 		if (!flag.value) {
 			flag.set(o, '');
 			continue;
@@ -86,7 +87,7 @@ export function parseArgs(argv: readonly string[]): Options {
 		if (value === undefined || value === '') throw new UsageError(`${flag.names[0]} needs a ${flag.value}`);
 		flag.set(o, value);
 	}
-	if (positional.length > 1) throw new UsageError(`one target at most, got ${positional.length}: ${positional.join(' ')}`);
+	if (positional.length > 1) throw new UsageError(`one target at most, got ${positional.length}: ${[...positional.slice(0, 3).map(p => shown(p)), ...(positional.length > 3 ? ['…'] : [])].join(' ')}`);
 	o.target = positional[0];
 	if (o.replay !== undefined && o.target !== undefined) throw new UsageError('--replay shows a recording; it takes no target');
 	if (o.replay !== undefined && o.record !== undefined) throw new UsageError('--replay and --record cannot be combined');

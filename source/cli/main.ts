@@ -7,6 +7,7 @@
 import {ConnectionError, Watch, type UpdateSource} from '../client/watch.js';
 import {TargetError, AmbiguousTargetError, describeAgent, parseTarget} from '../client/target.js';
 import {AccessError, accessFor} from '../client/channel.js';
+import {shownPath} from '../client/text.js';
 import {Recorder, Replay, RecordingError, readRecording} from '../client/recording.js';
 import {Store} from '../store/store.js';
 import {UsageError, parseArgs, usage, version} from './args.js';
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
 			try {
 				recorder = new Recorder(options.record, version());
 			} catch (error) {
-				throw new UsageError(`cannot write recording ${options.record}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+				throw new UsageError(`cannot write recording ${shownPath(options.record)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
 			}
 			const r = recorder;
 			atExit(() => r.close());

@@ -17,6 +17,7 @@ import fs from 'node:fs';
 import {X509Certificate} from 'node:crypto';
 import grpc from '@grpc/grpc-js';
 import type {Endpoint, TargetSpec} from './target.js';
+import {shownPath} from './text.js';
 
 /**
  * Channel keepalive. The agent's enforcement policy must allow pings at this
@@ -75,12 +76,12 @@ function readSmallFile(file: string, limit: number, what: string): Buffer {
 		const buffer = Buffer.alloc(limit + 1);
 		let length = 0;
 		for (let n; length <= limit && (n = fs.readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
-		if (length > limit) throw new AccessError(`${what} ${file} is larger than ${limit >> 10} KiB; is it the right file?`);
+		if (length > limit) throw new AccessError(`${what} ${shownPath(file)} is larger than ${limit >> 10} KiB; is it the right file?`);
 		return buffer.subarray(0, length);
 	} catch (error) {
 		if (error instanceof AccessError) throw error;
 		const code = (error as NodeJS.ErrnoException).code;
-		throw new AccessError(`cannot read ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : code ?? String(error)}`);
+		throw new AccessError(`cannot read ${what} ${shownPath(file)}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'a directory' : code ?? String(error)}`);
 	} finally {
 		if (fd !== undefined) fs.closeSync(fd);
 	}
@@ -88,19 +89,19 @@ function readSmallFile(file: string, limit: number, what: string): Buffer {
 
 function readToken(file: string): string {
 	const token = readSmallFile(file, maxTokenFileBytes, 'token file').toString('latin1').replace(/\r?\n$/, '');
-	if (token === '') throw new AccessError(`token file ${file} is empty`);
-	if (!printableAscii.test(token)) throw new AccessError(`the token in ${file} is not one line of printable ASCII`);
+	if (token === '') throw new AccessError(`token file ${shownPath(file)} is empty`);
+	if (!printableAscii.test(token)) throw new AccessError(`the token in ${shownPath(file)} is not one line of printable ASCII`);
 	return token;
 }
 
 function readCa(file: string): Buffer {
 	const pem = readSmallFile(file, maxCaFileBytes, 'CA file');
 	const first = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/.exec(pem.toString('latin1'));
-	if (!first) throw new AccessError(`CA file ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+	if (!first) throw new AccessError(`CA file ${shownPath(file)} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
 	try {
 		new X509Certificate(first[0]);
 	} catch {
-		throw new AccessError(`CA file ${file}: its first certificate does not parse`);
+		throw new AccessError(`CA file ${shownPath(file)}: its first certificate does not parse`);
 	}
 	return pem;
 }
@@ -125,7 +126,7 @@ export function accessFor(spec: TargetSpec, options: AccessOptions, env: NodeJS.
 	let tokenSource: string | undefined;
 	if (options.tokenFile !== undefined) {
 		token = readToken(options.tokenFile);
-		tokenSource = `token file ${options.tokenFile}`;
+		tokenSource = `token file ${shownPath(options.tokenFile)}`;
 	} else if (env[tokenVariable]) {
 		token = env[tokenVariable];
 		tokenSource = `$${tokenVariable}`;

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {discoveryDir, listAgents, processAlive, readAgent, type AgentFile} from './discovery.js';
+import {shown, shownPath, shownValue} from './text.js';
 
 /** What the user named on the command line. */
 export type TargetSpec =
@@ -29,10 +30,13 @@ export class TargetError extends Error {
 export class AmbiguousTargetError extends TargetError {
 	readonly agents: readonly AgentFile[];
 	constructor(agents: readonly AgentFile[], dir: string) {
-		super(`${agents.length} agents are running (in ${dir}); name one: heaptop <pid>`);
+		super(`${agents.length} agents are running (in ${shownPath(dir)}); name one: heaptop <pid>`);
 		this.agents = agents;
 	}
 }
+
+/** The largest pid: pid_t is a signed 32-bit integer. */
+const maxPid = 2 ** 31 - 1;
 
 const hostPort = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
@@ -41,7 +45,8 @@ export function parseTarget(arg: string | undefined): TargetSpec {
 	if (arg === undefined) return {kind: 'discover'};
 	if (/^\d+$/.test(arg)) {
 		const pid = Number(arg);
-		if (!Number.isSafeInteger(pid) || pid <= 0) throw new TargetError(`not a pid: ${arg}`, true);
+		// kill(2) takes a 32-bit pid_t, and Node refuses a larger pid outright.
+		if (!Number.isSafeInteger(pid) || pid <= 0 || pid > maxPid) throw new TargetError(`not a pid: ${shown(arg)}`, true);
 		return {kind: 'pid', pid};
 	}
 	if (arg.startsWith('unix:')) {
@@ -51,11 +56,11 @@ export function parseTarget(arg: string | undefined): TargetSpec {
 	const m = hostPort.exec(arg);
 	if (m && !arg.includes('/')) {
 		const port = Number(m[2]);
-		if (port < 1 || port > 65_535) throw new TargetError(`port out of range in ${arg}`, true);
+		if (port < 1 || port > 65_535) throw new TargetError(`port out of range in ${shown(arg)}`, true);
 		return {kind: 'tcp', host: m[1]!, port};
 	}
 	if (arg.includes('/') || arg.endsWith('.sock')) return {kind: 'socket', path: path.resolve(arg)};
-	throw new TargetError(`not a target: ${JSON.stringify(arg)} (want a pid, a socket path or host:port)`, true);
+	throw new TargetError(`not a target: ${shownValue(arg)} (want a pid, a socket path or host:port)`, true);
 }
 
 /** Turns an agent file's address into a grpc-js target. */
@@ -81,7 +86,7 @@ export function resolveTarget(spec: TargetSpec, dir = discoveryDir(), previousPi
 			if (again) return fromAgent(again);
 			if (agents.length === 1) return fromAgent(agents[0]!);
 			if (agents.length === 0) {
-				throw new TargetError(`no heaptop agent is running (none in ${dir}); start a program with the agent, or name a target`);
+				throw new TargetError(`no heaptop agent is running (none in ${shownPath(dir)}); start a program with the agent, or name a target`);
 			}
 			throw new AmbiguousTargetError(agents, dir);
 		}
@@ -89,17 +94,17 @@ export function resolveTarget(spec: TargetSpec, dir = discoveryDir(), previousPi
 			const agent = readAgent(spec.pid, dir);
 			if (agent) return fromAgent(agent);
 			if (!processAlive(spec.pid)) throw new TargetError(spec.pid === previousPid ? `process ${spec.pid} has exited` : `no process with pid ${spec.pid}`, true);
-			throw new TargetError(`process ${spec.pid} runs no heaptop agent (no ${spec.pid}.json in ${dir})`);
+			throw new TargetError(`process ${spec.pid} runs no heaptop agent (no ${spec.pid}.json in ${shownPath(dir)})`);
 		}
 		case 'socket': {
 			let stat: fs.Stats;
 			try {
 				stat = fs.statSync(spec.path);
 			} catch {
-				throw new TargetError(`no such socket: ${spec.path}`);
+				throw new TargetError(`no such socket: ${shownPath(spec.path)}`);
 			}
-			if (!stat.isSocket()) throw new TargetError(`not a unix socket: ${spec.path}`, true);
-			return {address: `unix://${spec.path}`, transport: 'unix', label: spec.path};
+			if (!stat.isSocket()) throw new TargetError(`not a unix socket: ${shownPath(spec.path)}`, true);
+			return {address: `unix://${spec.path}`, transport: 'unix', label: shownPath(spec.path)};
 		}
 		case 'tcp':
 			return {address: `${spec.host}:${spec.port}`, transport: 'tcp', label: `${spec.host}:${spec.port}`};

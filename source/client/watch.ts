@@ -19,6 +19,10 @@ import {ProtocolError, clientSchemaVersion, toUpdate, type Hello, type WatchUpda
 import {TargetError, resolveTarget, type Endpoint, type TargetSpec} from './target.js';
 import {discoveryDir} from './discovery.js';
 import {localAccess, newClient, sendsToken, tokenVariable, type Access} from './channel.js';
+import {shown} from './text.js';
+
+/** How much of a peer's error message a line quotes. */
+const maxPeerText = 200;
 
 /**
  * How long start() waits for the first Hello. Our agent sends it as soon as
@@ -69,14 +73,15 @@ function lastError(details: string): string {
 /** A connection failure or refusal, phrased for one line. */
 function describe(error: grpc.ServiceError, endpoint: Endpoint, access: Access): string {
 	const {label} = endpoint;
-	const d = error.details || error.message;
+	// What the peer said is quoted, not trusted: one line, no control characters.
+	const d = shown(error.details || error.message, maxPeerText);
 	const tls = endpoint.transport === 'tcp' && access.tls;
 	if (error.code === grpc.status.UNAUTHENTICATED) {
 		if (!sendsToken(endpoint, access)) return `${label} requires a token: set $${tokenVariable} or pass --token-file FILE`;
 		return `${label} refused the token from ${access.tokenSource}: ${d}`;
 	}
 	if (error.code === grpc.status.UNAVAILABLE) {
-		const cause = lastError(d);
+		const cause = lastError(error.details || error.message);
 		if (/ECONNREFUSED/.test(cause)) return `cannot connect to ${label}: connection refused`;
 		if (/ENOENT/.test(cause)) return `cannot connect to ${label}: no such socket`;
 		if (/EACCES|EPERM/.test(cause)) return `cannot connect to ${label}: permission denied`;
@@ -84,11 +89,11 @@ function describe(error: grpc.ServiceError, endpoint: Endpoint, access: Access):
 		if (tls && /wrong version number|packet length too long|unexpected eof|ECONNRESET|socket disconnected/i.test(cause)) {
 			return `cannot connect to ${label}: the TLS handshake failed (${cause.replace(/^.*SSL routines:[^:]*:/, '').replace(/:.*$/, '')}); does the agent serve TLS there?`;
 		}
-		if (tls && /certificate|altnames/i.test(cause)) return `cannot connect to ${label}: TLS: ${cause} (trust the agent's CA with --ca FILE)`;
+		if (tls && /certificate|altnames/i.test(cause)) return `cannot connect to ${label}: TLS: ${shown(cause, maxPeerText)} (trust the agent's CA with --ca FILE)`;
 		if (endpoint.transport === 'tcp' && !tls && /^Failed to connect$/.test(cause)) {
 			return `cannot connect to ${label}: the agent closed the connection before HTTP/2 began; if it serves TLS, use --tls`;
 		}
-		return `cannot connect to ${label}: ${cause}`;
+		return `cannot connect to ${label}: ${shown(cause, maxPeerText)}`;
 	}
 	if (error.code === grpc.status.UNIMPLEMENTED) return `${label} does not serve heaptop (no heaptop.v1.Heaptop/Watch)`;
 	// The agent's refusals (a schema mismatch names both versions) are already one line for the user.
