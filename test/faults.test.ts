@@ -3,7 +3,7 @@
 // agent of another schema version, and a slow link that stalls. What the
 // store says is what the screen shows (the e2e test checks one on screen).
 import test from 'ava';
-import {Watch} from '../source/client/watch.js';
+import {Watch, helloDeadlineMs} from '../source/client/watch.js';
 import type {Access} from '../source/client/channel.js';
 import {Store, type Snapshot} from '../source/store/store.js';
 import {buildGo, startDemo, tempDir, type Demo} from './helpers/demo.js';
@@ -123,4 +123,22 @@ test('faults - a slow link (4 KiB/s, 100 ms, a 3 s stall): the stream stays up, 
 	t.deepEqual(cycles, cycles.map((_, i) => cycles[0]! + i), 'consecutive GC cycles');
 	t.is(store.snapshot.pausesMissed, 0);
 	t.true(link.forwarded() > 0);
+});
+
+test('faults - a link so slow that the Hello takes longer than the 10 s answer deadline (200 B/s): heaptop still connects', async t => {
+	const demo = await startDemo(tempDir(), {args: ['-tcp', '127.0.0.1:0', '-tick=100ms'], env: {HEAPTOP_TOKEN: token}});
+	t.teardown(() => demo.stop());
+	// Let the agent gather history (about 60 bytes a tick) for the Hello to carry.
+	const {store: direct} = await watchInto(t, new Watch({target: {kind: 'tcp', host: '127.0.0.1', port: Number(demo.tcp!.split(':').at(-1))}, access}));
+	await waitFor('30 ticks of history', () => direct.snapshot.samples.length >= 30);
+
+	const link = await slowLink(demo.tcp!, {bytesPerSecond: 200, delayMs: 100});
+	t.teardown(() => link.close());
+	const [host, port] = link.address.split(':') as [string, string];
+	const started = Date.now();
+	const {store} = await watchInto(t, new Watch({target: {kind: 'tcp', host, port: Number(port)}, access}));
+	const took = Date.now() - started;
+	t.is(store.snapshot.connection.state, 'connected');
+	t.true(store.snapshot.samples.length >= 30, `the Hello brought ${store.snapshot.samples.length} ticks of history`);
+	t.true(took > helloDeadlineMs, `the Hello took ${took} ms, beyond the ${helloDeadlineMs} ms answer deadline`);
 });

@@ -3,7 +3,9 @@
 //
 // Lifecycle (k9s' model updater, in gRPC terms):
 //   - The first attempt fails fast (no waitForReady): a wrong target must give
-//     the user one line at once, not a spinner. start() rejects then.
+//     the user one line at once, not a spinner. start() rejects then, and
+//     when the peer does not answer within helloDeadlineMs, or answers but
+//     sends no Hello within firstMessageDeadlineMs (a slow link needs time).
 //   - Once a Hello has arrived, a broken stream (agent killed, restarted,
 //     closed) is re-issued with exponential backoff, re-resolving the target
 //     each time (a restarted agent may have a new socket); every wait is
@@ -30,6 +32,14 @@ const maxPeerText = 200;
  * accepts the connection and never answers, or a TCP connect into a void.
  */
 export const helloDeadlineMs = 10_000;
+
+/**
+ * How long the first Hello may take once the agent has answered (its
+ * response headers arrived): the Hello carries the recent history, ~18 KB
+ * for the default 300 ticks of the demo, which a slow link (an SSH hop over
+ * a mobile network) needs far more than helloDeadlineMs for; 60 s is 300 B/s.
+ */
+export const firstMessageDeadlineMs = 60_000;
 
 /** Reconnect backoff: 250 ms doubling to 5 s; reset by every Hello. */
 export const backoff = {initialMs: 250, maxMs: 5_000, factor: 2} as const;
@@ -119,6 +129,8 @@ export class Watch implements UpdateSource {
 	private lastPid: number | undefined;
 	/** The target error of the first attempt, handed to start()'s caller as is. */
 	private firstError: TargetError | undefined;
+	/** Called when a stream's response headers arrive; start() sets it until the first Hello. */
+	private onAnswer: () => void = () => {};
 
 	constructor(options: WatchOptions) {
 		this.options = options;
@@ -128,11 +140,19 @@ export class Watch implements UpdateSource {
 		return new Promise((resolve, reject) => {
 			let settled = false;
 			let address = '';
-			const deadline = setTimeout(() => {
-				settled = true;
-				this.close();
-				reject(new ConnectionError(`no answer from ${address || 'the agent'} within ${helloDeadlineMs / 1000} s`));
-			}, helloDeadlineMs);
+			const giveUp = (ms: number, why: () => string) =>
+				setTimeout(() => {
+					settled = true;
+					this.close();
+					reject(new ConnectionError(why()));
+				}, ms);
+			let deadline = giveUp(helloDeadlineMs, () => `no answer from ${address || 'the agent'} within ${helloDeadlineMs / 1000} s`);
+			this.onAnswer = () => {
+				if (settled) return;
+				this.onAnswer = () => {};
+				clearTimeout(deadline);
+				deadline = giveUp(firstMessageDeadlineMs, () => `${address} answered, but its first message did not arrive within ${firstMessageDeadlineMs / 1000} s (a slow link?)`);
+			};
 			this.listener = update => {
 				if (this.closed) return;
 				if (!settled) {
@@ -196,6 +216,7 @@ export class Watch implements UpdateSource {
 			call.cancel();
 			this.broken(reason, final);
 		};
+		call.on('metadata', () => this.onAnswer());
 		call.on('data', (message: {bytes: Uint8Array; event: WatchEvent}) => {
 			if (done || this.closed) return;
 			let update: WatchUpdate;
