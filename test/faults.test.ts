@@ -31,9 +31,9 @@ async function watchInto(t: import('ava').ExecutionContext, watch: Watch): Promi
 	return {store, states};
 }
 
-/** Starts the demo serving TCP on `tcp` (default: a free loopback port) with the test's token. */
-async function tcpDemo(t: import('ava').ExecutionContext, tcp = '127.0.0.1:0', binary?: string): Promise<Demo & {port: number}> {
-	const demo = await startDemo(tempDir(), {args: ['-tcp', tcp, '-tick=250ms'], env: {HEAPTOP_TOKEN: token}, binary});
+/** Starts the demo serving TCP on `tcp` (default: a free loopback port) with the test's token (or another). */
+async function tcpDemo(t: import('ava').ExecutionContext, tcp = '127.0.0.1:0', binary?: string, agentToken = token): Promise<Demo & {port: number}> {
+	const demo = await startDemo(tempDir(), {args: ['-tcp', tcp, '-tick=250ms'], env: {HEAPTOP_TOKEN: agentToken}, binary});
 	t.teardown(() => demo.stop());
 	return {...demo, port: Number(demo.tcp!.split(':').at(-1))};
 }
@@ -88,6 +88,18 @@ test('faults - agent restarted on the same port with the next schema version: fa
 	t.is(connection.reason, `127.0.0.1:${first.port}: schema version mismatch: the agent speaks heaptop schema 2, the client speaks 1`);
 	t.is(states.at(-1), 'failed');
 	t.is(store.snapshot.target?.pid, first.pid, 'what was seen of the old process stays');
+});
+
+test('faults - agent restarted on the same port with another token: failed for good, the token refused, no retry loop', async t => {
+	const first = await tcpDemo(t);
+	const {store, states} = await watchInto(t, new Watch({target: {kind: 'tcp', host: '127.0.0.1', port: first.port}, access}));
+	await first.stop('SIGKILL');
+	await waitFor('reconnecting', () => store.snapshot.connection.state === 'reconnecting');
+	const second = await tcpDemo(t, `127.0.0.1:${first.port}`, undefined, 'a-new-token-after-rotation');
+	const connection = await waitFor('failed', () => store.snapshot.connection.state === 'failed' && store.snapshot.connection, {timeoutMs: 30_000});
+	t.is(connection.reason, `127.0.0.1:${first.port} refused the token from the test: wrong token`);
+	t.is(states.at(-1), 'failed');
+	await waitFor('the agent to log the refusal', () => /refused=1 .*latest_reason="wrong token"/.test(second.stderr()));
 });
 
 test('faults - a slow link (4 KiB/s, 100 ms, a 3 s stall): the stream stays up, the stalled ticks arrive together, no GC pause is lost', async t => {
