@@ -148,7 +148,7 @@ async function liveSession(t: import('ava').ExecutionContext, name: string, heap
 	return {screen, keys, quit};
 }
 
-test('e2e - the agent is killed while heaptop is live: the screen says the process has exited, q exits 0 and restores the terminal', async t => {
+test.serial('e2e - the agent is killed while heaptop is live: the screen says the process has exited, q exits 0 and restores the terminal', async t => {
 	const demo = await startDemo(tempDir());
 	t.teardown(() => demo.stop());
 	const session = await liveSession(t, 'killed', heaptopIn(demo.dir, demo.pid));
@@ -164,7 +164,7 @@ test('e2e - the agent is killed while heaptop is live: the screen says the proce
 	await session.quit();
 });
 
-test('e2e - through a slow link that stalls, the screen keeps answering keys and q exits 0', async t => {
+test.serial('e2e - through a slow link that stalls, the screen keeps answering keys and q exits 0', async t => {
 	const token = '0123456789abcdef0123456789abcdef';
 	const demo = await startDemo(tempDir(), {args: ['-tcp', '127.0.0.1:0', '-tick=250ms'], env: {HEAPTOP_TOKEN: token}});
 	t.teardown(() => demo.stop());

@@ -2,6 +2,8 @@
 // SIGKILL mid-stream and restarted elsewhere or on the same TCP port, an
 // agent of another schema version, and a slow link that stalls. What the
 // store says is what the screen shows (the e2e test checks one on screen).
+// Serial: each test runs one or two demos, and a loaded 2-core machine is
+// where they must still pass.
 import test from 'ava';
 import {Watch, helloDeadlineMs} from '../source/client/watch.js';
 import type {Access} from '../source/client/channel.js';
@@ -41,7 +43,7 @@ async function tcpDemo(t: import('ava').ExecutionContext, tcp = '127.0.0.1:0', b
 /** The demo built with -tags heaptop_schema_next: a real agent that speaks schema version 2. */
 const nextSchemaDemo = () => buildGo('./examples/demo', 'demo-schema-next', ['heaptop_schema_next']);
 
-test('faults - agent killed mid-stream, watched by pid: failed, "process N has exited", no retry loop', async t => {
+test.serial('faults - agent killed mid-stream, watched by pid: failed, "process N has exited", no retry loop', async t => {
 	const dir = tempDir();
 	const demo = await startDemo(dir, {args: ['-tick=250ms']});
 	const {store, states} = await watchInto(t, new Watch({target: {kind: 'pid', pid: demo.pid}, dir}));
@@ -53,7 +55,7 @@ test('faults - agent killed mid-stream, watched by pid: failed, "process N has e
 	t.true(store.snapshot.samples.length > 0, 'the figures seen stay on screen');
 });
 
-test('faults - TCP agent killed mid-stream and restarted on the same port: reconnects to the new process', async t => {
+test.serial('faults - TCP agent killed mid-stream and restarted on the same port: reconnects to the new process', async t => {
 	const first = await tcpDemo(t);
 	const {store, states} = await watchInto(t, new Watch({target: {kind: 'tcp', host: '127.0.0.1', port: first.port}, access}));
 	await waitFor('a live sample', () => store.snapshot.samples.length > 0);
@@ -68,7 +70,7 @@ test('faults - TCP agent killed mid-stream and restarted on the same port: recon
 	t.is(store.snapshot.target?.pid, second.pid, 'the new process replaced the old one');
 });
 
-test('faults - an agent of the next schema version: one line naming both versions, exit 2', async t => {
+test.serial('faults - an agent of the next schema version: one line naming both versions, exit 2', async t => {
 	const dir = tempDir();
 	const demo = await startDemo(dir, {binary: await nextSchemaDemo()});
 	t.teardown(() => demo.stop());
@@ -78,7 +80,7 @@ test('faults - an agent of the next schema version: one line naming both version
 	t.is(run.stdout, '');
 });
 
-test('faults - agent restarted on the same port with the next schema version: failed for good, naming both versions', async t => {
+test.serial('faults - agent restarted on the same port with the next schema version: failed for good, naming both versions', async t => {
 	const first = await tcpDemo(t);
 	const {store, states} = await watchInto(t, new Watch({target: {kind: 'tcp', host: '127.0.0.1', port: first.port}, access}));
 	await first.stop('SIGKILL');
@@ -90,7 +92,7 @@ test('faults - agent restarted on the same port with the next schema version: fa
 	t.is(store.snapshot.target?.pid, first.pid, 'what was seen of the old process stays');
 });
 
-test('faults - agent restarted on the same port with another token: failed for good, the token refused, no retry loop', async t => {
+test.serial('faults - agent restarted on the same port with another token: failed for good, the token refused, no retry loop', async t => {
 	const first = await tcpDemo(t);
 	const {store, states} = await watchInto(t, new Watch({target: {kind: 'tcp', host: '127.0.0.1', port: first.port}, access}));
 	await first.stop('SIGKILL');
@@ -102,7 +104,7 @@ test('faults - agent restarted on the same port with another token: failed for g
 	await waitFor('the agent to log the refusal', () => /refused=1 .*latest_reason="wrong token"/.test(second.stderr()));
 });
 
-test('faults - a slow link (4 KiB/s, 100 ms, a 3 s stall): the stream stays up, the stalled ticks arrive together, no GC pause is lost', async t => {
+test.serial('faults - a slow link (4 KiB/s, 100 ms, a 3 s stall): the stream stays up, the stalled ticks arrive together, no GC pause is lost', async t => {
 	const demo = await tcpDemo(t);
 	const link = await slowLink(`127.0.0.1:${demo.port}`, {bytesPerSecond: 4096, delayMs: 100});
 	t.teardown(() => link.close());
@@ -137,7 +139,7 @@ test('faults - a slow link (4 KiB/s, 100 ms, a 3 s stall): the stream stays up, 
 	t.true(link.forwarded() > 0);
 });
 
-test('faults - a link so slow that the Hello takes longer than the 10 s answer deadline (200 B/s): heaptop still connects', async t => {
+test.serial('faults - a link so slow that the Hello takes longer than the 10 s answer deadline (200 B/s): heaptop still connects', async t => {
 	const demo = await startDemo(tempDir(), {args: ['-tcp', '127.0.0.1:0', '-tick=100ms'], env: {HEAPTOP_TOKEN: token}});
 	t.teardown(() => demo.stop());
 	// Let the agent gather history (about 60 bytes a tick) for the Hello to carry.
