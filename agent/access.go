@@ -43,7 +43,7 @@ func checkAccess(o Options) error {
 			return errors.New("the Token must be printable ASCII: it travels in a gRPC header")
 		}
 	}
-	if o.TLS != nil && o.TLS.Certificates == nil && o.TLS.GetCertificate == nil && o.TLS.GetConfigForClient == nil {
+	if o.TLS != nil && len(o.TLS.Certificates) == 0 && o.TLS.GetCertificate == nil && o.TLS.GetConfigForClient == nil {
 		return errors.New("TLS has no certificate (Certificates, GetCertificate or GetConfigForClient)")
 	}
 	addr, err := resolveTCP(o.TCP)

@@ -50,7 +50,7 @@ func TestStartRefusesAccess(t *testing.T) {
 			"heaptop agent: the Token has 7 characters, fewer than the 16 required; 32 random bytes, hex-encoded, make a good one"},
 		{"token_with_newline", agent.Options{TCP: "127.0.0.1:0", Token: token + "\n"},
 			"heaptop agent: the Token must be printable ASCII: it travels in a gRPC header"},
-		{"tls_without_certificate", agent.Options{TCP: "127.0.0.1:0", Token: token, TLS: &tls.Config{}},
+		{"tls_without_certificate", agent.Options{TCP: "127.0.0.1:0", Token: token, TLS: &tls.Config{Certificates: []tls.Certificate{}}},
 			"heaptop agent: TLS has no certificate (Certificates, GetCertificate or GetConfigForClient)"},
 		{"all_interfaces_without_tls", agent.Options{TCP: "0.0.0.0:0", Token: token},
 			"heaptop agent: TCP 0.0.0.0:0 is not a loopback address: serving it needs both TLS and a Token"},
