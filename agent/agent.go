@@ -8,16 +8,20 @@
 //	}
 //	defer a.Close()
 //
-// Security: the agent listens only on a unix socket, mode 0600, in a
-// directory only the user may enter (mode 0700; Start refuses a directory
-// that is a symlink or belongs to someone else). It sends counters and GC
-// pause times, never the contents of memory.
+// Security: by default the agent listens only on a unix socket, mode 0600,
+// in a directory only the user may enter (mode 0700; Start refuses a
+// directory that is a symlink or belongs to someone else). Options.TCP adds
+// a TCP listener, on which every request must carry Options.Token; Start
+// refuses a TCP address that is not loopback unless TLS is given too (see
+// Options.TCP for the rules). It sends counters and GC pause times, never
+// the contents of memory.
 //
 // Cost: sampling takes no stop-the-world and allocates one Tick per
 // interval; BENCHMARKS.md gives the measured CPU and memory per tick.
 package agent
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -68,10 +72,55 @@ type Options struct {
 	// minutes at the default interval).
 	History int
 
+	// FullAllocSites gives every object allocated after Start its
+	// allocation site (file:line in the heap views) by setting
+	// runtime.MemProfileRate to 1, so the memory profiler records every
+	// allocation; Close restores the rate it found, unless the program
+	// changed it meanwhile. Objects allocated before Start keep no site
+	// unless the default sampling picked them: enable it at the top of
+	// main. It slows allocation-heavy code and keeps a profile bucket per
+	// distinct allocation stack (BENCHMARKS.md, "naming"). Optional;
+	// default false: sites come from the runtime's default sampling (on
+	// average one object per 512 KiB allocated, so mostly the large ones),
+	// and each capture reports the share of objects and bytes that have a
+	// site; the rest read "not sampled".
+	FullAllocSites bool
+
 	// Logger receives the agent's rare reports, all at warning level or
 	// above: serving without a discovery file, a panic it recovered from,
-	// closing itself. Optional; default slog.Default().
+	// closing itself, requests refused for their token (one line a minute
+	// at most). Optional; default slog.Default().
 	Logger *slog.Logger
+
+	// TCP is a "host:port" on which the agent serves over TCP too, for a
+	// heaptop on another machine or in another container; the unix socket
+	// stays, and serves as before. Optional; default "": no TCP. Port 0
+	// takes a free port (Agent.TCPAddr says which). A host name is resolved
+	// once, at Start, and the agent listens on the address it resolved to.
+	//
+	// Security: every request over TCP must carry Token, and an address
+	// that is not loopback (127.0.0.0/8, ::1; "" and 0.0.0.0 are all
+	// interfaces, not loopback) needs TLS as well. Loopback needs the token
+	// too: any user of the machine can connect to it, unlike the unix
+	// socket. Start refuses TCP that breaks these rules, and a Token or TLS
+	// without TCP (they would protect nothing).
+	TCP string
+
+	// TLS is the TCP listener's TLS configuration: at least a certificate
+	// (Certificates, GetCertificate or GetConfigForClient); client
+	// certificates too if you want them (ClientAuth). Start raises a
+	// MinVersion under TLS 1.2 to 1.2. Optional with a loopback TCP;
+	// required otherwise. Default nil: plaintext.
+	TLS *tls.Config
+
+	// Token is the secret every request over TCP must carry, as gRPC
+	// metadata "authorization: Bearer <Token>" (heaptop reads it from
+	// $HEAPTOP_TOKEN or --token-file). It is compared in constant time;
+	// a missing or wrong one is refused with codes.Unauthenticated and
+	// counted (Agent.RefusedRequests). At least 16 characters of printable
+	// ASCII; 32 random bytes, hex-encoded, make a good one. Required with
+	// TCP; requests on the unix socket need none.
+	Token string
 }
 
 // withDefaults returns o with every unset field filled in: the one place
@@ -96,17 +145,26 @@ func (o Options) withDefaults() (Options, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return o, nil
+	if o.TLS != nil {
+		o.TLS = o.TLS.Clone() // the caller's stays theirs
+		o.TLS.MinVersion = max(o.TLS.MinVersion, tls.VersionTLS12)
+	}
+	return o, checkAccess(o)
 }
 
 // Agent is a running agent. Its methods are safe for concurrent use.
 type Agent struct {
 	// Read-only once Start returns.
 	address string
+	tcpAddr string // "" without TCP
 	dir     string
 	pid     int
 	log     *slog.Logger
 	srv     *server.Server
+	refusal *refusalLog
+
+	fullSites    bool // FullAllocSites was set: Close restores previousRate
+	previousRate int  // the MemProfileRate FullAllocSites replaced
 
 	stop chan struct{}  // closed by Close: ends the sampling loop
 	wg   sync.WaitGroup // the sampling loop and the gRPC serving goroutine
@@ -122,12 +180,14 @@ var running struct {
 	agent *Agent
 }
 
-// Start starts the agent: it listens on <Dir>/<pid>.sock, writes
-// <Dir>/<pid>.json and samples the runtime every TickInterval until Close.
-// It first removes what agents of dead processes left in Dir.
+// Start starts the agent: it listens on <Dir>/<pid>.sock (and on TCP if
+// asked), writes <Dir>/<pid>.json and samples the runtime every
+// TickInterval until Close. It first removes what agents of dead processes
+// left in Dir.
 //
 // Start fails if an agent is already running in this process (the error
-// names its address), or if the socket cannot be created. If only the
+// names its address), if the options break an access rule (Options.TCP), or
+// if a listener cannot be created. If only the
 // discovery file cannot be written, the agent keeps serving, reports why to
 // the Logger, and heaptop can still reach it by its socket path.
 func Start(o Options) (*Agent, error) {
@@ -140,6 +200,7 @@ func Start(o Options) (*Agent, error) {
 	if a := running.agent; a != nil {
 		return nil, fmt.Errorf("heaptop agent: already running at %s", a.address)
 	}
+	keepMemProfile()
 	sampler, err := metrics.New()
 	if err != nil {
 		return nil, fmt.Errorf("heaptop agent: %w", err)
@@ -173,6 +234,13 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 		l.Close()
 		return nil, err
 	}
+	var tcp net.Listener
+	if o.TCP != "" {
+		if tcp, err = listenTCP(o.TCP); err != nil {
+			l.Close()
+			return nil, err
+		}
+	}
 
 	started := time.Now()
 	a := &Agent{
@@ -180,7 +248,11 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 		dir:     o.Dir,
 		pid:     pid,
 		log:     o.Logger,
+		refusal: &refusalLog{log: o.Logger},
 		stop:    make(chan struct{}),
+	}
+	if tcp != nil {
+		a.tcpAddr = tcp.Addr().String()
 	}
 	exe, _ := os.Executable()
 	host, _ := os.Hostname()
@@ -199,12 +271,20 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 		TickInterval: o.TickInterval,
 		History:      o.History,
 		OnPanic: func(r any, stack []byte) {
-			a.failed("panic in a Watch stream", r, stack)
+			a.failed("panic in an RPC handler", r, stack)
 		},
+		OnRefused: a.refusal.note,
 	})
+	if o.FullAllocSites {
+		a.fullSites, a.previousRate = true, enableFullSites()
+	}
 	a.wg.Add(2)
-	go a.serve(l)
+	go a.serve(l, server.Access{})
 	go a.sampleLoop(sample, o.TickInterval)
+	if tcp != nil {
+		a.wg.Add(1)
+		go a.serve(tcp, server.Access{TLS: o.TLS, Token: o.Token})
+	}
 
 	rec := discovery.Record{
 		PID:          pid,
@@ -213,6 +293,8 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 		GoVersion:    runtime.Version(),
 		StartTime:    discovery.FormatStartTime(started),
 		AgentVersion: Version,
+		TCP:          a.tcpAddr,
+		TLS:          o.TLS != nil,
 	}
 	if err := discovery.Write(o.Dir, rec); err != nil {
 		a.log.Warn("heaptop agent: serving without a discovery file; heaptop will not list this process, give it the socket path",
@@ -223,6 +305,14 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 
 // Address returns where the agent listens, as "unix:///path/<pid>.sock".
 func (a *Agent) Address() string { return a.address }
+
+// TCPAddr returns the "host:port" the agent listens on over TCP, with the
+// port it took, or "" when it does not (Options.TCP was empty).
+func (a *Agent) TCPAddr() string { return a.tcpAddr }
+
+// RefusedRequests returns how many requests over TCP the agent has refused
+// for a missing or wrong token since Start.
+func (a *Agent) RefusedRequests() uint64 { return a.srv.Refused() }
 
 // Close stops the agent: it ends every client's stream, stops sampling,
 // waits for its goroutines to return and removes the socket and discovery
@@ -236,7 +326,11 @@ func (a *Agent) Close() error {
 		close(a.stop)
 		a.srv.Stop()
 		a.wg.Wait()
+		a.refusal.flush()
 		a.closeErr = discovery.Remove(a.dir, a.pid)
+		if a.fullSites {
+			restoreSampling(a.previousRate)
+		}
 		running.mu.Lock()
 		if running.agent == a {
 			running.agent = nil
@@ -262,11 +356,11 @@ func (a *Agent) sampleLoop(sample func() *heaptopv1.Tick, every time.Duration) {
 	}
 }
 
-// serve runs the gRPC server until Close.
-func (a *Agent) serve(l net.Listener) {
+// serve runs the gRPC server on l until Close.
+func (a *Agent) serve(l net.Listener, access server.Access) {
 	defer a.wg.Done()
 	defer a.recoverIn("the gRPC server")
-	err := a.srv.Serve(l)
+	err := a.srv.Serve(l, access)
 	if err != nil && !errors.Is(err, grpc.ErrServerStopped) { // stopped before it began: Close did it
 		a.failed("the gRPC server stopped: "+err.Error(), nil, nil)
 	}

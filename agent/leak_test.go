@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/heaptop/heaptop/agent"
 	"github.com/heaptop/heaptop/agent/internal/agenttest"
 )
@@ -33,15 +35,17 @@ func goroutines() map[string]string {
 }
 
 // TestCloseLeavesNoGoroutine runs the agent with two clients mid-stream,
-// closes it, closes the clients, and waits until every goroutine started
-// since is gone. A first round runs before the count, so that goroutines
+// one on the unix socket and one over TCP, closes it, closes the clients,
+// and waits until every goroutine started since is gone. A first round runs before the count, so that goroutines
 // grpc starts once per process are not taken for leaks.
 func TestCloseLeavesNoGoroutine(t *testing.T) {
 	round := func() {
-		a, _ := startIn(t, agent.Options{TickInterval: 50 * time.Millisecond})
+		a, _ := startIn(t, agent.Options{TickInterval: 50 * time.Millisecond, TCP: "127.0.0.1:0", Token: token})
 		conns := []interface{ Close() error }{}
-		for range 2 {
-			conn := agenttest.Dial(t, a.Address())
+		for _, conn := range []*grpc.ClientConn{
+			agenttest.Dial(t, a.Address()),
+			agenttest.Dial(t, a.TCPAddr(), grpc.WithPerRPCCredentials(agenttest.Token(token))),
+		} {
 			conns = append(conns, conn)
 			s := agenttest.Watch(t, conn)
 			s.Tick(t) // mid-stream

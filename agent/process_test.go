@@ -16,10 +16,12 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/heaptop/heaptop/agent"
@@ -286,5 +288,26 @@ func TestDemo(t *testing.T) {
 			gone(t, filepath.Join(p.dir, strconv.Itoa(p.pid)+".sock"))
 			gone(t, discovery.FilePath(p.dir, p.pid))
 		})
+	}
+}
+
+// TestDemoTCP runs the demo as its doc says: -tcp with the token from
+// $HEAPTOP_TOKEN serves TCP to a client that has the token; -tcp on every
+// interface without TLS is refused at Start, and the demo says why in one
+// line and exits 1 without listening.
+func TestDemoTCP(t *testing.T) {
+	p := run(t, "./examples/demo", []string{"HEAPTOP_TOKEN=" + token}, "-tcp", "127.0.0.1:0")
+	tcp := strings.TrimPrefix(p.line(t), "heaptop demo: tcp=")
+	s := agenttest.Watch(t, agenttest.Dial(t, tcp, grpc.WithPerRPCCredentials(agenttest.Token(token))))
+	if s.Hello.Target.Pid != int64(p.pid) || s.Hello.Target.Address != p.addr {
+		t.Errorf("Hello over TCP names pid %d at %s, want %d at %s", s.Hello.Target.Pid, s.Hello.Target.Address, p.pid, p.addr)
+	}
+
+	cmd := exec.Command(bin["./examples/demo"], "-tcp", "0.0.0.0:0")
+	cmd.Env = append(os.Environ(), "HEAPTOP_DIR="+filepath.Join(t.TempDir(), "ht"), "HEAPTOP_TOKEN="+token)
+	out, err := cmd.CombinedOutput()
+	want := "heaptop demo: heaptop agent: TCP 0.0.0.0:0 is not a loopback address: serving it needs both TLS and a Token\n"
+	if cmd.ProcessState.ExitCode() != 1 || string(out) != want {
+		t.Errorf("demo -tcp 0.0.0.0:0 without TLS: %v, output %q; want exit 1 and %q", err, out, want)
 	}
 }

@@ -8,6 +8,9 @@ test('args - target and flags in any order, --flag=value and --flag value', t =>
 		ascii: true,
 		record: 'out.jsonl',
 		replay: undefined,
+		tls: false,
+		ca: undefined,
+		tokenFile: undefined,
 		help: false,
 		version: false,
 	});
@@ -26,11 +29,17 @@ test('args - mistakes are UsageErrors with one line', t => {
 		[['1', '2'], 'one target at most, got 2: 1 2'],
 		[['1', '--replay', 'x'], '--replay shows a recording; it takes no target'],
 		[['--replay', 'x', '--record', 'y'], '--replay and --record cannot be combined'],
+		[['--replay', 'x', '--tls'], '--replay reads a file; --tls, --ca and --token-file are for a live agent'],
+		[['--token-file'], '--token-file needs a FILE'],
+		[['--ca='], '--ca needs a FILE'],
 	];
 	for (const [argv, message] of cases) t.throws(() => parseArgs(argv), {instanceOf: UsageError, message});
 });
 
 test('args - usage lists every flag', t => {
 	const text = usage();
-	for (const flag of ['--once', '--ascii', '--record FILE', '--replay FILE', '--color', '--no-color', '--help', '--version']) t.true(text.includes(flag), flag);
+	for (const flag of ['--once', '--ascii', '--record FILE', '--replay FILE', '--token-file FILE', '--tls', '--ca FILE', '--color', '--no-color', '--help', '--version']) {
+		t.true(text.includes(flag), flag);
+	}
+	t.true(text.includes('HEAPTOP_TOKEN'), 'the token variable');
 });

@@ -1,6 +1,7 @@
 // End to end in tmux: heaptop opens on the running demo in a real terminal,
 // draws a GC pause sparkline, survives a resize, and `q` exits 0 leaving the
-// terminal as it was. The program under test runs without CI=true: Ink draws
+// terminal as it was — also after the agent was killed under it, and through
+// a slow link that stalls. The program under test runs without CI=true: Ink draws
 // nothing until exit while CI is set (shared/reference/tui-stack.md §7).
 import test from 'ava';
 import {execFileSync} from 'node:child_process';
@@ -8,12 +9,17 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {startDemo, tempDir} from './helpers/demo.js';
 import {bundledCommand} from './helpers/heaptop.js';
+import {slowLink} from './helpers/proxy.js';
 import {waitFor} from './helpers/wait.js';
 
 /** A tmux server of this test's own (-L), so no other tmux user is touched and none touches us. */
 const socketName = `heaptop-e2e-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socketName, ...args], {encoding: 'utf8'});
-const tmux2 = (...args: string[]) => execFileSync('tmux', ['-L', `${socketName}-signals`, ...args], {encoding: 'utf8'});
+const tmuxOn =
+	(name: string) =>
+	(...args: string[]) =>
+		execFileSync('tmux', ['-L', name, ...args], {encoding: 'utf8'});
+const tmux = tmuxOn(socketName);
+const tmux2 = tmuxOn(`${socketName}-signals`);
 
 /** Stops a tmux server of ours and removes its socket file, which kill-server leaves behind. */
 function killServer(name: string) {
@@ -30,7 +36,10 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * The shell command that runs the shipped heaptop (the bundle) on the demo,
  * without CI=true (Ink draws nothing under it).
  */
-const heaptopIn = (dir: string, pid: number) => `env -u CI -u CONTINUOUS_INTEGRATION HEAPTOP_DIR=${quote(dir)} ${bundledCommand().map(quote).join(' ')} ${pid}`;
+const heaptopIn = (dir: string, target: number | string, env: Record<string, string> = {}) =>
+	`env -u CI -u CONTINUOUS_INTEGRATION HEAPTOP_DIR=${quote(dir)} ${Object.entries(env)
+		.map(([k, v]) => `${k}=${quote(v)} `)
+		.join('')}${bundledCommand().map(quote).join(' ')} ${target}`;
 
 test('e2e - heaptop opens on the demo, draws GC pauses, survives a resize, q exits 0 and restores the terminal', async t => {
 	const demo = await startDemo(tempDir());
@@ -107,4 +116,70 @@ test('e2e - ctrl-c quits with 0 and SIGTERM with 143, both restoring the termina
 	process.kill(heaptop, 'SIGTERM');
 	await waitFor('SIGTERM to end it', () => screen().includes('EXITED2:143') && screen().includes('TTY-RESTORED2'));
 	t.is(alternate(), '0');
+});
+
+/**
+ * Runs heaptop in a fresh tmux session of a server of its own, in a shell
+ * that reports its exit status and whether the tty settings came back, and
+ * waits for the first connected frame and a key round trip (raw mode is on
+ * from then). Returns what the test drives it with.
+ */
+async function liveSession(t: import('ava').ExecutionContext, name: string, heaptop: string) {
+	const server = `${socketName}-${name}`;
+	const run = tmuxOn(server);
+	const command = ['tty=$(stty -g)', heaptop, 'echo EXITED:$?', '[ "$(stty -g)" = "$tty" ] && echo TTY-RESTORED', 'sleep 600'].join('; ');
+	run('new-session', '-d', '-s', name, '-x', '100', '-y', '30', command);
+	t.teardown(() => killServer(server));
+	const screen = () => run('capture-pane', '-t', name, '-p');
+	const alternate = () => run('display-message', '-t', name, '-p', '#{alternate_on}').trim();
+	const keys = (...k: string[]) => run('send-keys', '-t', name, ...k);
+	await waitFor('a connected frame', () => screen().includes('● connected'), {timeoutMs: 30_000});
+	keys('?');
+	await waitFor('the help overlay', () => screen().includes('pause or resume the display'));
+	keys('?');
+	await waitFor('help closed', () => /^GC pause/m.test(screen()));
+	/** Quits with q and checks the exit status, the tty settings and the main screen. */
+	const quit = async () => {
+		keys('q');
+		await waitFor('heaptop to exit, the tty restored', () => screen().includes('TTY-RESTORED'));
+		t.true(screen().includes('EXITED:0'), screen());
+		t.is(alternate(), '0', 'alternate screen left');
+	};
+	return {screen, keys, quit};
+}
+
+test.serial('e2e - the agent is killed while heaptop is live: the screen says the process has exited, q exits 0 and restores the terminal', async t => {
+	const demo = await startDemo(tempDir());
+	t.teardown(() => demo.stop());
+	const session = await liveSession(t, 'killed', heaptopIn(demo.dir, demo.pid));
+	await demo.stop('SIGKILL');
+	const frame = await waitFor('the failure on screen', () => {
+		const s = session.screen();
+		return s.includes(`process ${demo.pid} has exited`) && s;
+	});
+	const lines = frame.split('\n');
+	t.regex(lines[0]!, new RegExp(`^heaptop  pid ${demo.pid}  go1.* failed$`), 'the header still names the process, and says failed');
+	t.is(lines[2], `process ${demo.pid} has exited`);
+	t.regex(frame, /^GC pause {4}.* min /m, 'what was seen stays on screen');
+	await session.quit();
+});
+
+test.serial('e2e - through a slow link that stalls, the screen keeps answering keys and q exits 0', async t => {
+	const token = '0123456789abcdef0123456789abcdef';
+	const demo = await startDemo(tempDir(), {args: ['-tcp', '127.0.0.1:0', '-tick=250ms'], env: {HEAPTOP_TOKEN: token}});
+	t.teardown(() => demo.stop());
+	const link = await slowLink(demo.tcp!, {bytesPerSecond: 4096, delayMs: 100});
+	t.teardown(() => link.close());
+	const session = await liveSession(t, 'slow', heaptopIn(demo.dir, link.address, {HEAPTOP_TOKEN: token}));
+	const forwarded = link.forwarded();
+	link.stall();
+	session.keys('?');
+	await waitFor('the help overlay, drawn while the link is stalled', () => session.screen().includes('pause or resume the display'));
+	session.keys('?');
+	await waitFor('help closed', () => /^GC pause/m.test(session.screen()));
+	t.is(link.forwarded(), forwarded, 'nothing came through meanwhile');
+	link.resume();
+	await waitFor('data through the link again', () => link.forwarded() > forwarded, {timeoutMs: 30_000});
+	t.true(session.screen().includes('● connected'), session.screen());
+	await session.quit();
 });

@@ -3,10 +3,8 @@ package server
 import (
 	"context"
 	"fmt"
-	"runtime/debug"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -100,16 +98,4 @@ func (s *Server) PublishEvent(ev *heaptopv1.WatchEvent) {
 	for w := range s.watchers {
 		w.offerEvent(ev)
 	}
-}
-
-// recoverUnary turns a panic in a unary handler into codes.Internal for
-// that call and a report to OnPanic, instead of a crash of the target.
-func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.onPanic(r, debug.Stack())
-			resp, err = nil, status.Error(codes.Internal, fmt.Sprintf("heaptop agent: %s failed; the agent reported why", info.FullMethod))
-		}
-	}()
-	return handler(ctx, req)
 }

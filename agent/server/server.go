@@ -30,13 +30,19 @@
 // often, with or without an active stream (grpc-js: "grpc.keepalive_time_ms"
 // ≥ 5000 and "grpc.keepalive_permit_without_calls": 1). Pinging more often
 // earns a GOAWAY "too_many_pings" after three strikes (grpc-go's rule).
+//
+// Each listener is served with its own Access (access.go): the unix socket
+// admits whoever can open it, a TCP listener asks every request for a token
+// and may speak TLS. All listeners share one set of watchers and one limit.
 package server
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -46,9 +52,6 @@ import (
 
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
 )
-
-// schemaVersion is the wire schema this agent speaks (Hello.schema_version).
-const schemaVersion = uint32(heaptopv1.SchemaVersion_SCHEMA_VERSION_CURRENT)
 
 // keepaliveMinTime is the shortest keepalive ping interval the server
 // accepts. The TS client pings every 10 s; grpc-go clients cannot ping more
@@ -68,7 +71,7 @@ const maxWatchers = 64
 // the bound keeps an untrusted client from making the target buffer more.
 const maxRequestBytes = 4 << 10
 
-// Config is what a Server serves. All fields are required.
+// Config is what a Server serves. All fields are required but OnRefused.
 type Config struct {
 	// Target describes this process; it is sent in every Hello and must
 	// not be modified afterwards.
@@ -78,8 +81,12 @@ type Config struct {
 	// History is how many recent ticks a new client receives in Hello.
 	History int
 	// OnPanic is called, after recovery, when a handler panics; the panic
-	// ends only that call (codes.Internal).
+	// ends only that RPC (codes.Internal).
 	OnPanic func(recovered any, stack []byte)
+	// OnRefused, if not nil, is called for each request refused for its
+	// token, with the peer's address (nil if unknown) and the reason the
+	// client was given. It must not block.
+	OnRefused func(from net.Addr, why string)
 	// Graphs takes and serves heap snapshots (Capture, Expand, Path).
 	// Optional: without it those calls answer Unimplemented.
 	Graphs Graphs
@@ -90,11 +97,18 @@ type Server struct {
 	heaptopv1.UnimplementedHeaptopServer
 
 	// Read-only once New returns.
-	grpc         *grpc.Server
 	target       *heaptopv1.Target
 	tickInterval time.Duration
 	onPanic      func(any, []byte)
+	onRefused    func(net.Addr, string)
 	graphs       Graphs
+
+	refused atomic.Uint64 // requests refused for their token
+
+	// smu guards servers and stopped: one gRPC server per Serve call.
+	smu     sync.Mutex
+	servers []*grpc.Server
+	stopped bool
 
 	// mu guards history, watchers, latest and progress. Publish,
 	// PublishEvent and register hold it, so a new client's history and its
@@ -113,32 +127,54 @@ func New(c Config) *Server {
 		target:       c.Target,
 		tickInterval: c.TickInterval,
 		onPanic:      c.OnPanic,
+		onRefused:    c.OnRefused,
 		graphs:       c.Graphs,
 		history:      newHistory(c.History),
 		watchers:     make(map[*watcher]struct{}),
 	}
-	s.grpc = grpc.NewServer(
+	if s.onRefused == nil {
+		s.onRefused = func(net.Addr, string) {}
+	}
+	return s
+}
+
+// Serve accepts connections on l, admitting requests as a says, until Stop;
+// it returns nil after Stop (grpc.ErrServerStopped if Stop came first). It
+// may be called once per listener, concurrently.
+func (s *Server) Serve(l net.Listener, a Access) error {
+	g := grpc.NewServer(append(s.serverOptions(a),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
 			MinTime:             keepaliveMinTime,
 			PermitWithoutStream: true,
 		}),
 		grpc.MaxRecvMsgSize(maxRequestBytes),
-		grpc.ChainStreamInterceptor(s.recoverStream),
-		grpc.ChainUnaryInterceptor(s.recoverUnary),
 		// Stop returns only once every handler has returned, so Close
 		// leaves no goroutine of ours behind.
 		grpc.WaitForHandlers(true),
-	)
-	heaptopv1.RegisterHeaptopServer(s.grpc, s)
-	return s
+	)...)
+	heaptopv1.RegisterHeaptopServer(g, s)
+	s.smu.Lock()
+	if s.stopped {
+		s.smu.Unlock()
+		l.Close()
+		return grpc.ErrServerStopped
+	}
+	s.servers = append(s.servers, g)
+	s.smu.Unlock()
+	return g.Serve(l)
 }
 
-// Serve accepts connections on l until Stop; it returns nil after Stop.
-func (s *Server) Serve(l net.Listener) error { return s.grpc.Serve(l) }
-
-// Stop closes the listener and every connection, ends every stream and waits
+// Stop closes every listener and connection, ends every stream and waits
 // for the handlers to return.
-func (s *Server) Stop() { s.grpc.Stop() }
+func (s *Server) Stop() {
+	s.smu.Lock()
+	s.stopped = true
+	servers := s.servers
+	s.smu.Unlock()
+	for _, g := range servers {
+		g.Stop()
+	}
+}
 
 // Publish records t in the history and offers it to every watcher. It never
 // blocks on a client. t must not be modified afterwards.
@@ -224,11 +260,21 @@ func (s *Server) watching() int {
 // recoverStream turns a panic in a stream handler into codes.Internal for
 // that stream and a report to OnPanic, instead of a crash of the target.
 func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s.onPanic(r, debug.Stack())
-			err = status.Error(codes.Internal, fmt.Sprintf("heaptop agent: %s failed; the agent reported why", info.FullMethod))
-		}
-	}()
+	defer s.recoverIn(info.FullMethod, &err)
 	return handler(srv, ss)
+}
+
+// recoverUnary is recoverStream for unary handlers.
+func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (reply any, err error) {
+	defer s.recoverIn(info.FullMethod, &err)
+	return handler(ctx, req)
+}
+
+// recoverIn is deferred by the recovering interceptors: a panic becomes
+// *err, codes.Internal, and a report to OnPanic.
+func (s *Server) recoverIn(method string, err *error) {
+	if r := recover(); r != nil {
+		s.onPanic(r, debug.Stack())
+		*err = status.Error(codes.Internal, fmt.Sprintf("heaptop agent: %s failed; the agent reported why", method))
+	}
 }

@@ -44,7 +44,7 @@ func serve(t testing.TB, c Config) (*Server, string) {
 	}
 	s := New(c)
 	done := make(chan error, 1)
-	go func() { done <- s.Serve(l) }()
+	go func() { done <- s.Serve(l, Access{}) }()
 	t.Cleanup(func() {
 		s.Stop()
 		if err := <-done; err != nil {
@@ -271,6 +271,36 @@ func TestRecoverStream(t *testing.T) {
 	}
 	if err := s.recoverStream(nil, nil, info, func(any, grpc.ServerStream) error { return errors.ErrUnsupported }); err != errors.ErrUnsupported {
 		t.Errorf("a handler's own error became %v", err)
+	}
+}
+
+// TestRecoverUnary is TestRecoverStream for unary RPCs (Capture, Expand and
+// Path, when they come): a panic ends the call, not the target.
+func TestRecoverUnary(t *testing.T) {
+	var reported any
+	s := New(Config{Target: testTarget, OnPanic: func(r any, _ []byte) { reported = r }})
+	info := &grpc.UnaryServerInfo{FullMethod: "/heaptop.v1.Heaptop/Capture"}
+	_, err := s.recoverUnary(context.Background(), nil, info, func(context.Context, any) (any, error) { panic("boom") })
+	want := "heaptop agent: /heaptop.v1.Heaptop/Capture failed; the agent reported why"
+	if st := status.Convert(err); reported != "boom" || st.Code() != codes.Internal || st.Message() != want {
+		t.Errorf("got %v %q (reported %v), want Internal %q (reported boom)", st.Code(), st.Message(), reported, want)
+	}
+}
+
+// TestServeAfterStop: a listener handed over after Stop is closed at once,
+// so Close cannot race a Start that is still setting up its listeners.
+func TestServeAfterStop(t *testing.T) {
+	s := New(Config{Target: testTarget, History: 1})
+	s.Stop()
+	l, err := net.Listen("unix", filepath.Join(t.TempDir(), "s.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Serve(l, Access{}); err != grpc.ErrServerStopped {
+		t.Errorf("Serve after Stop: %v, want grpc.ErrServerStopped", err)
+	}
+	if _, err := l.Accept(); err == nil {
+		t.Error("the listener is still open")
 	}
 }
 

@@ -21,4 +21,9 @@ if (flags.includes('--no-color')) {
 	env['FORCE_COLOR'] = '0';
 }
 
+// Deprecation warnings are for developers, and would be a second line on
+// stderr: grpc-js sets the TLS ServerName even to an IP address, which Node
+// 20 reports (DEP0123) when heaptop speaks TLS to HOST:PORT by address.
+process.noDeprecation = true;
+
 await import('../cli/main.js');

@@ -1,6 +1,7 @@
 // Command-line arguments: takes argv and gives Options, or a UsageError with
 // one line for the user. The flags are a table; --help is printed from it.
 import fs from 'node:fs';
+import {shown} from '../client/text.js';
 
 export type Options = {
 	readonly target: string | undefined;
@@ -8,6 +9,12 @@ export type Options = {
 	readonly ascii: boolean;
 	readonly record: string | undefined;
 	readonly replay: string | undefined;
+	/** Speak TLS to a HOST:PORT target (implied by ca). */
+	readonly tls: boolean;
+	/** PEM file of the CA to trust instead of Node's built-in list. */
+	readonly ca: string | undefined;
+	/** File holding the agent's token (else $HEAPTOP_TOKEN). */
+	readonly tokenFile: string | undefined;
 	readonly help: boolean;
 	readonly version: boolean;
 };
@@ -36,6 +43,9 @@ const flags: readonly Flag[] = [
 	{names: ['--ascii'], help: 'draw with ASCII characters only (also when TERM=dumb)', set: o => (o.ascii = true)},
 	{names: ['--record'], value: 'FILE', help: 'write everything the stream carries to FILE (format: README, Recordings)', set: (o, v) => (o.record = v)},
 	{names: ['--replay'], value: 'FILE', help: 'show a recording instead of a live agent (with --once: its final state)', set: (o, v) => (o.replay = v)},
+	{names: ['--token-file'], value: 'FILE', help: 'read the TCP agent\'s token from FILE (default: $HEAPTOP_TOKEN)', set: (o, v) => (o.tokenFile = v)},
+	{names: ['--tls'], help: 'speak TLS to a HOST:PORT agent, trusting Node\'s built-in CAs', set: o => (o.tls = true)},
+	{names: ['--ca'], value: 'FILE', help: 'with TLS, trust the CA certificate(s) in PEM FILE instead (implies --tls)', set: (o, v) => (o.ca = v)},
 	{names: ['--color', '--color=256', '--color=16m', '--color=truecolor'], display: '--color[=256|16m]', help: 'colour even when not a terminal (as FORCE_COLOR=1..3)', set: () => {}},
 	{names: ['--no-color'], help: 'no colour (as NO_COLOR=1)', set: () => {}},
 	{names: ['--help', '-h'], help: 'show this help and exit', set: o => (o.help = true)},
@@ -43,7 +53,18 @@ const flags: readonly Flag[] = [
 ];
 
 export function parseArgs(argv: readonly string[]): Options {
-	const o: Mutable<Options> = {target: undefined, once: false, ascii: false, record: undefined, replay: undefined, help: false, version: false};
+	const o: Mutable<Options> = {
+		target: undefined,
+		once: false,
+		ascii: false,
+		record: undefined,
+		replay: undefined,
+		tls: false,
+		ca: undefined,
+		tokenFile: undefined,
+		help: false,
+		version: false,
+	};
 	const positional: string[] = [];
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i]!;
@@ -57,7 +78,7 @@ export function parseArgs(argv: readonly string[]): Options {
 		}
 		const eq = arg.indexOf('=');
 		const flag = flags.find(f => f.names.includes(arg)) ?? (eq > 0 ? flags.find(f => f.value && f.names.includes(arg.slice(0, eq))) : undefined);
-		if (!flag) throw new UsageError(`unknown option ${arg} (see heaptop --help)`);
+		if (!flag) throw new UsageError(`unknown option ${shown(arg)} (see heaptop --help)`);
 		if (!flag.value) {
 			flag.set(o, '');
 			continue;
@@ -66,10 +87,13 @@ export function parseArgs(argv: readonly string[]): Options {
 		if (value === undefined || value === '') throw new UsageError(`${flag.names[0]} needs a ${flag.value}`);
 		flag.set(o, value);
 	}
-	if (positional.length > 1) throw new UsageError(`one target at most, got ${positional.length}: ${positional.join(' ')}`);
+	if (positional.length > 1) throw new UsageError(`one target at most, got ${positional.length}: ${[...positional.slice(0, 3).map(p => shown(p)), ...(positional.length > 3 ? ['…'] : [])].join(' ')}`);
 	o.target = positional[0];
 	if (o.replay !== undefined && o.target !== undefined) throw new UsageError('--replay shows a recording; it takes no target');
 	if (o.replay !== undefined && o.record !== undefined) throw new UsageError('--replay and --record cannot be combined');
+	if (o.replay !== undefined && (o.tls || o.ca !== undefined || o.tokenFile !== undefined)) {
+		throw new UsageError('--replay reads a file; --tls, --ca and --token-file are for a live agent');
+	}
 	return o;
 }
 
@@ -92,7 +116,8 @@ export function usage(): string {
 		'',
 		'keys: q quit, ? help, p pause',
 		'exit status: 0 ok; 1 internal error; 2 bad usage, target, connection or recording',
-		'environment: HEAPTOP_DIR (where agents announce themselves), NO_COLOR, FORCE_COLOR',
+		'environment: HEAPTOP_DIR (where agents announce themselves), HEAPTOP_TOKEN (a TCP agent\'s token;',
+		'  never put it on the command line, where ps shows it), NO_COLOR, FORCE_COLOR',
 	].join('\n');
 }
 

@@ -28,7 +28,8 @@ function runCleanups(): void {
 /** Cleans up, writes `heaptop: message` on stderr when given, and exits. */
 export function exit(code: number, message?: string): never {
 	runCleanups();
-	if (message !== undefined) process.stderr.write(`heaptop: ${message}\n`);
+	// One line, whatever a peer or the system put in the message.
+	if (message !== undefined) process.stderr.write(`heaptop: ${message.replace(/\s*[\r\n]+\s*/g, ' ')}\n`);
 	process.exit(code);
 }
 

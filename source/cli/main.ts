@@ -6,6 +6,8 @@
 // argument or a dead pid is answered without their ~1 s of module loading.
 import {ConnectionError, Watch, type UpdateSource} from '../client/watch.js';
 import {TargetError, AmbiguousTargetError, describeAgent, parseTarget} from '../client/target.js';
+import {AccessError, accessFor} from '../client/channel.js';
+import {shownPath} from '../client/text.js';
 import {Recorder, Replay, RecordingError, readRecording} from '../client/recording.js';
 import {Store} from '../store/store.js';
 import {UsageError, parseArgs, usage, version} from './args.js';
@@ -15,7 +17,13 @@ installExitHandlers();
 
 /** The errors a user can cause; each becomes one line and exit 2. */
 function isExpected(error: unknown): error is Error {
-	return error instanceof UsageError || error instanceof TargetError || error instanceof RecordingError || error instanceof ConnectionError;
+	return (
+		error instanceof UsageError ||
+		error instanceof TargetError ||
+		error instanceof AccessError ||
+		error instanceof RecordingError ||
+		error instanceof ConnectionError
+	);
 }
 
 /** With --once, how long to wait for a first sample when the Hello brought no history. */
@@ -42,17 +50,18 @@ async function main(): Promise<void> {
 		source = new Replay(readRecording(options.replay), options.replay, {paced: live});
 	} else {
 		const target = parseTarget(options.target);
+		const access = accessFor(target, options);
 		let recorder: Recorder | undefined;
 		if (options.record !== undefined) {
 			try {
 				recorder = new Recorder(options.record, version());
 			} catch (error) {
-				throw new UsageError(`cannot write recording ${options.record}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+				throw new UsageError(`cannot write recording ${shownPath(options.record)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
 			}
 			const r = recorder;
 			atExit(() => r.close());
 		}
-		source = new Watch({target, onMessage: recorder ? bytes => recorder.add(bytes) : undefined});
+		source = new Watch({target, access, onMessage: recorder ? bytes => recorder.add(bytes) : undefined});
 	}
 	atExit(() => source.close());
 

@@ -22,6 +22,10 @@ export type AgentFile = {
 	/** RFC 3339 with nanoseconds, UTC. */
 	readonly startTime: string;
 	readonly agentVersion: string;
+	/** The "host:port" the agent also serves TCP on; "" when it does not. Never a token. */
+	readonly tcp: string;
+	/** Whether that TCP listener speaks TLS. */
+	readonly tls: boolean;
 };
 
 /**
@@ -68,6 +72,8 @@ function parseAgentFile(text: string): AgentFile | undefined {
 		goVersion: str('goVersion'),
 		startTime: str('startTime'),
 		agentVersion: str('agentVersion'),
+		tcp: str('tcp'),
+		tls: o['tls'] === true,
 	};
 }
 

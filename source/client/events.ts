@@ -6,6 +6,7 @@
 // object counts are plain numbers (exact up to 2^53, i.e. 8 PiB); pause
 // durations stay in nanoseconds because a pause is often under 1 µs.
 import {SchemaVersion, type GcPause, type Target, type Tick, type WatchEvent} from '../gen/heaptop/v1/heaptop.js';
+import {printable} from './text.js';
 
 /** The schema version this heaptop was generated from (proto SCHEMA_VERSION_CURRENT). */
 export const clientSchemaVersion: number = SchemaVersion.SCHEMA_VERSION_CURRENT;
@@ -86,17 +87,18 @@ function toPause(p: GcPause): Pause {
 	return {cycle: Number(p.cycle), endMs: msFromNs(p.endUnixNano), durationNs: Number(p.durationNs)};
 }
 
+/** Strings the agent sends are data: control characters in them never reach the terminal. */
 function toTarget(t: Target): TargetInfo {
 	return {
 		pid: Number(t.pid),
-		executable: t.executable,
-		goVersion: t.goVersion,
+		executable: printable(t.executable),
+		goVersion: printable(t.goVersion),
 		startMs: msFromNs(t.startUnixNano),
-		address: t.address,
-		hostname: t.hostname,
-		platform: t.platform,
-		agentVersion: t.agentVersion,
-		args: [...t.args],
+		address: printable(t.address),
+		hostname: printable(t.hostname),
+		platform: printable(t.platform),
+		agentVersion: printable(t.agentVersion),
+		args: t.args.map(printable),
 	};
 }
 

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import {WatchEvent} from '../gen/heaptop/v1/heaptop.js';
 import {ProtocolError, clientSchemaVersion, toUpdate, type Hello, type WatchUpdate} from './events.js';
 import type {UpdateSource} from './watch.js';
+import {shownPath, shownValue} from './text.js';
 
 export const recordingFormat = 'heaptop-recording';
 export const recordingVersion = 1;
@@ -79,11 +80,11 @@ export function readRecording(file: string): Recording {
 		text = fs.readFileSync(file, 'utf8');
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
-		throw new RecordingError(`cannot read recording ${file}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`);
+		throw new RecordingError(`cannot read recording ${shownPath(file)}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`);
 	}
 	const lines = text.split('\n');
 	if (lines.at(-1) === '') lines.pop();
-	const at = (n: number, what: string) => new RecordingError(`recording ${file} line ${n}: ${what}`);
+	const at = (n: number, what: string) => new RecordingError(`recording ${shownPath(file)} line ${n}: ${what}`);
 	const parse = (n: number): Record<string, unknown> => {
 		try {
 			const v: unknown = JSON.parse(lines[n - 1]!);
@@ -91,14 +92,14 @@ export function readRecording(file: string): Recording {
 		} catch {}
 		throw at(n, 'not a JSON object (corrupt file?)');
 	};
-	if (lines.length === 0) throw new RecordingError(`recording ${file} is empty`);
+	if (lines.length === 0) throw new RecordingError(`recording ${shownPath(file)} is empty`);
 	const header = parse(1);
-	if (header['format'] !== recordingFormat) throw at(1, `not a heaptop recording (format ${JSON.stringify(header['format'])})`);
+	if (header['format'] !== recordingFormat) throw at(1, `not a heaptop recording (format ${shownValue(header['format'])})`);
 	if (header['version'] !== recordingVersion) {
-		throw at(1, `recording format version ${String(header['version'])}, this heaptop reads version ${recordingVersion}`);
+		throw at(1, `recording format version ${shownValue(header['version'])}, this heaptop reads version ${recordingVersion}`);
 	}
 	if (header['schemaVersion'] !== clientSchemaVersion) {
-		throw at(1, `recorded with heaptop schema version ${String(header['schemaVersion'])}, this heaptop speaks version ${clientSchemaVersion}`);
+		throw at(1, `recorded with heaptop schema version ${shownValue(header['schemaVersion'])}, this heaptop speaks version ${clientSchemaVersion}`);
 	}
 	const updates: RecordedUpdate[] = [];
 	let ended = false;
@@ -107,7 +108,7 @@ export function readRecording(file: string): Recording {
 		const o = parse(n);
 		if (ended) throw at(n, 'data after the end line');
 		if (o['end'] === true) {
-			if (o['events'] !== updates.length) throw at(n, `end line counts ${String(o['events'])} events, the file has ${updates.length}`);
+			if (o['events'] !== updates.length) throw at(n, `end line counts ${shownValue(o['events'])} events, the file has ${updates.length}`);
 			ended = true;
 			continue;
 		}
@@ -126,8 +127,8 @@ export function readRecording(file: string): Recording {
 		}
 		updates.push({offsetMs: t, update});
 	}
-	if (!ended) throw new RecordingError(`recording ${file} is truncated: no end line after ${updates.length} events`);
-	if (updates.length === 0) throw new RecordingError(`recording ${file} holds no events`);
+	if (!ended) throw new RecordingError(`recording ${shownPath(file)} is truncated: no end line after ${updates.length} events`);
+	if (updates.length === 0) throw new RecordingError(`recording ${shownPath(file)} holds no events`);
 	return {recordedAt: typeof header['recordedAt'] === 'string' ? header['recordedAt'] : '', updates};
 }
 
@@ -152,7 +153,7 @@ export class Replay implements UpdateSource {
 		const {updates} = this.recording;
 		const first = updates[0]!.update;
 		// readRecording proved the first update is a Hello.
-		if (first.kind !== 'hello') throw new RecordingError(`recording ${this.label} does not start with a Hello`);
+		if (first.kind !== 'hello') throw new RecordingError(`recording ${shownPath(this.label)} does not start with a Hello`);
 		const base = updates[0]!.offsetMs;
 		listener({kind: 'connecting', address: this.label});
 		listener(first);

@@ -1,15 +1,18 @@
-// The Watch stream: takes a target and gives WatchUpdates, owning the grpc-js
-// channel, keepalive and reconnecting.
+// The Watch stream: takes a target and gives WatchUpdates, owning the stream
+// and reconnecting (channel.ts makes each client: keepalive, TLS, token).
 //
 // Lifecycle (k9s' model updater, in gRPC terms):
 //   - The first attempt fails fast (no waitForReady): a wrong target must give
-//     the user one line at once, not a spinner. start() rejects then.
+//     the user one line at once, not a spinner. start() rejects then, and
+//     when the peer does not answer within helloDeadlineMs, or answers but
+//     sends no Hello within firstMessageDeadlineMs (a slow link needs time).
 //   - Once a Hello has arrived, a broken stream (agent killed, restarted,
 //     closed) is re-issued with exponential backoff, re-resolving the target
 //     each time (a restarted agent may have a new socket); every wait is
 //     announced as `reconnecting` with its reason and the time of the next try.
 //   - Some errors are final and end the watch with `failed`: a schema
-//     mismatch, a target that cannot come back (its pid has exited).
+//     mismatch, a refused token, a target that cannot come back (its pid has
+//     exited).
 //   - Each attempt gets a fresh grpc.Client, so grpc-js' own channel backoff
 //     never delays a retry past the one announced.
 import grpc from '@grpc/grpc-js';
@@ -17,19 +20,11 @@ import {HeaptopService, WatchEvent} from '../gen/heaptop/v1/heaptop.js';
 import {ProtocolError, clientSchemaVersion, toUpdate, type Hello, type WatchUpdate} from './events.js';
 import {TargetError, resolveTarget, type Endpoint, type TargetSpec} from './target.js';
 import {discoveryDir} from './discovery.js';
+import {localAccess, newClient, sendsToken, tokenVariable, type Access} from './channel.js';
+import {shown} from './text.js';
 
-/**
- * Channel keepalive. The agent's enforcement policy must allow pings at this
- * period: grpc-go's default MinTime is 5 min and answers faster pings with
- * GOAWAY too_many_pings; the agent permits one every 5 s (keepaliveMinTime in
- * agent/server). 30 s finds a dead TCP peer within ~40 s; on a unix socket a
- * dead agent is reported at once anyway.
- */
-const keepalive = {
-	'grpc.keepalive_time_ms': 30_000,
-	'grpc.keepalive_timeout_ms': 10_000,
-	'grpc.keepalive_permit_without_calls': 0,
-} as const;
+/** How much of a peer's error message a line quotes. */
+const maxPeerText = 200;
 
 /**
  * How long start() waits for the first Hello. Our agent sends it as soon as
@@ -37,6 +32,14 @@ const keepalive = {
  * accepts the connection and never answers, or a TCP connect into a void.
  */
 export const helloDeadlineMs = 10_000;
+
+/**
+ * How long the first Hello may take once the agent has answered (its
+ * response headers arrived): the Hello carries the recent history, ~18 KB
+ * for the default 300 ticks of the demo, which a slow link (an SSH hop over
+ * a mobile network) needs far more than helloDeadlineMs for; 60 s is 300 B/s.
+ */
+export const firstMessageDeadlineMs = 60_000;
 
 /** Reconnect backoff: 250 ms doubling to 5 s; reset by every Hello. */
 export const backoff = {initialMs: 250, maxMs: 5_000, factor: 2} as const;
@@ -55,20 +58,52 @@ export type WatchOptions = {
 	readonly dir?: string;
 	/** Called with the exact bytes of every WatchEvent received (for --record). */
 	readonly onMessage?: (bytes: Uint8Array) => void;
+	/** TLS and the token for a TCP target; defaults to localAccess (neither). */
+	readonly access?: Access;
 };
 
 /** The stream could not be set up or was refused for good; the message is one line for the user. */
 export class ConnectionError extends Error {}
 
+/**
+ * grpc-js' account of why a connection failed, without its wrapping ("No
+ * connection established. Last error: Error: … Resolution note: "), its
+ * timestamps and OpenSSL's source positions: the first line of the cause.
+ */
+function lastError(details: string): string {
+	return details
+		.replace(/^No connection established\. Last error: /, '')
+		.replace(/\.? ?Resolution note: [^]*$/, '')
+		.replace(/^Error: /, '')
+		.replace(/^Failed to connect \([^)]*\)/, 'Failed to connect')
+		.split('\n')[0]!
+		.trim();
+}
+
 /** A connection failure or refusal, phrased for one line. */
-function describe(error: grpc.ServiceError, label: string): string {
-	const d = error.details || error.message;
+function describe(error: grpc.ServiceError, endpoint: Endpoint, access: Access): string {
+	const {label} = endpoint;
+	// What the peer said is quoted, not trusted: one line, no control characters.
+	const d = shown(error.details || error.message, maxPeerText);
+	const tls = endpoint.transport === 'tcp' && access.tls;
+	if (error.code === grpc.status.UNAUTHENTICATED) {
+		if (!sendsToken(endpoint, access)) return `${label} requires a token: set $${tokenVariable} or pass --token-file FILE`;
+		return `${label} refused the token from ${access.tokenSource}: ${d}`;
+	}
 	if (error.code === grpc.status.UNAVAILABLE) {
-		if (/ECONNREFUSED/.test(d)) return `cannot connect to ${label}: connection refused`;
-		if (/ENOENT/.test(d)) return `cannot connect to ${label}: no such socket`;
-		if (/EACCES|EPERM/.test(d)) return `cannot connect to ${label}: permission denied`;
-		if (/ENOTFOUND|EAI_AGAIN/.test(d)) return `cannot connect to ${label}: unknown host`;
-		return `cannot connect to ${label}: ${d.replace(/^No connection established\. Last error: /, '')}`;
+		const cause = lastError(error.details || error.message);
+		if (/ECONNREFUSED/.test(cause)) return `cannot connect to ${label}: connection refused`;
+		if (/ENOENT/.test(cause)) return `cannot connect to ${label}: no such socket`;
+		if (/EACCES|EPERM/.test(cause)) return `cannot connect to ${label}: permission denied`;
+		if (/ENOTFOUND|EAI_AGAIN/.test(cause)) return `cannot connect to ${label}: unknown host`;
+		if (tls && /wrong version number|packet length too long|unexpected eof|ECONNRESET|socket disconnected/i.test(cause)) {
+			return `cannot connect to ${label}: the TLS handshake failed (${cause.replace(/^.*SSL routines:[^:]*:/, '').replace(/:.*$/, '')}); does the agent serve TLS there?`;
+		}
+		if (tls && /certificate|altnames/i.test(cause)) return `cannot connect to ${label}: TLS: ${shown(cause, maxPeerText)} (trust the agent's CA with --ca FILE)`;
+		if (endpoint.transport === 'tcp' && !tls && /^Failed to connect$/.test(cause)) {
+			return `cannot connect to ${label}: the agent closed the connection before HTTP/2 began; if it serves TLS, use --tls`;
+		}
+		return `cannot connect to ${label}: ${shown(cause, maxPeerText)}`;
 	}
 	if (error.code === grpc.status.UNIMPLEMENTED) return `${label} does not serve heaptop (no heaptop.v1.Heaptop/Watch)`;
 	// The agent's refusals (a schema mismatch names both versions) are already one line for the user.
@@ -94,6 +129,8 @@ export class Watch implements UpdateSource {
 	private lastPid: number | undefined;
 	/** The target error of the first attempt, handed to start()'s caller as is. */
 	private firstError: TargetError | undefined;
+	/** Called when a stream's response headers arrive; start() sets it until the first Hello. */
+	private onAnswer: () => void = () => {};
 
 	constructor(options: WatchOptions) {
 		this.options = options;
@@ -103,11 +140,19 @@ export class Watch implements UpdateSource {
 		return new Promise((resolve, reject) => {
 			let settled = false;
 			let address = '';
-			const deadline = setTimeout(() => {
-				settled = true;
-				this.close();
-				reject(new ConnectionError(`no answer from ${address || 'the agent'} within ${helloDeadlineMs / 1000} s`));
-			}, helloDeadlineMs);
+			const giveUp = (ms: number, why: () => string) =>
+				setTimeout(() => {
+					settled = true;
+					this.close();
+					reject(new ConnectionError(why()));
+				}, ms);
+			let deadline = giveUp(helloDeadlineMs, () => `no answer from ${address || 'the agent'} within ${helloDeadlineMs / 1000} s`);
+			this.onAnswer = () => {
+				if (settled) return;
+				this.onAnswer = () => {};
+				clearTimeout(deadline);
+				deadline = giveUp(firstMessageDeadlineMs, () => `${address} answered, but its first message did not arrive within ${firstMessageDeadlineMs / 1000} s (a slow link?)`);
+			};
 			this.listener = update => {
 				if (this.closed) return;
 				if (!settled) {
@@ -152,7 +197,8 @@ export class Watch implements UpdateSource {
 		}
 		this.listener({kind: 'connecting', address: endpoint.address});
 		this.client?.close();
-		const client = new grpc.Client(endpoint.address, grpc.credentials.createInsecure(), keepalive);
+		const access = this.options.access ?? localAccess;
+		const client = newClient(endpoint, access);
 		this.client = client;
 		const method = HeaptopService.watch;
 		const call = client.makeServerStreamRequest(
@@ -170,6 +216,7 @@ export class Watch implements UpdateSource {
 			call.cancel();
 			this.broken(reason, final);
 		};
+		call.on('metadata', () => this.onAnswer());
 		call.on('data', (message: {bytes: Uint8Array; event: WatchEvent}) => {
 			if (done || this.closed) return;
 			let update: WatchUpdate;
@@ -190,7 +237,7 @@ export class Watch implements UpdateSource {
 		});
 		call.on('error', (error: grpc.ServiceError) => {
 			if (error.code === grpc.status.CANCELLED && (done || this.closed)) return;
-			finish(describe(error, endpoint.label), isFinal(error));
+			finish(describe(error, endpoint, access), isFinal(error));
 		});
 		call.on('end', () => finish(`${endpoint.label} closed the stream`, false));
 	}

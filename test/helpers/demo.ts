@@ -1,6 +1,8 @@
 // The real demo program (agent/examples/demo) for tests: built once per test
 // process with `go build`, started with HEAPTOP_DIR pointing at a directory
 // of the test's own so that parallel tests never see each other's agents.
+// Other Go programs the tests need (a build of the demo with other tags, the
+// certificate maker) are built the same way by buildGo.
 import {spawn, execFile, type ChildProcess} from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,26 +13,38 @@ import {waitFor} from './wait.js';
 export const root = path.resolve(import.meta.dirname, '../..');
 const buildDir = path.join(root, '.build');
 
-let built: Promise<string> | undefined;
+const builds = new Map<string, Promise<string>>();
 
 /**
- * Builds the demo into .build/demo and returns its path. Several test
- * processes may build at once: each writes its own file and renames it into
- * place, which is atomic. Go's build cache makes the repeats cheap.
- * `npm test` builds it once before ava and passes it in HEAPTOP_DEMO.
+ * Builds a package of the agent module into .build/<name> (with Go build
+ * tags, if any) and returns its path. Several test processes may build at
+ * once: each writes its own file and renames it into place, which is
+ * atomic. Go's build cache makes the repeats cheap.
+ */
+export function buildGo(pkg: string, name: string, tags: readonly string[] = []): Promise<string> {
+	let built = builds.get(name);
+	if (!built) {
+		built = (async () => {
+			fs.mkdirSync(buildDir, {recursive: true});
+			const binary = path.join(buildDir, name);
+			const tmp = `${binary}.${process.pid}.tmp`;
+			const tagArgs = tags.length > 0 ? ['-tags', tags.join(',')] : [];
+			await promisify(execFile)('go', ['build', ...tagArgs, '-o', tmp, pkg], {cwd: path.join(root, 'agent')});
+			fs.renameSync(tmp, binary);
+			return binary;
+		})();
+		builds.set(name, built);
+	}
+	return built;
+}
+
+/**
+ * The demo's binary. `npm test` builds it once before ava and passes it in
+ * HEAPTOP_DEMO.
  */
 export function buildDemo(): Promise<string> {
 	const prebuilt = process.env['HEAPTOP_DEMO'];
-	if (prebuilt) return Promise.resolve(prebuilt);
-	built ??= (async () => {
-		fs.mkdirSync(buildDir, {recursive: true});
-		const binary = path.join(buildDir, 'demo');
-		const tmp = `${binary}.${process.pid}.tmp`;
-		await promisify(execFile)('go', ['build', '-o', tmp, './examples/demo'], {cwd: path.join(root, 'agent')});
-		fs.renameSync(tmp, binary);
-		return binary;
-	})();
-	return built;
+	return prebuilt ? Promise.resolve(prebuilt) : buildGo('./examples/demo', 'demo');
 }
 
 const tempDirs: string[] = [];
@@ -50,26 +64,43 @@ export type Demo = {
 	readonly pid: number;
 	readonly dir: string;
 	readonly child: ChildProcess;
+	/** The "host:port" its agent serves TCP on (from its discovery file), if it does. */
+	readonly tcp: string | undefined;
+	/** What it has written on stderr so far: the agent's log. */
+	stderr(): string;
 	/** SIGKILL (no agent cleanup, as a crash) or SIGTERM; resolves when it has exited. */
 	stop(signal?: NodeJS.Signals): Promise<void>;
 };
 
+export type DemoOptions = {
+	/** Command-line arguments, e.g. ['-tcp', '127.0.0.1:0']. */
+	readonly args?: readonly string[];
+	/** More environment, e.g. {HEAPTOP_TOKEN: …}. */
+	readonly env?: Record<string, string>;
+	/** Another build of the demo (buildGo with tags); default buildDemo(). */
+	readonly binary?: string;
+};
+
 /** Starts the demo with HEAPTOP_DIR=dir and waits for its discovery file. */
-export async function startDemo(dir: string, args: readonly string[] = []): Promise<Demo> {
-	const binary = await buildDemo();
-	const child = spawn(binary, [...args], {env: {...process.env, HEAPTOP_DIR: dir}, stdio: ['ignore', 'ignore', 'pipe']});
+export async function startDemo(dir: string, {args = [], env = {}, binary}: DemoOptions = {}): Promise<Demo> {
+	const program = binary ?? (await buildDemo());
+	const child = spawn(program, [...args], {env: {...process.env, ...env, HEAPTOP_DIR: dir}, stdio: ['ignore', 'ignore', 'pipe']});
 	let stderr = '';
 	child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 	const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));
 	const pid = child.pid!;
+	const file = path.join(dir, `${pid}.json`);
 	await waitFor(`the demo's discovery file ${pid}.json (demo stderr: ${stderr})`, () => {
 		if (child.exitCode !== null) throw new Error(`demo exited with ${child.exitCode}: ${stderr}`);
-		return fs.existsSync(path.join(dir, `${pid}.json`));
+		return fs.existsSync(file);
 	});
+	const {tcp} = JSON.parse(fs.readFileSync(file, 'utf8')) as {tcp?: string};
 	return {
 		pid,
 		dir,
 		child,
+		tcp,
+		stderr: () => stderr,
 		async stop(signal: NodeJS.Signals = 'SIGTERM') {
 			if (child.exitCode === null && child.signalCode === null) child.kill(signal);
 			await exited;

@@ -8,14 +8,26 @@
 //
 //	heaptop demo: pid=<pid> agent=<address>
 //
-// and runs until -duration has passed or SIGINT/SIGTERM arrives; then it
-// stops taking jobs, closes the agent and exits 0.
+// (and "heaptop demo: tcp=<host:port>" when it serves TCP too), and runs
+// until -duration has passed or SIGINT/SIGTERM arrives; then it stops taking
+// jobs, closes the agent and exits 0.
 //
 //	go run ./examples/demo -rate 200 -workers 4
+//
+// With -tcp the agent also serves TCP; the token comes from $HEAPTOP_TOKEN
+// (the variable heaptop reads too), TLS from -tls-cert and -tls-key:
+//
+//	export HEAPTOP_TOKEN=$(head -c 32 /dev/urandom | xxd -p -c 64)
+//	go run ./examples/demo -tcp 127.0.0.1:7070 &
+//	heaptop 127.0.0.1:7070
+//
+// With -full-sites every object allocated after start has an allocation
+// site (agent.Options.FullAllocSites).
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"hash/crc32"
@@ -38,6 +50,10 @@ func main() {
 	duration := flag.Duration("duration", 0, "stop after this long (0: run until SIGINT/SIGTERM)")
 	tick := flag.Duration("tick", 0, "agent tick interval (0: the agent's default)")
 	withAgent := flag.Bool("agent", true, "start the heaptop agent (false: to measure what it costs)")
+	tcp := flag.String("tcp", "", "serve the agent on this host:port too (token from $HEAPTOP_TOKEN)")
+	tlsCert := flag.String("tls-cert", "", "with -tcp: serve TLS with this certificate (PEM)")
+	tlsKey := flag.String("tls-key", "", "with -tls-cert: its private key (PEM)")
+	fullSites := flag.Bool("full-sites", false, "record the allocation site of every object (agent.Options.FullAllocSites)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -51,14 +67,29 @@ func main() {
 	address := "off"
 	var a *agent.Agent
 	if *withAgent {
+		o := agent.Options{TickInterval: *tick, TCP: *tcp, Token: os.Getenv("HEAPTOP_TOKEN"), FullAllocSites: *fullSites}
+		if *tcp == "" {
+			o.Token = "" // a token in the environment is for heaptop, not for us
+		}
+		if *tlsCert != "" {
+			cert, err := tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "heaptop demo: %v\n", err)
+				os.Exit(1)
+			}
+			o.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		}
 		var err error
-		if a, err = agent.Start(agent.Options{TickInterval: *tick}); err != nil {
+		if a, err = agent.Start(o); err != nil {
 			fmt.Fprintf(os.Stderr, "heaptop demo: %v\n", err)
 			os.Exit(1)
 		}
 		address = a.Address()
 	}
 	fmt.Printf("heaptop demo: pid=%d agent=%s\n", os.Getpid(), address)
+	if a != nil && a.TCPAddr() != "" {
+		fmt.Printf("heaptop demo: tcp=%s\n", a.TCPAddr())
+	}
 
 	s := &service{cache: newLRU(*cacheSize), queue: make(chan job, 1024)}
 	var wg sync.WaitGroup

@@ -1,12 +1,22 @@
 // Package agenttest holds what the agent's Go tests share: a heaptop client
 // that takes an agent's address and gives the Hello and the Ticks of a Watch
-// stream (failing the test on any error), the pid of a process known to be
-// dead, a log sink, and the deadline every wait in the tests shares.
+// stream (failing the test on any error), a token and a self-signed TLS
+// certificate for the access tests, the pid of a process known to be dead,
+// a log sink, and the deadline every wait in the tests shares.
 package agenttest
 
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -23,11 +33,12 @@ import (
 // machine; a passing run never comes near it.
 const Deadline = 60 * time.Second
 
-// Dial returns a client connection to addr ("unix:///path"), closed when
-// the test ends.
+// Dial returns a client connection to addr ("unix:///path" or
+// "host:port"), closed when the test ends. It is plaintext unless opts give
+// other transport credentials.
 func Dial(t testing.TB, addr string, opts ...grpc.DialOption) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpc.NewClient(addr, append(opts, grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,4 +177,72 @@ func (l *Log) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Token is a per-RPC credential that sends itself as the agent's token,
+// "authorization: Bearer <token>", on every call of a connection (pass
+// grpc.WithPerRPCCredentials(agenttest.Token(t)) to Dial). It is allowed on
+// plaintext connections, as the agent allows a token on loopback.
+type Token string
+
+func (t Token) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+}
+
+func (Token) RequireTransportSecurity() bool { return false }
+
+// SelfSigned returns a TLS certificate for localhost, 127.0.0.1 and ::1,
+// made now with a fresh ECDSA P-256 key and valid for an hour, and a pool
+// that trusts it: what a test server and its client need.
+func SelfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	cert, err := NewSelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	return cert, pool
+}
+
+// NewSelfSigned is SelfSigned for a program: it returns the certificate,
+// its own CA, or an error.
+func NewSelfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "heaptop test agent"},
+		NotBefore:             time.Now().Add(-time.Minute),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// PEM encodes a certificate made by NewSelfSigned and its key, as
+// tls.LoadX509KeyPair and heaptop's --ca read them.
+func PEM(cert tls.Certificate) (certPEM, keyPEM []byte, err error) {
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		return nil, nil, err
+	}
+	certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})
+	keyPEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})
+	return certPEM, keyPEM, nil
 }

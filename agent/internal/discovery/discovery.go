@@ -42,7 +42,13 @@
 //	                             exactly nine fractional digits, e.g.
 //	                             "2026-11-27T04:07:00.123456789Z"
 //	     "agentVersion"  string  the agent's version, e.g. "0.1.0"
-//	   Readers ignore unknown fields.
+//	   and, only when the agent also listens on TCP (Options.TCP):
+//	     "tcp"           string  the "host:port" it listens on, with the port
+//	                             it took, e.g. "127.0.0.1:7070"
+//	     "tls"           bool    true when that listener speaks TLS (absent
+//	                             when it does not)
+//	   The token a TCP listener requires is never written here, nor
+//	   anywhere else. Readers ignore unknown fields.
 //	5. The agent removes both entries when it closes.
 //	6. Readers consider only names matching ^[1-9][0-9]*\.json$ that are
 //	   regular files. For each they send signal 0 to the pid (kill(pid, 0)).
@@ -92,6 +98,8 @@ type Record struct {
 	GoVersion    string `json:"goVersion"`
 	StartTime    string `json:"startTime"`
 	AgentVersion string `json:"agentVersion"`
+	TCP          string `json:"tcp,omitempty"`
+	TLS          bool   `json:"tls,omitempty"`
 }
 
 // FormatStartTime formats t as a Record's StartTime.
