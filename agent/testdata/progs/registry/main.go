@@ -7,7 +7,8 @@
 //   - a Big (over 512 B: typed from its malloc header) and a Small (under:
 //     typed by propagation) under the registry;
 //   - an any holding a *Payload, an any holding a Point by value (boxed), an
-//     error holding a *Failure (an itab), in Extras;
+//     error holding a *Failure (an itab), a channel holding a *Small and a
+//     closure over a session, in Extras;
 //   - a goroutine blocked in worker holding a buffer in a local.
 //
 // The lines the tests expect are marked "// marker:name". It starts the
@@ -71,13 +72,19 @@ type Failure struct {
 func (f *Failure) Error() string { return "failure " + strconv.Itoa(f.code) }
 
 type Extras struct {
-	small  *Small
-	anyVal any   // a *Payload
-	boxed  any   // a Point, boxed
-	err    error // a *Failure
+	small   *Small
+	anyVal  any   // a *Payload
+	boxed   any   // a Point, boxed
+	err     error // a *Failure
+	notify  chan *Small
+	onClose func() int // a closure over a session
 }
 
 var registry *Registry
+
+// queuedAddr is the address of the *Small queued in Extras.notify, for the
+// report.
+var queuedAddr uintptr
 
 const numSessions = 20
 
@@ -94,11 +101,18 @@ func plant() {
 		r.sessions[s.User] = s // marker:put
 	}
 	r.big = &Big{owner: r.sessions["user0"]} // marker:big
-	r.extras = &Extras{
-		small:  &Small{n: 1},                                                 // marker:small
-		anyVal: &Payload{data: new([4]int), n: 2},                            // marker:payload
-		boxed:  Point{X: 1, Y: 2, label: new(string)},                        // marker:point
-		err:    &Failure{code: 3, cause: &Small{owner: r.sessions["user1"]}}, // marker:failure
+	notify := make(chan *Small, 4)           // marker:chan
+	queued := &Small{n: 4}                   // marker:queued
+	queuedAddr = uintptr(unsafe.Pointer(queued))
+	notify <- queued
+	s3 := r.sessions["user3"]
+	r.extras = &Extras{ // marker:extras
+		notify:  notify,
+		onClose: func() int { return s3.ID },                                  // marker:closure
+		small:   &Small{n: 1},                                                 // marker:small
+		anyVal:  &Payload{data: new([4]int), n: 2},                            // marker:payload
+		boxed:   Point{X: 1, Y: 2, label: new(string)},                        // marker:point
+		err:     &Failure{code: 3, cause: &Small{owner: r.sessions["user1"]}}, // marker:failure
 	}
 	registry = r
 }
