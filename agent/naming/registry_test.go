@@ -189,6 +189,11 @@ func TestRegistry(t *testing.T) {
 			checkObject(t, r, "point", object{Type: "main.Point", Source: "interface", Site: marker(t, "point")})
 			checkObject(t, r, "failure", object{Type: "main.Failure", Source: "interface", Site: marker(t, "failure")})
 			checkObject(t, r, "workerbuf", object{Type: "[]uint8 backing array", Source: "local", Site: marker(t, "workerbuf")})
+			// The conflict rule: whole beats part, an array beats its
+			// first element; a part alone names the part and where it is.
+			checkObject(t, r, "whole", object{Type: "main.Outer", Source: "global", Site: marker(t, "whole")})
+			checkObject(t, r, "part", object{Type: "main.Inner at +0x8", Source: "global", Site: marker(t, "part")})
+			checkObject(t, r, "elems", object{Type: "[]main.Inner backing array", Source: "global", Site: marker(t, "elems")})
 			want := frameRoot{
 				Name: fmt.Sprintf("goroutine %d frame main.worker", r.WorkerGoid), Label: "buf", Via: "VIA_FRAME",
 				Func: "main.worker", At: marker(t, "block"), CreatedByFunc: "main.main", CreatedByAt: marker(t, "go"),

@@ -9,7 +9,10 @@
 //   - an any holding a *Payload, an any holding a Point by value (boxed), an
 //     error holding a *Failure (an itab), a channel holding a *Small and a
 //     closure over a session, in Extras;
-//   - a goroutine blocked in worker holding a buffer in a local.
+//   - a goroutine blocked in worker holding a buffer in a local;
+//   - typing conflicts: an Outer reached whole and through its Inner field,
+//     one reached only through its field, a slice's array reached through
+//     its first element too.
 //
 // The lines the tests expect are marked "// marker:name". It starts the
 // agent with FullAllocSites first, so every planted object has a site. Its
@@ -82,6 +85,26 @@ type Extras struct {
 
 var registry *Registry
 
+// Conflicts: an object reached both whole and through a part, one reached
+// only through a part, a slice's array reached through its first element.
+type Inner struct {
+	p *int
+	n int
+}
+
+type Outer struct {
+	a     int
+	inner Inner
+}
+
+var (
+	wholeAndPart *Outer
+	part         *Inner
+	onlyPart     *Inner
+	elems        []Inner
+	firstElem    *Inner
+)
+
 // queuedAddr is the address of the *Small queued in Extras.notify, for the
 // report.
 var queuedAddr uintptr
@@ -115,6 +138,12 @@ func plant() {
 		err:     &Failure{code: 3, cause: &Small{owner: r.sessions["user1"]}}, // marker:failure
 	}
 	registry = r
+
+	wholeAndPart = &Outer{inner: Inner{p: new(int)}} // marker:whole
+	part = &wholeAndPart.inner
+	onlyPart = &(&Outer{inner: Inner{p: new(int)}}).inner // marker:part
+	elems = make([]Inner, 6)                              // marker:elems
+	firstElem = &elems[0]
 }
 
 // worker holds a buffer in a local while it blocks.

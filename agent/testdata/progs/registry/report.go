@@ -25,7 +25,8 @@ type Report struct {
 	// session its closure holds.
 	Chain, Queued, Closure []Hop
 	// Objects describes planted objects by name: session, buf, big, small,
-	// payload, point (the box), failure, workerbuf.
+	// payload, point (the box), failure, workerbuf, queued, whole, part,
+	// elems.
 	Objects map[string]Object
 	// BigReflect is reflect.TypeOf of the Big value, as the program sees it.
 	BigReflect string
@@ -83,6 +84,9 @@ func report(workerGoid, workerBuf uint64) error {
 		"failure":   addr(data(&failure)),
 		"workerbuf": workerBuf,
 		"queued":    uint64(queuedAddr),
+		"whole":     addr(unsafe.Pointer(wholeAndPart)),
+		"part":      addr(unsafe.Pointer(onlyPart)),
+		"elems":     addr(unsafe.Pointer(firstElem)),
 	}
 	rep := Report{Objects: map[string]Object{}, BigReflect: reflect.TypeOf(*r.big).String(),
 		WorkerGoid: workerGoid, Degraded: n.Degraded(), Coverage: n.Coverage()}
