@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"context"
 	"maps"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -137,5 +139,45 @@ func logUntyped(b *testing.B, g *graph.Graph, n *naming.Names) {
 	b.Logf("heap: %d B reachable, %d B unreachable", total[1], total[0])
 	for _, k := range groups[:min(len(groups), 15)] {
 		b.Logf("untyped %9d B: %6d B objects, scan %-5v reachable %-5v %s", bytes[k], k.size, k.scan, k.rch, k.site)
+	}
+}
+
+// BenchmarkDemoAllocRate measures what FullAllocSites costs the program:
+// the demo's jobs (a cache lookup, a statement rendered on a miss, the
+// answer built and checksummed: the demo's allocation mix), run by
+// GOMAXPROCS goroutines as the demo's workers do, at the runtime's
+// default MemProfileRate and at 1 (every allocation profiled):
+//
+//	go test -run '^$' -bench DemoAllocRate -benchtime 3s -count 3 ./examples/demo
+func BenchmarkDemoAllocRate(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		rate int
+	}{{"default", runtime.MemProfileRate}, {"full", 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
+			runtime.MemProfileRate = c.rate
+			s := &service{cache: newLRU(500)}
+			zipf := rand.NewZipf(rand.New(rand.NewPCG(3, 4)), 1.1, 1, 4999)
+			for range 20_000 { // a warm cache: the hit rate of a running demo
+				s.serve(job{customer: int(zipf.Uint64())})
+			}
+			var seed atomic.Uint64
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				zipf := rand.NewZipf(rand.New(rand.NewPCG(seed.Add(1), 2)), 1.1, 1, 4999)
+				for pb.Next() {
+					s.serve(job{customer: int(zipf.Uint64())})
+				}
+			})
+			b.StopTimer()
+			runtime.ReadMemStats(&after)
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(b.N)/secs, "jobs/s")
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/secs, "allocs/s")
+		})
 	}
 }
