@@ -44,9 +44,10 @@
 // closes the agent and exits 0.
 //
 // The heap is built with the GC off (nothing it builds becomes garbage),
-// one root at a time, each measured with runtime.GC and MemStats, so each
-// root's retained bytes are exact; for trees and slices they are checked
-// against size-class arithmetic too, and heapgen exits 1 if they differ.
+// one root at a time, each measured with runtime.GC and MemStats. For the
+// trees, the slice and the planted chain the figure is also computed from
+// size classes and the two must agree (heapgen exits 1 if they do not);
+// the big map's figure is the runtime's count (see buildHeap).
 package main
 
 import (

@@ -87,3 +87,13 @@ func payloadSize(want uint64) uint64 {
 	}
 	return largest
 }
+
+// mustSlot is slotSize for the sizes heapgen's own structs have, which
+// always have a listed class.
+func mustSlot(size uint64, pointers bool) uint64 {
+	s, err := slotSize(size, pointers)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}

@@ -70,9 +70,13 @@ type Root struct {
 	// root was built minus before.
 	Retained uint64 `json:"retained"`
 	// Computed is the same figure from size-class arithmetic (objects'
-	// sizes, malloc headers, size classes and pages), for shapes whose
-	// layout heapgen knows; 0 for maps, whose internals belong to the
-	// runtime. heapgen refuses to start when the two differ.
+	// sizes, malloc headers, size classes and pages), for the roots whose
+	// layout heapgen knows: trees, slices and the planted chain (its map
+	// is small: one group); 0 for the big map, whose tables and groups are
+	// the runtime's business. heapgen does not start when the two differ
+	// (after rebuilding the root twice: see buildHeap). Where both are
+	// given they are equal; for the map, Retained may carry a stray
+	// runtime allocation of a few KiB (≪ 1%).
 	Computed uint64 `json:"computed,omitempty"`
 }
 
