@@ -28,21 +28,27 @@ func printSize(w io.Writer, s sizeResult) {
 		if note == "" && len(m.Notes) > 0 {
 			note = strings.Join(m.Notes, "; ")
 		}
-		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Tool, m.Status, wall(m), paused(m), mib(m.TargetExtra),
-			mib(m.ToolMaxRSS), yesNo(m.ChainFound), retained(m.Roots), truncate(note, 160))
+		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Tool, m.Status, wall(m), paused(m), memCell(m, m.TargetExtra),
+			memCell(m, m.ToolMaxRSS), yesNo(m.ChainFound), retained(m.Roots), truncate(note, 160))
 	}
 	tw.Flush()
 }
 
+// ran reports whether the tool did anything to the target worth
+// measuring: a pending entry or a tool that could not start did not.
+func ran(m measurement) bool {
+	return m.Status != "pending" && !(m.Status == "unavailable" && len(m.Steps) == 0)
+}
+
 func wall(m measurement) string {
-	if m.Status == "pending" || (m.Status == "unavailable" && len(m.Steps) == 0) {
+	if !ran(m) {
 		return "—"
 	}
 	return time.Duration(m.WallNs).Round(time.Millisecond).String()
 }
 
 func paused(m measurement) string {
-	if m.Status == "pending" || (m.Status == "unavailable" && len(m.Steps) == 0) {
+	if !ran(m) {
 		return "—"
 	}
 	s := ms(m.Pause.MaxNs)
@@ -50,6 +56,14 @@ func paused(m measurement) string {
 		s += " (says " + ms(m.ReportedPauseNs) + ")"
 	}
 	return s
+}
+
+// memCell is a memory figure, or a dash for a tool that did not run.
+func memCell(m measurement, b uint64) string {
+	if !ran(m) {
+		return "—"
+	}
+	return mib(b)
 }
 
 func retained(roots []rootCheck) string {

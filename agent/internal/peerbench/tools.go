@@ -86,7 +86,7 @@ func goInstall(ctx context.Context, b *bench, pkg, module, version string) (stri
 	if err := os.MkdirAll(b.gobin, 0o755); err != nil {
 		return "", err
 	}
-	_, _, err := runStep(ctx, b.gobin, []string{"GOBIN=" + b.gobin, "GOFLAGS=-mod=mod"}, "go", "install", pkg+"@"+version)
+	_, _, err := runStep(ctx, b.gobin, []string{"GOBIN=" + b.gobin}, "go", "install", pkg+"@"+version)
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", errUnavailable, err)
 	}
