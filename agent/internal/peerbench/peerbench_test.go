@@ -19,7 +19,11 @@ func TestSmoke(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "results.json")
 	var stdout bytes.Buffer
 	err := run(context.Background(), []string{"-objects", "1e5", "-tools", "heaptop", "-settle", "200ms", "-out", out}, &stdout)
-	t.Log(stdout.String())
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(stdout.String())
+		}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
