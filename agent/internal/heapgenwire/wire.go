@@ -66,17 +66,20 @@ type Root struct {
 	Payload  uint64 `json:"payload"`
 	Objects  uint64 `json:"objects"`
 	// Retained is the slot bytes of every object reachable from the root
-	// and from nothing else: MemStats.HeapAlloc after runtime.GC, after the
-	// root was built minus before.
+	// and from nothing else: Computed where heapgen knows the layout,
+	// else Measured. The harness holds every tool to this figure.
 	Retained uint64 `json:"retained"`
-	// Computed is the same figure from size-class arithmetic (objects'
-	// sizes, malloc headers, size classes and pages), for the roots whose
-	// layout heapgen knows: trees, slices and the planted chain (its map
-	// is small: one group); 0 for the big map, whose tables and groups are
-	// the runtime's business. heapgen does not start when the two differ
-	// (after rebuilding the root twice: see buildHeap). Where both are
-	// given they are equal; for the map, Retained may carry a stray
-	// runtime allocation of a few KiB (≪ 1%).
+	// Measured is the runtime's count: MemStats.HeapAlloc after
+	// runtime.GC, after the root was built minus before. It can carry a
+	// stray allocation or free of the runtime's own (a few KiB at most;
+	// see heapgen's buildHeap).
+	Measured uint64 `json:"measured"`
+	// Computed is the figure from size-class arithmetic (objects' sizes,
+	// malloc headers, size classes, pages), for the roots whose layout
+	// heapgen knows: trees, slices and the planted chain (its map is a
+	// small one-group Swiss map); 0 for the big map, whose tables and
+	// groups are the runtime's business. heapgen does not start when
+	// Computed and Measured differ by more than a few KiB.
 	Computed uint64 `json:"computed,omitempty"`
 }
 
