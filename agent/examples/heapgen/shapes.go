@@ -246,11 +246,20 @@ func (g *treeGrower) grow(size uint64) *treeNode {
 	return t
 }
 
+// newPayload returns a payload with a byte written in every page it
+// spans. A fresh span is not zeroed by the allocator, so an untouched
+// payload would be heap without resident memory — not what a real
+// program's data is, and it would flatter a tool that reads memory.
 func newPayload(p shapePlan) []byte {
 	if p.payload == 0 {
 		return nil
 	}
-	return make([]byte, p.payload)
+	b := make([]byte, p.payload)
+	for i := 0; i < len(b); i += 4096 {
+		b[i] = 1
+	}
+	b[len(b)-1] = 1
+	return b
 }
 
 // buildTrees builds n complete binary trees sharing p's elements.
