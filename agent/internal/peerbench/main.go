@@ -48,7 +48,6 @@ func main() {
 
 // bench is one run of the harness: its settings and where things are.
 type bench struct {
-	agentDir string // the agent module (agent/)
 	work     string // scratch: heapgen's binary, cores, profiles; removed at the end
 	gobin    string // where peers are installed
 	heapgen  string
@@ -143,7 +142,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	repo := filepath.Dir(agentDir)
-	b := &bench{agentDir: agentDir, gobin: *gobin, settle: *settle, timeout: *timeout, waitLoad: *waitLoad, loadLimit: *loadLimit}
+	b := &bench{gobin: *gobin, settle: *settle, timeout: *timeout, waitLoad: *waitLoad, loadLimit: *loadLimit}
 	if b.gobin == "" {
 		b.gobin = filepath.Join(repo, ".build/peers/bin")
 	}
@@ -189,8 +188,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 func (b *bench) measureSize(ctx context.Context, selected []*tool, size sizeResult) sizeResult {
 	b.awaitLoad(ctx)
 	size.LoadBefore = loadavg()
-	agentDir := filepath.Join(b.work, "agent")
-	t, err := startTarget(ctx, b.heapgen, agentDir, size.Objects, size.Bytes, b.timeout)
+	t, err := startTarget(ctx, b.heapgen, filepath.Join(b.work, "agent"), size.Objects, size.Bytes, b.timeout)
 	if err != nil {
 		size.Error = err.Error()
 		return size

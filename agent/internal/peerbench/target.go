@@ -21,26 +21,25 @@ type target struct {
 	cmd   *exec.Cmd
 	ready heapgenwire.Ready
 	bin   string // heapgen's executable, for tools that need it
-	dir   string // HEAPTOP_DIR of its agent
 	lines chan string
 	// stderrTail keeps heapgen's last output on stderr for error messages.
 	stderr *tailBuffer
 }
 
-// startTarget starts heapgen and waits until its heap is built; bytes 0
-// leaves heapgen's default.
-func startTarget(ctx context.Context, bin, agentDir string, objects, bytes uint64, readyTimeout time.Duration) (*target, error) {
+// startTarget starts heapgen, its agent in heaptopDir, and waits until its
+// heap is built; bytes 0 leaves heapgen's default.
+func startTarget(ctx context.Context, bin, heaptopDir string, objects, bytes uint64, readyTimeout time.Duration) (*target, error) {
 	args := []string{"-objects", strconv.FormatUint(objects, 10)}
 	if bytes > 0 {
 		args = append(args, "-bytes", strconv.FormatUint(bytes, 10))
 	}
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "HEAPTOP_DIR="+agentDir)
+	cmd.Env = append(os.Environ(), "HEAPTOP_DIR="+heaptopDir)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	t := &target{cmd: cmd, bin: bin, dir: agentDir, lines: make(chan string, 16), stderr: &tailBuffer{max: 4096}}
+	t := &target{cmd: cmd, bin: bin, lines: make(chan string, 16), stderr: &tailBuffer{max: 4096}}
 	cmd.Stderr = t.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
