@@ -48,9 +48,9 @@ func main() {
 
 // bench is one run of the harness: its settings and where things are.
 type bench struct {
-	work     string // scratch: heapgen's binary, cores, profiles; removed at the end
-	gobin    string // where peers are installed
-	heapgen  string
+	work    string // scratch: heapgen's binary, cores, profiles; removed at the end
+	gobin   string // where peers are installed
+	heapgen string
 
 	settle    time.Duration // probe window with nothing done, per size
 	timeout   time.Duration // per tool and size
