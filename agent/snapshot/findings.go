@@ -14,8 +14,9 @@ import (
 )
 
 // Findings in the document. Findings whose chains have the same shape (the
-// same hops but for indexes, goroutine ids and addresses: a slice of 500
-// dangling uintptrs) are one Finding with a count; the first (in the
+// same hops but for indexes, goroutine ids, addresses and which of a map's
+// tables holds the entry: a slice of 500 dangling uintptrs, 9,000 leaked
+// map values) are one Finding with a count; the first (in the
 // analysis's order: by holder, then offset) gives the chain. Chains longer
 // than maxHops keep their first elidedHead and last hops, a placeholder
 // hop standing for the rest (Path with the finding's key returns it all).
@@ -56,6 +57,7 @@ func (h *held) findingChain(f findingRef) []*heaptopv1.Hop {
 var (
 	goroutineID = regexp.MustCompile(`goroutine \d+`)
 	intoOffset  = regexp.MustCompile(` \(\+\d+ into it\)`)
+	number      = regexp.MustCompile(`\d+`)
 )
 
 // shape is what findings folded together share.
@@ -64,6 +66,9 @@ func shape(kind analysis.FindingKind, hops []*heaptopv1.Hop, extra string) strin
 	b.WriteString(kind.String())
 	for _, h := range hops {
 		label := intoOffset.ReplaceAllString(goroutineID.ReplaceAllString(normalize(h.Label), "goroutine N"), "")
+		if h.Via == heaptopv1.Via_VIA_RUNTIME {
+			label = number.ReplaceAllString(label, "N") // "(map table 6)"
+		}
 		fmt.Fprintf(&b, "|%d %s %s %s", h.Via, label, h.TypeName, h.State)
 		if h.Site != nil {
 			fmt.Fprintf(&b, " %s:%d", filepath.Base(h.Site.File), h.Site.Line)
