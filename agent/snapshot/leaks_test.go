@@ -2,6 +2,7 @@ package snapshot_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
@@ -71,13 +72,16 @@ func TestLeaks(t *testing.T) {
 			t.Errorf("suspect retains %.0f%% with accumulation point %q %q, want ≥ 10%% and the map main.cache.entries (%s)\n%s",
 				100*f.Share, acc.Label, acc.TypeName, mapType, describe(f))
 		}
+		if want := fmt.Sprintf("%s holding ×10000 main.entry (%s) ", mapType, entryLine); !strings.HasPrefix(f.Target, want) {
+			t.Errorf("accumulation point %q, want it to start %q", f.Target, want)
+		}
 		var node *heaptopv1.TreeNode
 		for _, n := range s.Tree {
 			if n.Id == f.AccumulationNode {
 				node = n
 			}
 		}
-		if node == nil || node.TypeName != mapType || float64(node.RetainedBytes) < float64(released)*4096 {
+		if node == nil || node.TypeName != mapType || float64(node.RetainedBytes) < float64(released)*1024 {
 			t.Errorf("accumulation node %d in the tree: %v, want the map retaining at least the released entries' payloads", f.AccumulationNode, node)
 		}
 	})
@@ -89,7 +93,7 @@ func TestLeaks(t *testing.T) {
 		want := map[string]struct {
 			typ   string
 			bytes int64
-		}{entryLine: {"main.entry", 2000 * 32}, dataLine: {"[]uint8 backing array", 2000 * 4096}}
+		}{entryLine: {"main.entry", 2000 * 32}, dataLine: {"[]uint8 backing array", 2000 * 1024}}
 		for _, r := range s.Growth {
 			w, ok := want[siteLine(&heaptopv1.Hop{Site: r.Site})]
 			if !ok || r.TypeName != w.typ {

@@ -119,10 +119,16 @@ func (p *prog) send(t *testing.T, cmd string) {
 	}
 }
 
+// captureDeadline bounds a capture: a first capture of a program with
+// FullAllocSites loads its DWARF and names every object's site, which took
+// over a minute at load 13 on the 2-core machine (tests assert what is
+// found, benchmarks how fast).
+const captureDeadline = 4 * agenttest.Deadline
+
 // capture asks the agent for a snapshot.
 func (p *prog) capture(t *testing.T, req *heaptopv1.CaptureRequest) *heaptopv1.Snapshot {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), agenttest.Deadline)
+	ctx, cancel := context.WithTimeout(context.Background(), captureDeadline)
 	defer cancel()
 	r, err := p.client.Capture(ctx, req)
 	if err != nil {

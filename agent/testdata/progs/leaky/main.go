@@ -24,7 +24,7 @@ import (
 	"github.com/heaptop/heaptop/agent"
 )
 
-// entry is one cached value with its 4 KiB payload.
+// entry is one cached value with its 1 KiB payload.
 type entry struct {
 	key  int
 	data []byte
@@ -43,7 +43,7 @@ const (
 	limit     = 1000
 	firstFill = 6000
 	growBy    = 2000
-	entrySize = 4096
+	entrySize = 1024
 )
 
 var cache = &Cache{entries: map[int]*entry{}, limit: limit}
