@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -63,9 +64,16 @@ func startProgAt(t *testing.T, pkg, ready string, args ...string) *prog {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// The planted programs end when stdin closes, the demo on SIGTERM.
 		p.stdin.Close()
 		done := make(chan struct{})
 		go func() { p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+			return
+		case <-time.After(2 * time.Second):
+			p.cmd.Process.Signal(syscall.SIGTERM)
+		}
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
