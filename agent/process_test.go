@@ -35,6 +35,7 @@ var bin = map[string]string{
 	"./examples/demo":          "",
 	"./testdata/progs/forcegc": "",
 	"./testdata/progs/watch":   "",
+	"./testdata/progs/safety":  "",
 }
 
 func TestMain(m *testing.M) {

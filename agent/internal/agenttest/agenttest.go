@@ -100,6 +100,10 @@ func (s *Stream) Next() (*heaptopv1.Tick, error) {
 	return ev.GetTick(), nil
 }
 
+// Recv receives the next event of any kind. Unlike Event it may be called
+// from any goroutine.
+func (s *Stream) Recv() (*heaptopv1.WatchEvent, error) { return s.stream.Recv() }
+
 // Tick receives the next tick, failing the test on an error or another event.
 func (s *Stream) Tick(t testing.TB) *heaptopv1.Tick {
 	t.Helper()
