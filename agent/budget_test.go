@@ -54,6 +54,7 @@ func (p *proc) report(t *testing.T) progReport {
 type events struct {
 	mu  sync.Mutex
 	all []*heaptopv1.WatchEvent
+	at  []time.Time // when each was received
 	err error
 }
 
@@ -69,6 +70,7 @@ func collect(t *testing.T, s *agenttest.Stream) *events {
 				return
 			}
 			e.all = append(e.all, ev)
+			e.at = append(e.at, time.Now())
 			e.mu.Unlock()
 		}
 	}()
@@ -236,16 +238,16 @@ func TestBudgetInterval(t *testing.T) {
 	}
 }
 
-// TestBudgetAnalysisMemory: 400,000 live objects, predicted at 200 B each
-// (first-capture model) to need 76 MiB held, over a cap of 0.5× a heap of
-// about 12 MiB (the 64 MiB floor); confirming does not waive it.
+// TestBudgetAnalysisMemory: 1,000,000 live objects, predicted at 80 B each
+// (first-capture model) to need 77 MiB held, over a cap of 0.5× a heap of
+// about 30 MiB (so the 64 MiB floor); confirming does not waive it.
 func TestBudgetAnalysisMemory(t *testing.T) {
-	p, _ := startSafety(t, nil, "-objects=400000", "-analysis=0.5", "-min-interval=-1ns")
+	p, _ := startSafety(t, nil, "-objects=1000000", "-analysis=0.5", "-min-interval=-1ns")
 	c := heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.addr))
 	for _, confirm := range []bool{false, true} {
 		_, err := capture(t, c, &heaptopv1.CaptureRequest{ConfirmCost: confirm})
 		wantRefusal(t, fmt.Sprintf("confirm_cost %v", confirm), err, codes.FailedPrecondition,
-			"capture refused: analysing 4", "objects would hold about ", "200 B per object, the first-capture model", "over the agent's cap of 0.5× the heap's ")
+			"capture refused: analysing 1", "objects would hold about ", "80 B per object, the first-capture model", "over the agent's cap of 0.5× the heap's ")
 		t.Logf("refused: %s", status.Convert(err).Message())
 	}
 }

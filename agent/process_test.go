@@ -36,6 +36,7 @@ var bin = map[string]string{
 	"./testdata/progs/forcegc": "",
 	"./testdata/progs/watch":   "",
 	"./testdata/progs/safety":  "",
+	"./testdata/progs/load":    "",
 }
 
 func TestMain(m *testing.M) {

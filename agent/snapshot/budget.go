@@ -40,12 +40,13 @@ type Budget struct {
 // memory (page tables are copied): measured 7.0 ms at 21 MiB of heap and
 // 7.8 ms at 201 MiB (clone 3.1 and 3.7 ms; internal/heapbench, 2 cores,
 // load average 4), so 20 ms plus 50 ms per GiB is some three times the
-// fixed part and fifteen times the slope. Held memory was measured at 40
-// to 80 bytes per object (RELIABILITY.md, "Budgets"); 200 is the first guess.
+// fixed part and fifteen times the slope. Held memory was measured at 53
+// bytes per object (the load test's program, RELIABILITY.md); 80 is the
+// first guess.
 const (
 	firstPauseBase   = 20 * time.Millisecond
 	firstPausePerGiB = 50 * time.Millisecond
-	firstHeldPerObj  = 200
+	firstHeldPerObj  = 80
 	// analysisFloor: small heaps may always be analysed; their graph is
 	// small in absolute terms even when large beside the heap.
 	analysisFloor = 64 << 20
