@@ -21,7 +21,10 @@
 // interval; a snapshot is taken only when a client asks, pauses the
 // program for the clone of a confined copy that writes the dump (package
 // capture), and holds the latest snapshot's arrays outside the Go heap
-// until the next one. BENCHMARKS.md gives the measured figures.
+// until the next one. Budgets bound what a capture may cost (Options.MaxPause,
+// MinCaptureInterval, MaxAnalysisMemory): a capture over one is refused
+// with the reason, which heaptop shows. BENCHMARKS.md and RELIABILITY.md
+// give the measured figures.
 package agent
 
 import (

@@ -209,3 +209,42 @@ func TestCallLimits(t *testing.T) {
 	_, err = c.Path(ctx, &heaptopv1.PathRequest{Of: &heaptopv1.PathRequest_GroupKey{GroupKey: strings.Repeat("x", 5000)}})
 	wantRefusal(t, "a 5,000-byte request", err, codes.ResourceExhausted, "received message larger than max")
 }
+
+// TestKilledMidCapture: the program is killed (SIGKILL) while its dump
+// child runs. The child dies with it (PR_SET_PDEATHSIG), the dump was in
+// memfds (no file), and the next agent to start in the same directory
+// removes the dead one's socket and discovery file.
+func TestKilledMidCapture(t *testing.T) {
+	p, _ := startSafety(t, nil, bigHeap...)
+	conn := agenttest.Dial(t, p.addr)
+	ev := collect(t, agenttest.Watch(t, conn))
+	go heaptopv1.NewHeaptopClient(conn).Capture(context.Background(), &heaptopv1.CaptureRequest{})
+	kids := waitDumping(t, ev, p.pid)
+	files, _ := os.ReadDir(p.dir)
+	p.cmd.Process.Kill()
+	p.wait(t)
+	for _, k := range kids {
+		agenttest.WaitFor(t, "the dump child "+k+" to die", func() bool {
+			b, err := os.ReadFile("/proc/" + k + "/status")
+			return err != nil || !strings.Contains(string(b), "PPid:\t"+strconv.Itoa(p.pid)) || strings.Contains(string(b), "State:\tZ")
+		})
+	}
+	sock := filepath.Join(p.dir, strconv.Itoa(p.pid)+".sock")
+	if _, err := os.Stat(sock); err != nil {
+		t.Fatalf("a killed agent cannot clean up, yet its socket is gone: %v", err)
+	}
+	if len(files) != 2 {
+		t.Errorf("mid-capture the directory held %d files, want the socket and discovery file only", len(files))
+	}
+
+	next := run(t, "./testdata/progs/safety", []string{"HEAPTOP_DIR=" + p.dir})
+	next.report(t)
+	gone(t, sock)
+	gone(t, discovery.FilePath(p.dir, p.pid))
+	left, _ := os.ReadDir(p.dir)
+	if len(left) != 2 {
+		t.Errorf("after the restart the directory holds %d files, want the new agent's 2", len(left))
+	}
+	next.send(t, "exit")
+	next.wait(t)
+}

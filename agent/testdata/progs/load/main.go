@@ -87,7 +87,12 @@ func work(seed, batch int) {
 	t := time.NewTicker(20 * time.Millisecond)
 	for range t.C {
 		for range batch {
-			r := &record{next: ring[(n+1)%len(ring)]}
+			// Each record points to the one before it; the one evicted
+			// lets go of its own, so at most the ring (and one) is live.
+			if old := ring[n%len(ring)]; old != nil {
+				old.next = nil
+			}
+			r := &record{next: ring[(n+len(ring)-1)%len(ring)]}
 			r.payload[0] = uint64(n)
 			ring[n%len(ring)] = r
 			n++
