@@ -74,11 +74,6 @@ const maxWatchers = 64
 // a loop from making the target hold a goroutine and a reply per call.
 const maxCalls = 16
 
-// maxStreamsPerConn bounds the concurrent RPCs of one connection (HTTP/2
-// SETTINGS_MAX_CONCURRENT_STREAMS): heaptop uses one Watch and at most a
-// few calls at a time.
-const maxStreamsPerConn = 32
-
 // maxReplyBytes bounds a reply the agent sends: the receive limit of
 // grpc-go and grpc-js clients by default (4 MiB), so a document that
 // outgrew its bounds fails at the agent, with a reason, not at the client.
@@ -169,7 +164,6 @@ func (s *Server) Serve(l net.Listener, a Access) error {
 		}),
 		grpc.MaxRecvMsgSize(maxRequestBytes),
 		grpc.MaxSendMsgSize(maxReplyBytes),
-		grpc.MaxConcurrentStreams(maxStreamsPerConn),
 		// Stop returns only once every handler has returned, so Close
 		// leaves no goroutine of ours behind.
 		grpc.WaitForHandlers(true),
