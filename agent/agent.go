@@ -21,7 +21,10 @@
 // interval; a snapshot is taken only when a client asks, pauses the
 // program for the clone of a confined copy that writes the dump (package
 // capture), and holds the latest snapshot's arrays outside the Go heap
-// until the next one. BENCHMARKS.md gives the measured figures.
+// until the next one. Budgets bound what a capture may cost (Options.MaxPause,
+// MinCaptureInterval, MaxAnalysisMemory): a capture over one is refused
+// with the reason, which heaptop shows. BENCHMARKS.md and RELIABILITY.md
+// give the measured figures.
 package agent
 
 import (
@@ -94,6 +97,26 @@ type Options struct {
 	// site; the rest read "not sampled".
 	FullAllocSites bool
 
+	// MaxPause is the pause budget of a capture: the agent predicts how
+	// long the next capture would stop this program (from its memory and
+	// what past captures measured) and refuses one predicted longer, with
+	// the prediction in the reason, unless the request confirms the cost
+	// (heaptop asks the user); a confirmed capture tells every client what
+	// it will cost. Optional; default 100 ms; negative: no budget.
+	MaxPause time.Duration
+
+	// MinCaptureInterval is the shortest time between the end of one
+	// capture and the start of the next; requests inside it are refused
+	// with the time to wait (a capture in flight is joined, never
+	// refused). Optional; default 2 s; negative: none.
+	MinCaptureInterval time.Duration
+
+	// MaxAnalysisMemory caps the memory the agent holds for a snapshot
+	// (graph, names, analysis; outside the Go heap), as a multiple of the
+	// heap's allocated bytes, never under 64 MiB. A capture predicted over
+	// it is refused, confirmed or not. Optional; default 4; negative: no cap.
+	MaxAnalysisMemory float64
+
 	// Logger receives the agent's rare reports, all at warning level or
 	// above: serving without a discovery file, a panic it recovered from,
 	// closing itself, requests refused for their token (one line a minute
@@ -150,6 +173,9 @@ func (o Options) withDefaults() (Options, error) {
 	if o.History <= 0 {
 		o.History = 300
 	}
+	o.MaxPause = orDefault(o.MaxPause, 100*time.Millisecond)
+	o.MinCaptureInterval = orDefault(o.MinCaptureInterval, 2*time.Second)
+	o.MaxAnalysisMemory = orDefault(o.MaxAnalysisMemory, 4)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -158,6 +184,18 @@ func (o Options) withDefaults() (Options, error) {
 		o.TLS.MinVersion = max(o.TLS.MinVersion, tls.VersionTLS12)
 	}
 	return o, checkAccess(o)
+}
+
+// orDefault returns def for a zero v, 0 (no bound) for a negative one, v
+// otherwise.
+func orDefault[T time.Duration | float64](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // Agent is a running agent. Its methods are safe for concurrent use.
@@ -270,7 +308,12 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 		Image:    symbols.Self(),
 		Packages: analysis.ProgramPackages(),
 		Released: released.list,
-		Publish:  func(ev *heaptopv1.WatchEvent) { a.srv.PublishEvent(ev) },
+		Budget: snapshot.Budget{
+			MaxPause:         o.MaxPause,
+			MinInterval:      o.MinCaptureInterval,
+			MaxAnalysisRatio: o.MaxAnalysisMemory,
+		},
+		Publish: func(ev *heaptopv1.WatchEvent) { a.srv.PublishEvent(ev) },
 		OnPanic: func(r any, stack []byte) {
 			a.log.Error("heaptop agent: a capture failed on a panic; the agent and the program go on",
 				"panic", fmt.Sprint(r), "stack", string(stack))

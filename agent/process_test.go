@@ -35,6 +35,8 @@ var bin = map[string]string{
 	"./examples/demo":          "",
 	"./testdata/progs/forcegc": "",
 	"./testdata/progs/watch":   "",
+	"./testdata/progs/safety":  "",
+	"./testdata/progs/load":    "",
 }
 
 func TestMain(m *testing.M) {

@@ -132,6 +132,10 @@ func (s *shot) handle() *Dump {
 	return &Dump{Bytes: s.bytes, Segments: s.segments, SegmentsErr: s.segErr, Stats: s.stats, shot: s}
 }
 
+// ErrClosed: the Capturer was closed before or during the capture, whose
+// child, if any, was killed.
+var ErrClosed = errors.New("capture: stopped, the capturer was closed")
+
 // ErrRefused: a capture that cannot be done safely was not attempted.
 var ErrRefused = errors.New("capture refused")
 
@@ -148,6 +152,11 @@ func refuse(format string, args ...any) error {
 // Capturer takes heap dumps of this process, one at a time.
 type Capturer struct {
 	opts Options
+
+	// closing is done once Close was called: a dump child still running is
+	// killed and no other is started.
+	closing context.Context
+	close   context.CancelFunc
 
 	mu     sync.Mutex // guards flight
 	flight *flight    // the capture in progress, or nil
@@ -179,8 +188,15 @@ func New(opts Options) *Capturer {
 	if opts.Attempts <= 0 {
 		opts.Attempts = 3
 	}
-	return &Capturer{opts: opts, envProcs: os.Getenv("GOMAXPROCS") != ""}
+	closing, close := context.WithCancel(context.Background())
+	return &Capturer{opts: opts, envProcs: os.Getenv("GOMAXPROCS") != "", closing: closing, close: close}
 }
+
+// Close kills the dump child of a capture in progress, which then fails
+// with ErrClosed, and refuses every later capture with ErrClosed. It does
+// not wait: the capture's caller returns at once, its descriptors closed.
+// Idempotent.
+func (c *Capturer) Close() { c.close() }
 
 // Capture dumps the heap of this process and returns the dump. If a
 // capture is already running, Capture waits for it and returns the same

@@ -4,6 +4,7 @@ package capture
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -37,6 +38,9 @@ var headroom = memoryHeadroom
 // captureOnce runs the attempts of one capture.
 func (c *Capturer) captureOnce() (*shot, error) {
 	start := time.Now()
+	if c.closing.Err() != nil {
+		return nil, ErrClosed
+	}
 	figures := readHeapFigures()
 	est := estimateDumpSize(figures)
 
@@ -94,7 +98,7 @@ func (c *Capturer) captureOnce() (*shot, error) {
 			return s, nil
 		}
 		lastErr = err
-		if !retry {
+		if !retry || c.closing.Err() != nil {
 			break
 		}
 		retried = append(retried, err.Error())
@@ -237,10 +241,13 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 	if c.opts.MeasureChild {
 		go sampleChildMemory(int(pid), &peak, stopSampling)
 	}
-	ws, timedOut, err := waitChild(int(pid), timeout)
+	ws, timedOut, stopped, err := waitChild(int(pid), timeout, c.closing)
 	close(stopSampling)
 	if err != nil {
 		return nil, false, fmt.Errorf("capture: waiting for the dump process %d: %w", pid, err)
+	}
+	if stopped {
+		return nil, false, ErrClosed
 	}
 	if err := childFailure(ws, timedOut, timeout, status, fs.errText); err != nil {
 		var cf *childError
@@ -374,21 +381,26 @@ func monoNow() int64 {
 	return ts.Nano()
 }
 
-// waitChild waits for the child to exit, killing it after timeout, and
-// reaps it. The child has no exit signal, hence __WALL. It waits with
-// WNOWAIT first, so that the kill can never hit a recycled pid: until the
-// final wait4 the exited child keeps its pid as a zombie.
-func waitChild(pid int, timeout time.Duration) (ws syscall.WaitStatus, timedOut bool, err error) {
-	var mu sync.Mutex // guards exited and timedOut
+// waitChild waits for the child to exit, killing it after timeout or when
+// closing is done (Close), and reaps it. The child has no exit signal,
+// hence __WALL. It waits with WNOWAIT first, so that the kill can never hit
+// a recycled pid: until the final wait4 the exited child keeps its pid as a
+// zombie.
+func waitChild(pid int, timeout time.Duration, closing context.Context) (ws syscall.WaitStatus, timedOut, stopped bool, err error) {
+	var mu sync.Mutex // guards exited, timedOut and stopped
 	exited := false
-	timer := time.AfterFunc(timeout, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if !exited {
-			timedOut = true
-			unix.Kill(pid, unix.SIGKILL)
+	kill := func(why *bool) func() {
+		return func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if !exited {
+				*why = true
+				unix.Kill(pid, unix.SIGKILL)
+			}
 		}
-	})
+	}
+	timer := time.AfterFunc(timeout, kill(&timedOut))
+	stopClose := context.AfterFunc(closing, kill(&stopped))
 	var info unix.Siginfo
 	for {
 		err = unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT|unix.WALL, nil)
@@ -399,9 +411,10 @@ func waitChild(pid int, timeout time.Duration) (ws syscall.WaitStatus, timedOut 
 	mu.Lock()
 	exited = true
 	timer.Stop()
+	stopClose()
 	mu.Unlock()
 	if err != nil {
-		return 0, false, err
+		return 0, false, false, err
 	}
 	for {
 		_, err = unix.Wait4(pid, (*unix.WaitStatus)(&ws), unix.WALL, nil)
@@ -409,7 +422,7 @@ func waitChild(pid int, timeout time.Duration) (ws syscall.WaitStatus, timedOut 
 			break
 		}
 	}
-	return ws, timedOut, err
+	return ws, timedOut, stopped, err
 }
 
 // sampleChildMemory records the child's peak private memory until stop.

@@ -67,6 +67,19 @@ const keepaliveMinTime = 5 * time.Second
 // for scripts and recorders.
 const maxWatchers = 64
 
+// maxCalls bounds the unary calls (Capture, Expand, Path) the agent answers
+// at once; more are refused with RESOURCE_EXHAUSTED and a reason. Captures
+// are single flight and Expand and Path read one held snapshot, so a
+// handful of people at terminals never come near it; it stops a script in
+// a loop from making the target hold a goroutine and a reply per call.
+const maxCalls = 16
+
+// maxReplyBytes bounds a reply the agent sends: the receive limit of
+// grpc-go and grpc-js clients by default (4 MiB), so a document that
+// outgrew its bounds fails at the agent, with a reason, not at the client.
+// Snapshot documents are pruned to far less (stats.document_bytes).
+const maxReplyBytes = 4 << 20
+
 // maxRequestBytes bounds a request message. A WatchRequest is a few bytes;
 // the bound keeps an untrusted client from making the target buffer more.
 const maxRequestBytes = 4 << 10
@@ -104,6 +117,7 @@ type Server struct {
 	graphs       Graphs
 
 	refused atomic.Uint64 // requests refused for their token
+	calls   chan struct{} // one token per unary call being answered, maxCalls
 
 	// smu guards servers and stopped: one gRPC server per Serve call.
 	smu     sync.Mutex
@@ -131,6 +145,7 @@ func New(c Config) *Server {
 		graphs:       c.Graphs,
 		history:      newHistory(c.History),
 		watchers:     make(map[*watcher]struct{}),
+		calls:        make(chan struct{}, maxCalls),
 	}
 	if s.onRefused == nil {
 		s.onRefused = func(net.Addr, string) {}
@@ -148,6 +163,7 @@ func (s *Server) Serve(l net.Listener, a Access) error {
 			PermitWithoutStream: true,
 		}),
 		grpc.MaxRecvMsgSize(maxRequestBytes),
+		grpc.MaxSendMsgSize(maxReplyBytes),
 		// Stop returns only once every handler has returned, so Close
 		// leaves no goroutine of ours behind.
 		grpc.WaitForHandlers(true),
@@ -264,9 +280,16 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 	return handler(srv, ss)
 }
 
-// recoverUnary is recoverStream for unary handlers.
+// recoverUnary is recoverStream for unary handlers, and refuses a call
+// beyond maxCalls.
 func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (reply any, err error) {
 	defer s.recoverIn(info.FullMethod, &err)
+	select {
+	case s.calls <- struct{}{}:
+		defer func() { <-s.calls }()
+	default:
+		return nil, status.Errorf(codes.ResourceExhausted, "the agent is already answering %d calls, its limit; try again", maxCalls)
+	}
 	return handler(ctx, req)
 }
 

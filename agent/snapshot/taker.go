@@ -37,6 +37,8 @@ type Config struct {
 	// OnPanic is told of a panic a capture recovered from (the capture
 	// fails, nothing else does).
 	OnPanic func(recovered any, stack []byte)
+	// Budget bounds what a capture may cost the program (budget.go).
+	Budget Budget
 	// EarlyDocument is how long a capture must have taken by the end of
 	// its analysis phase for a findings-first document (complete false) to
 	// go out before the dominator tree is ready. Default
@@ -61,6 +63,7 @@ type Taker struct {
 	memory *analysis.Memory
 	nextID uint64
 	closed bool
+	meter  meter          // the recent captures' costs, for Budget
 	wg     sync.WaitGroup // the capture in progress
 }
 
@@ -87,7 +90,9 @@ func NewTaker(c Config) *Taker {
 
 // Capture returns the complete document of a snapshot: the latest, if
 // younger than req.MaxAgeNs; the one in flight, if any (whatever its
-// ForceGc); else a new one. ctx bounds only this caller's wait.
+// ForceGc); else a new one, if the Budget allows it (a status error with the
+// reason if not; req.ConfirmCost waives the pause budget, and every client
+// is told what the capture will cost). ctx bounds only this caller's wait.
 func (t *Taker) Capture(ctx context.Context, req *heaptopv1.CaptureRequest) (*heaptopv1.Snapshot, error) {
 	t.mu.Lock()
 	if t.closed {
@@ -100,6 +105,14 @@ func (t *Taker) Capture(ctx context.Context, req *heaptopv1.CaptureRequest) (*he
 	}
 	f := t.flight
 	if f == nil {
+		fig := readFigures()
+		if err := t.cfg.Budget.check(&t.meter, time.Now(), fig, req.GetConfirmCost()); err != nil {
+			t.mu.Unlock()
+			return nil, err
+		}
+		if cost := t.cfg.Budget.overBudget(&t.meter, fig); cost != "" {
+			t.cfg.Publish(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Notice{Notice: &heaptopv1.Notice{Text: cost}}})
+		}
 		f = &flight{done: make(chan struct{})}
 		t.flight = f
 		id := t.nextID
@@ -152,12 +165,14 @@ func (t *Taker) acquire(id uint64) (*held, error) {
 	return t.latest, nil
 }
 
-// Close waits for a capture in progress to stop (at its next phase) and
-// releases the latest snapshot. Idempotent.
+// Close stops a capture in progress (a dump child is killed; analysis
+// stops at its next phase), waits for it and releases the latest snapshot.
+// Idempotent.
 func (t *Taker) Close() {
 	t.mu.Lock()
 	t.closed = true
 	t.mu.Unlock()
+	t.cfg.Capturer.Close()
 	t.wg.Wait()
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -185,6 +200,7 @@ func (t *Taker) run(f *flight, id uint64, gc bool) {
 		}
 		t.mu.Lock()
 		t.flight = nil
+		t.meter.lastEnd = time.Now()
 		f.doc, f.err = doc, err
 		close(f.done)
 		t.mu.Unlock()
@@ -220,10 +236,14 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	// dump may still hold it reachable. A registration made after the dump
 	// names nothing in it and is counted as unknown.
 	before, _ := t.cfg.Released()
+	mapped := readFigures().mapped
 	d, err := t.cfg.Capturer.Capture(context.Background())
 	released, dropped := t.cfg.Released()
 	released = mergeReleased(before, released)
 	if err != nil {
+		if errors.Is(err, capture.ErrClosed) {
+			return nil, errClosing
+		}
 		if errors.Is(err, capture.ErrRefused) {
 			return nil, status.Error(codes.FailedPrecondition, err.Error())
 		}
@@ -231,6 +251,9 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	}
 	capturedAt := d.Stats.Start
 	k.capture = d.Stats
+	t.mu.Lock()
+	t.meter.add(measured{mapped: mapped, pause: d.Stats.HostPause})
+	t.mu.Unlock()
 	if err := progress(heaptopv1.Phase_PHASE_PARSE, fmt.Sprintf("%d MiB of dump", d.Stats.Size>>20)); err != nil {
 		d.Close()
 		return nil, err
@@ -253,6 +276,12 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 			g.Close()
 		}
 	}()
+	t.mu.Lock()
+	err = t.cfg.Budget.checkHeld(&t.meter, int64(g.NumObjects()), readFigures().objectBytes)
+	t.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 
 	if err := progress(heaptopv1.Phase_PHASE_NAME, fmt.Sprintf("%d objects", g.NumObjects())); err != nil {
 		return nil, err
@@ -312,6 +341,7 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	}
 	old, oldMem := t.latest, t.memory
 	t.latest, t.memory = h, mem
+	t.meter.setHeld(int64(doc.Stats.Objects), int64(doc.Stats.HeldBytes))
 	keep = true
 	t.mu.Unlock()
 	old.release()

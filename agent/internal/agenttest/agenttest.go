@@ -72,7 +72,13 @@ func WatchErr(t testing.TB, conn *grpc.ClientConn, v uint32) error {
 // Deadline.
 func Watch(t testing.TB, conn *grpc.ClientConn) *Stream {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), Deadline)
+	return WatchFor(t, conn, Deadline)
+}
+
+// WatchFor is Watch with a stream that ends after d.
+func WatchFor(t testing.TB, conn *grpc.ClientConn, d time.Duration) *Stream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	t.Cleanup(cancel)
 	stream, err := heaptopv1.NewHeaptopClient(conn).Watch(ctx, &heaptopv1.WatchRequest{
 		ClientSchemaVersion: uint32(heaptopv1.SchemaVersion_SCHEMA_VERSION_CURRENT),
@@ -99,6 +105,10 @@ func (s *Stream) Next() (*heaptopv1.Tick, error) {
 	}
 	return ev.GetTick(), nil
 }
+
+// Recv receives the next event of any kind. Unlike Event it may be called
+// from any goroutine.
+func (s *Stream) Recv() (*heaptopv1.WatchEvent, error) { return s.stream.Recv() }
 
 // Tick receives the next tick, failing the test on an error or another event.
 func (s *Stream) Tick(t testing.TB) *heaptopv1.Tick {

@@ -51,7 +51,9 @@ func heaptopAnswer(ctx context.Context, _ *bench, t *target, _ string) (answer, 
 		return a, err
 	}
 	defer conn.Close()
-	reply, err := heaptopv1.NewHeaptopClient(conn).Capture(ctx, &heaptopv1.CaptureRequest{})
+	// The benchmark measures the pause: it accepts whatever the agent's
+	// pause budget predicts (MaxPause would refuse a large heap otherwise).
+	reply, err := heaptopv1.NewHeaptopClient(conn).Capture(ctx, &heaptopv1.CaptureRequest{ConfirmCost: true})
 	if status.Code(err) == codes.Unimplemented {
 		return a, fmt.Errorf("%w: graph tier not wired yet — the agent answered Capture with %v", errPending, err)
 	}
