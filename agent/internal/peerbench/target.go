@@ -129,27 +129,11 @@ type memory struct {
 }
 
 func readMemory(pid int) (memory, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memory{}, err
+	f := procFields(fmt.Sprintf("/proc/%d/status", pid))
+	if _, ok := f["VmRSS"]; !ok {
+		return memory{}, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
 	}
-	var m memory
-	for _, line := range strings.Split(string(b), "\n") {
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
-			continue
-		}
-		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		if err != nil {
-			return memory{}, fmt.Errorf("/proc/%d/status: %q: %w", pid, line, err)
-		}
-		if name == "VmRSS" {
-			m.RSS = kb << 10
-		} else {
-			m.HWM = kb << 10
-		}
-	}
-	return m, nil
+	return memory{RSS: f["VmRSS"], HWM: f["VmHWM"]}, nil
 }
 
 // resetPeak sets the process's VmHWM back to its VmRSS (proc(5),
