@@ -33,6 +33,9 @@ type memWatch struct {
 	ChildPrivPeak  uint64 `json:"child_priv_peak"`  // largest sum of the children's private memory
 	MemfdPeak      uint64 `json:"memfd_peak"`       // largest sum of open memfds' memory
 	TotalExtraPeak uint64 `json:"total_extra_peak"` // largest (target private + children private + memfds) − before
+	// MemfdByName is each memfd's largest memory, by its name
+	// ("heaptop-dump", "heaptop-segments", ...).
+	MemfdByName map[string]uint64 `json:"memfd_by_name,omitempty"`
 
 	stop chan struct{}
 	done chan struct{}
@@ -52,6 +55,12 @@ func watchMemory(pid int, period time.Duration) *memWatch {
 			w.ChildRSSPeak = max(w.ChildRSSPeak, s.childRSS)
 			w.ChildPrivPeak = max(w.ChildPrivPeak, s.childPriv)
 			w.MemfdPeak = max(w.MemfdPeak, s.memfd)
+			for name, size := range s.memfdByName {
+				if w.MemfdByName == nil {
+					w.MemfdByName = map[string]uint64{}
+				}
+				w.MemfdByName[name] = max(w.MemfdByName[name], size)
+			}
 			if total, b := s.total(), base.total(); total > b {
 				w.TotalExtraPeak = max(w.TotalExtraPeak, total-b)
 			}
@@ -74,6 +83,7 @@ func (w *memWatch) finish() {
 
 type memSample struct {
 	targetPrivate, childPriv, childRSS, memfd uint64
+	memfdByName                               map[string]uint64
 }
 
 func (s memSample) total() uint64 { return s.targetPrivate + s.childPriv + s.memfd }
@@ -82,7 +92,7 @@ func sampleMemory(pid int, seen map[int]bool) memSample {
 	var s memSample
 	status := procFields(filepath.Join("/proc", strconv.Itoa(pid), "status"))
 	s.targetPrivate = status["VmRSS"] - min(status["VmRSS"], status["RssShmem"])
-	memfds := map[uint64]uint64{} // inode -> size
+	memfds := map[uint64]memfd{} // by inode
 	addMemfds(pid, memfds)
 	for _, c := range childrenOf(pid) {
 		if seen != nil {
@@ -93,8 +103,12 @@ func sampleMemory(pid int, seen map[int]bool) memSample {
 		s.childRSS = max(s.childRSS, roll["Rss"])
 		addMemfds(c, memfds)
 	}
-	for _, size := range memfds {
-		s.memfd += size
+	for _, m := range memfds {
+		s.memfd += m.bytes
+		if s.memfdByName == nil {
+			s.memfdByName = map[string]uint64{}
+		}
+		s.memfdByName[m.name] += m.bytes
 	}
 	return s
 }
@@ -115,19 +129,26 @@ func childrenOf(pid int) []int {
 	return out
 }
 
-// addMemfds adds the memory of the memfds pid holds open to sizes, by
-// inode.
-func addMemfds(pid int, sizes map[uint64]uint64) {
+type memfd struct {
+	name  string
+	bytes uint64
+}
+
+// addMemfds adds the memfds pid holds open to memfds, by inode, with the
+// memory each holds.
+func addMemfds(pid int, memfds map[uint64]memfd) {
 	dir := filepath.Join("/proc", strconv.Itoa(pid), "fd")
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		p := filepath.Join(dir, e.Name())
-		if link, err := os.Readlink(p); err != nil || !strings.HasPrefix(link, "/memfd:") {
+		link, err := os.Readlink(p)
+		name, ok := strings.CutPrefix(link, "/memfd:")
+		if err != nil || !ok {
 			continue
 		}
 		var st syscall.Stat_t
 		if syscall.Stat(p, &st) == nil {
-			sizes[st.Ino] = uint64(st.Blocks) * 512
+			memfds[st.Ino] = memfd{strings.TrimSuffix(name, " (deleted)"), uint64(st.Blocks) * 512}
 		}
 	}
 }
