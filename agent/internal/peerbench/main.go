@@ -114,6 +114,11 @@ type measurement struct {
 	// TargetKept is VmRSS after − VmRSS before: what the target still
 	// holds once the tool is done (heaptop's held snapshot).
 	TargetKept uint64 `json:"target_kept"`
+	// TargetCPUNs is the CPU time the target and its reaped children
+	// (the dump child) used while the tool ran (/proc/<pid>/stat utime,
+	// stime, cutime, cstime); ToolCPUNs the tool's own processes'.
+	TargetCPUNs uint64 `json:"target_cpu_ns"`
+	ToolCPUNs   uint64 `json:"tool_cpu_ns"`
 	// Forked is the target's children (heaptop's dump child) and memfds,
 	// sampled while the tool ran; none for the peers, which fork nothing
 	// in the target.
@@ -256,6 +261,7 @@ func (b *bench) measure(ctx context.Context, tl *tool, t *target) measurement {
 		m.Notes = append(m.Notes, "VmHWM not reset: "+err.Error())
 	}
 	m.TargetBefore, _ = readMemory(pid)
+	cpuBefore := readCPU(pid)
 	watch := watchMemory(pid, 10*time.Millisecond)
 	tctx, cancel := context.WithTimeout(ctx, b.timeout)
 	start := time.Now()
@@ -270,12 +276,14 @@ func (b *bench) measure(ctx context.Context, tl *tool, t *target) measurement {
 		m.Notes = append(m.Notes, "no probe report after the tool: "+err.Error())
 	}
 	m.TargetAfter, _ = readMemory(pid)
+	m.TargetCPUNs = max(readCPU(pid), cpuBefore) - cpuBefore
 	m.TargetExtra = max(m.TargetAfter.HWM, m.TargetBefore.RSS) - m.TargetBefore.RSS
 	m.TargetKept = max(m.TargetAfter.RSS, m.TargetBefore.RSS) - m.TargetBefore.RSS
 	m.Steps, m.Chain, m.chainCheck, m.Roots, m.ReportedPauseNs, m.Agent = a.Steps, a.Chain, a.chainCheck, a.Roots, a.ReportedPauseNs, a.Agent
 	m.Notes = append(m.Notes, a.Notes...)
 	for _, s := range a.Steps {
 		m.ToolMaxRSS = max(m.ToolMaxRSS, s.MaxRSS)
+		m.ToolCPUNs += s.CPUNs
 	}
 	switch {
 	case errors.Is(answerErr, errUnavailable):

@@ -22,13 +22,13 @@ func printSize(w io.Writer, s sizeResult) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "   tool\tstatus\twall\ttarget paused\ttarget +peak\ttarget kept\tfork / tool memory\tchain\tretained ±1%\tnote")
+	fmt.Fprintln(tw, "   tool\tstatus\twall\tCPU\ttarget paused\ttarget +peak\ttarget kept\tfork / tool memory\tchain\tretained ±1%\tnote")
 	for _, m := range s.Measurements {
 		note := m.Error
 		if note == "" && len(m.Notes) > 0 {
 			note = strings.Join(m.Notes, "; ")
 		}
-		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Tool, m.Status, wall(m), paused(m), memCell(m, m.TargetExtra),
+		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Tool, m.Status, wall(m), cpu(m), paused(m), memCell(m, m.TargetExtra),
 			memCell(m, m.TargetKept), toolMemory(m), chainCell(m.chainCheck), retained(m.Roots), truncate(note, 160))
 	}
 	tw.Flush()
@@ -59,6 +59,15 @@ func wall(m measurement) string {
 		return "—"
 	}
 	return time.Duration(m.WallNs).Round(time.Millisecond).String()
+}
+
+// cpu is the CPU time the answer took: the tool's processes and the
+// target's (heaptop works in the target; a peer's target is stopped).
+func cpu(m measurement) string {
+	if !ran(m) {
+		return "—"
+	}
+	return time.Duration(m.ToolCPUNs + m.TargetCPUNs).Round(10 * time.Millisecond).String()
 }
 
 func paused(m measurement) string {

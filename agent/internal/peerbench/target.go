@@ -136,6 +136,30 @@ func readMemory(pid int) (memory, error) {
 	return memory{RSS: f["VmRSS"], HWM: f["VmHWM"]}, nil
 }
 
+// readCPU returns the CPU time pid and its reaped children used
+// (/proc/<pid>/stat: utime, stime, cutime, cstime), 0 if unreadable.
+func readCPU(pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command, which is in parentheses and may hold spaces.
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest) // f[0] is field 3 (state)
+	var ticks uint64
+	for _, i := range []int{14, 15, 16, 17} {
+		if len(f) > i-3 {
+			v, _ := strconv.ParseUint(f[i-3], 10, 64)
+			ticks += v
+		}
+	}
+	return ticks * uint64(time.Second) / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
+// every Linux the Go runtime supports.
+const clockTicks = 100
+
 // resetPeak sets the process's VmHWM back to its VmRSS (proc(5),
 // clear_refs "5"), so the next reading is the peak of what follows.
 func resetPeak(pid int) error {
