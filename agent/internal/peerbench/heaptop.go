@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -40,11 +41,13 @@ func heaptopAnswer(ctx context.Context, _ *bench, t *target, _ string) (answer, 
 	}
 	defer conn.Close()
 	c := heaptopv1.NewHeaptopClient(conn)
+	done := a.rpc("Capture")
 	reply, err := c.Capture(ctx, &heaptopv1.CaptureRequest{})
 	if status.Code(err) == codes.FailedPrecondition {
 		a.Notes = append(a.Notes, "Capture refused first, resent with confirm_cost: "+status.Convert(err).Message())
 		reply, err = c.Capture(ctx, &heaptopv1.CaptureRequest{ConfirmCost: true})
 	}
+	done()
 	if err != nil {
 		return a, fmt.Errorf("Capture: %w", err)
 	}
@@ -62,7 +65,9 @@ func heaptopAnswer(ctx context.Context, _ *bench, t *target, _ string) (answer, 
 	if err != nil {
 		return a, fmt.Errorf("heapgen's target %q: %w", t.ready.Target, err)
 	}
+	done = a.rpc("Path address " + t.ready.Target)
 	path, err := c.Path(ctx, &heaptopv1.PathRequest{SnapshotId: snap.GetId(), Of: &heaptopv1.PathRequest_Address{Address: target}})
+	done()
 	if err != nil {
 		return a, fmt.Errorf("Path to %s: %w", t.ready.Target, err)
 	}
@@ -72,7 +77,9 @@ func heaptopAnswer(ctx context.Context, _ *bench, t *target, _ string) (answer, 
 		a.ChainMatch = "no" // the chain must end at the target, not merely pass it
 	}
 
+	done = a.rpc("Expand root groups for pruned roots")
 	retained, err := rootRetained(ctx, c, snap, t)
+	done()
 	if err != nil {
 		return a, err
 	}
@@ -135,4 +142,13 @@ func hopsText(hops []*heaptopv1.Hop) string {
 		fmt.Fprintf(&b, "%s %s %s %#x\n", strings.TrimPrefix(h.GetVia().String(), "VIA_"), h.GetLabel(), h.GetTypeName(), h.GetAddress())
 	}
 	return b.String()
+}
+
+// rpc starts timing one call of the answer; the returned func records it
+// as a step (the harness's steps are commands; heaptop's are RPCs).
+func (a *answer) rpc(name string) func() {
+	start := time.Now()
+	return func() {
+		a.Steps = append(a.Steps, step{Command: "rpc " + name, WallNs: uint64(time.Since(start))})
+	}
 }

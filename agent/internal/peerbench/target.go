@@ -126,6 +126,9 @@ func (t *target) stop() {
 // memory is a process's resident memory, from /proc/<pid>/status.
 type memory struct {
 	RSS, HWM uint64 // VmRSS and VmHWM (peak), bytes
+	// RSS's parts: anonymous (the Go heap, the agent's off-heap graph),
+	// shared (a mapped memfd) and file-backed.
+	Anon, Shmem, File uint64
 }
 
 func readMemory(pid int) (memory, error) {
@@ -133,7 +136,7 @@ func readMemory(pid int) (memory, error) {
 	if _, ok := f["VmRSS"]; !ok {
 		return memory{}, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
 	}
-	return memory{RSS: f["VmRSS"], HWM: f["VmHWM"]}, nil
+	return memory{RSS: f["VmRSS"], HWM: f["VmHWM"], Anon: f["RssAnon"], Shmem: f["RssShmem"], File: f["RssFile"]}, nil
 }
 
 // readCPU returns the CPU time pid and its reaped children used
