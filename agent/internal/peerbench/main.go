@@ -116,9 +116,11 @@ type measurement struct {
 	TargetKept uint64 `json:"target_kept"`
 	// TargetCPUNs is the CPU time the target and its reaped children
 	// (the dump child) used while the tool ran (/proc/<pid>/stat utime,
-	// stime, cutime, cstime); ToolCPUNs the tool's own processes'.
-	TargetCPUNs uint64 `json:"target_cpu_ns"`
-	ToolCPUNs   uint64 `json:"tool_cpu_ns"`
+	// stime, cutime, cstime), TargetCPUAfterNs after it until the target
+	// settled (settle); ToolCPUNs the tool's own processes'.
+	TargetCPUNs      uint64 `json:"target_cpu_ns"`
+	TargetCPUAfterNs uint64 `json:"target_cpu_after_ns"`
+	ToolCPUNs        uint64 `json:"tool_cpu_ns"`
 	// Forked is the target's children (heaptop's dump child) and memfds,
 	// sampled while the tool ran; none for the peers, which fork nothing
 	// in the target.
@@ -268,6 +270,11 @@ func (b *bench) measure(ctx context.Context, tl *tool, t *target) measurement {
 	a, answerErr := tl.answer(tctx, b, t, work)
 	m.WallNs = uint64(time.Since(start))
 	cancel()
+	m.TargetCPUNs = max(readCPU(pid), cpuBefore) - cpuBefore
+	// Work the target goes on doing after the answer (the agent's
+	// background work, the GC of the capture's garbage) is the tool's:
+	// wait for the target to settle before measuring what it kept.
+	m.TargetCPUAfterNs = settle(ctx, pid)
 	watch.finish()
 	if watch.Children > 0 || watch.MemfdPeak > 0 {
 		m.Forked = watch
@@ -276,7 +283,6 @@ func (b *bench) measure(ctx context.Context, tl *tool, t *target) measurement {
 		m.Notes = append(m.Notes, "no probe report after the tool: "+err.Error())
 	}
 	m.TargetAfter, _ = readMemory(pid)
-	m.TargetCPUNs = max(readCPU(pid), cpuBefore) - cpuBefore
 	m.TargetExtra = max(m.TargetAfter.HWM, m.TargetBefore.RSS) - m.TargetBefore.RSS
 	m.TargetKept = max(m.TargetAfter.RSS, m.TargetBefore.RSS) - m.TargetBefore.RSS
 	m.Steps, m.Chain, m.chainCheck, m.Roots, m.ReportedPauseNs, m.Agent = a.Steps, a.Chain, a.chainCheck, a.Roots, a.ReportedPauseNs, a.Agent

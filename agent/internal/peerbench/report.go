@@ -61,13 +61,23 @@ func wall(m measurement) string {
 	return time.Duration(m.WallNs).Round(time.Millisecond).String()
 }
 
-// cpu is the CPU time the answer took: the tool's processes and the
-// target's (heaptop works in the target; a peer's target is stopped).
+// cpu is the CPU time the answer took: the tool's processes, or for
+// heaptop, which works in the target, the target's and its dump child's
+// until it settled after the answer. (A peer's target is stopped or idle;
+// what CPU it shows then is the previous tool's aftermath or its own
+// probe.)
 func cpu(m measurement) string {
 	if !ran(m) {
 		return "—"
 	}
-	return time.Duration(m.ToolCPUNs + m.TargetCPUNs).Round(10 * time.Millisecond).String()
+	return time.Duration(cpuNs(m)).Round(10 * time.Millisecond).String()
+}
+
+func cpuNs(m measurement) uint64 {
+	if m.Tool == "heaptop" {
+		return m.TargetCPUNs + m.TargetCPUAfterNs
+	}
+	return m.ToolCPUNs
 }
 
 func paused(m measurement) string {

@@ -159,6 +159,21 @@ func readCPU(pid int) uint64 {
 	return ticks * uint64(time.Second) / clockTicks
 }
 
+// settle waits, up to 30 s, until pid uses under 5% of a core over half
+// a second, and returns the CPU it used meanwhile.
+func settle(ctx context.Context, pid int) uint64 {
+	const window = 500 * time.Millisecond
+	start := readCPU(pid)
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && ctx.Err() == nil; {
+		before := readCPU(pid)
+		time.Sleep(window)
+		if readCPU(pid)-before < uint64(window)/20 {
+			break
+		}
+	}
+	return max(readCPU(pid), start) - start
+}
+
 // clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
 // every Linux the Go runtime supports.
 const clockTicks = 100
