@@ -2,22 +2,27 @@
 // heaps (issue 9): for each size it starts agent/examples/heapgen, and asks
 // every tool, one after the other against that same process, what retains
 // the planted object and how much each root retains. For each tool it
-// records the wall time to the answer, how long the target was stopped (by
-// heapgen's own wake-up probe, the same for every tool), the target's peak
-// extra resident memory (VmHWM after the tool minus VmRSS before, the peak
-// reset through /proc/<pid>/clear_refs), the tool's own peak memory (wait4
-// rusage, children included), and whether the answer was right: the
-// planted chain's hops in order, each root's retained bytes within 1% of
-// heapgen's exact figure. A tool that cannot run is reported with its
-// exact error, never dropped.
+// records the wall time to the answer and its CPU, how long the target was
+// stopped (by heapgen's own wake-up probe, the same for every tool; the
+// agent's own figure beside heaptop's), the target's peak and kept extra
+// resident memory (VmHWM after the tool minus VmRSS before, the peak reset
+// through /proc/<pid>/clear_refs), the memory of heaptop's dump child and
+// memfds (memwatch.go) or of the peer's own processes (wait4 rusage,
+// children included), and whether the answer was right: the planted
+// chain through each of its objects by address, or by names for a tool
+// that prints none, and each root's retained bytes within 1% of heapgen's
+// exact figure. A tool that cannot run is reported with its exact error,
+// never dropped.
 //
-//	npm run bench:peers -- -objects 1e5,1e6,1e7
+//	npm run bench:peers -- -objects 1e5,1e6,1e7 -grf /path/grf -viewcore /path/viewcore
 //	go -C agent run ./internal/peerbench -objects 1e5 -tools heaptop   # the smoke run
 //
-// The peers are installed here with `go install module@version` from the Go
-// module proxy (peers.go pins them). Results go to a JSON file and to
-// tables on stdout; BENCHMARKS.md explains them. This is not part of
-// `npm test`, except a 10⁵-object run without peers (peerbench_test.go).
+// The peers run from the binaries given with -grf and -viewcore (or
+// HEAPTOP_GRF and HEAPTOP_VIEWCORE), else are installed with `go install
+// module@version` from the Go module proxy (peers.go pins them). Results
+// go to a JSON file and to tables on stdout; BENCHMARKS.md explains them.
+// This is not part of `npm test`, except a 10⁵-object run of heaptop
+// alone (peerbench_test.go).
 package main
 
 import (
