@@ -134,6 +134,13 @@ func (h *held) path(req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error) {
 			return nil, status.Errorf(codes.NotFound, "snapshot %d has no list group %q", h.id, of.GroupKey)
 		}
 		v = h.a.ObjectVertex(o)
+	case *heaptopv1.PathRequest_Address:
+		o, ok := h.g.FindObject(of.Address)
+		if !ok {
+			h.mu.Unlock()
+			return nil, status.Errorf(codes.NotFound, "snapshot %d has no object at %#x", h.id, of.Address)
+		}
+		v = h.a.ObjectVertex(o)
 	case *heaptopv1.PathRequest_FindingKey:
 		f, ok := h.findings[of.FindingKey]
 		h.mu.Unlock()
@@ -143,7 +150,7 @@ func (h *held) path(req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error) {
 		return &heaptopv1.PathReply{Path: h.findingChain(f)}, nil
 	default:
 		h.mu.Unlock()
-		return nil, status.Error(codes.InvalidArgument, "Path needs a node, a group key or a finding key")
+		return nil, status.Error(codes.InvalidArgument, "Path needs a node, a group key, a finding key or an address")
 	}
 	h.mu.Unlock()
 	if _, isGroup := v.Group(); isGroup {

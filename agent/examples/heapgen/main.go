@@ -59,6 +59,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/heaptop/heaptop/agent"
 	"github.com/heaptop/heaptop/agent/internal/heapgenwire"
@@ -111,7 +112,7 @@ func run() error {
 		RequestedObjects: objects, RequestedBytes: bytes, Shapes: shapes,
 		BuildNs: uint64(took), HeapLive: heapLive, HeapObjects: heapObjects,
 		Roots:  roots,
-		Target: addressOf(target), TargetType: "*main.PlantedTarget", Chain: plantedChain,
+		Target: addressOf(unsafe.Pointer(target)), TargetType: "*main.PlantedTarget", Chain: plantedAddresses(),
 	}
 	ready.Exe, _ = os.Executable()
 	for _, r := range roots {

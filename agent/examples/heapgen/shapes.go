@@ -317,7 +317,26 @@ func buildSlice(p shapePlan) (heapgenwire.Root, error) {
 	}), nil
 }
 
-// addressOf is the planted target's address as the tools print it.
-func addressOf(t *PlantedTarget) string {
-	return fmt.Sprintf("%#x", uintptr(unsafe.Pointer(t)))
+// plantedAddresses returns plantedChain with each hop's object address:
+// the holder, the map's header, shelf-2, its targets' backing array, the
+// target.
+func plantedAddresses() []heapgenwire.Hop {
+	shelf := planted.shelves["shelf-2"]
+	objects := []unsafe.Pointer{
+		unsafe.Pointer(planted),
+		*(*unsafe.Pointer)(unsafe.Pointer(&planted.shelves)), // a map value is a pointer to its header
+		unsafe.Pointer(shelf),
+		unsafe.Pointer(unsafe.SliceData(shelf.targets)),
+		unsafe.Pointer(shelf.targets[5]),
+	}
+	chain := slices.Clone(plantedChain)
+	for i, p := range objects {
+		chain[i].Address = addressOf(p)
+	}
+	return chain
+}
+
+// addressOf is an object's address as the tools print it.
+func addressOf(p unsafe.Pointer) string {
+	return fmt.Sprintf("%#x", uintptr(p))
 }

@@ -88,6 +88,9 @@ type Hop struct {
 	Via   string `json:"via"`   // global, field, map value, index
 	Label string `json:"label"` // "main.planted", ".shelves", "[\"shelf-2\"]", "[5]"
 	Type  string `json:"type"`  // the type of what the hop reaches
+	// Address is the object the hop reaches ("0xc000…"): the holder, the
+	// map's header, the shelf, the slice's backing array, the target.
+	Address string `json:"address"`
 }
 
 // Gap is what heapgen's wake-up probe saw since the previous Gap report:

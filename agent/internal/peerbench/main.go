@@ -2,22 +2,27 @@
 // heaps (issue 9): for each size it starts agent/examples/heapgen, and asks
 // every tool, one after the other against that same process, what retains
 // the planted object and how much each root retains. For each tool it
-// records the wall time to the answer, how long the target was stopped (by
-// heapgen's own wake-up probe, the same for every tool), the target's peak
-// extra resident memory (VmHWM after the tool minus VmRSS before, the peak
-// reset through /proc/<pid>/clear_refs), the tool's own peak memory (wait4
-// rusage, children included), and whether the answer was right: the
-// planted chain's hops in order, each root's retained bytes within 1% of
-// heapgen's exact figure. A tool that cannot run is reported with its
-// exact error, never dropped.
+// records the wall time to the answer and its CPU, how long the target was
+// stopped (by heapgen's own wake-up probe, the same for every tool; the
+// agent's own figure beside heaptop's), the target's peak and kept extra
+// resident memory (VmHWM after the tool minus VmRSS before, the peak reset
+// through /proc/<pid>/clear_refs), the memory of heaptop's dump child and
+// memfds (memwatch.go) or of the peer's own processes (wait4 rusage,
+// children included), and whether the answer was right: the planted
+// chain through each of its objects by address, or by names for a tool
+// that prints none, and each root's retained bytes within 1% of heapgen's
+// exact figure. A tool that cannot run is reported with its exact error,
+// never dropped.
 //
-//	npm run bench:peers -- -objects 1e5,1e6,1e7
+//	npm run bench:peers -- -objects 1e5,1e6,1e7 -grf /path/grf -viewcore /path/viewcore
 //	go -C agent run ./internal/peerbench -objects 1e5 -tools heaptop   # the smoke run
 //
-// The peers are installed here with `go install module@version` from the Go
-// module proxy (peers.go pins them). Results go to a JSON file and to
-// tables on stdout; BENCHMARKS.md explains them. This is not part of
-// `npm test`, except a 10⁵-object run without peers (peerbench_test.go).
+// The peers run from the binaries given with -grf and -viewcore (or
+// HEAPTOP_GRF and HEAPTOP_VIEWCORE), else are installed with `go install
+// module@version` from the Go module proxy (peers.go pins them). Results
+// go to a JSON file and to tables on stdout; BENCHMARKS.md explains them.
+// This is not part of `npm test`, except a 10⁵-object run of heaptop
+// alone (peerbench_test.go).
 package main
 
 import (
@@ -57,8 +62,11 @@ type bench struct {
 	waitLoad  float64
 	loadLimit time.Duration
 
-	// Set by the tools' prepare.
+	// Peer binaries given by flag or environment ("": go install).
+	grfGiven, viewcoreGiven string
+	// Set by the tools' prepare: the binaries to run ("": none).
 	grf, viewcore string
+	given         map[string]string // tool name -> given binary
 }
 
 // results is the JSON the harness writes.
@@ -72,10 +80,11 @@ type results struct {
 }
 
 type toolStatus struct {
-	Name    string `json:"name"`
-	Module  string `json:"module,omitempty"`
-	Version string `json:"version,omitempty"`
-	Error   string `json:"error,omitempty"` // why it cannot run here
+	Name    string  `json:"name"`
+	Module  string  `json:"module,omitempty"`
+	Version string  `json:"version,omitempty"` // pinned, for go install
+	Binary  *binary `json:"binary,omitempty"`  // what ran
+	Error   string  `json:"error,omitempty"`   // why it cannot run here
 }
 
 type sizeResult struct {
@@ -95,8 +104,7 @@ type measurement struct {
 	Tool    string `json:"tool"`
 	Version string `json:"version,omitempty"`
 	// Status: ok (right chain, retained within 1% or not offered), wrong,
-	// failed (it ran and failed), unavailable (cannot run here), pending
-	// (heaptop's graph tier not wired yet).
+	// failed (it ran and failed), unavailable (cannot run here).
 	Status string `json:"status"`
 	Error  string `json:"error,omitempty"`
 	Steps  []step `json:"steps,omitempty"`
@@ -108,11 +116,26 @@ type measurement struct {
 	TargetBefore    memory          `json:"target_before"`
 	TargetAfter     memory          `json:"target_after"`
 	TargetExtra     uint64          `json:"target_extra"` // VmHWM after − VmRSS before
-	ToolMaxRSS      uint64          `json:"tool_max_rss"`
-	Chain           string          `json:"chain,omitempty"`
-	ChainFound      *bool           `json:"chain_found,omitempty"`
-	Roots           []rootCheck     `json:"roots,omitempty"`
-	Notes           []string        `json:"notes,omitempty"`
+	// TargetKept is VmRSS after − VmRSS before: what the target still
+	// holds once the tool is done (heaptop's held snapshot).
+	TargetKept uint64 `json:"target_kept"`
+	// TargetCPUNs is the CPU time the target and its reaped children
+	// (the dump child) used while the tool ran (/proc/<pid>/stat utime,
+	// stime, cutime, cstime), TargetCPUAfterNs after it until the target
+	// settled (settle); ToolCPUNs the tool's own processes'.
+	TargetCPUNs      uint64 `json:"target_cpu_ns"`
+	TargetCPUAfterNs uint64 `json:"target_cpu_after_ns"`
+	ToolCPUNs        uint64 `json:"tool_cpu_ns"`
+	// Forked is the target's children (heaptop's dump child) and memfds,
+	// sampled while the tool ran; none for the peers, which fork nothing
+	// in the target.
+	Forked     *memWatch     `json:"forked,omitempty"`
+	ToolMaxRSS uint64        `json:"tool_max_rss"` // the tool's own processes (wait4); 0 for heaptop, which runs in the target
+	Agent      *agentFigures `json:"agent,omitempty"`
+	Chain      string        `json:"chain,omitempty"`
+	chainCheck
+	Roots []rootCheck `json:"roots,omitempty"`
+	Notes []string    `json:"notes,omitempty"`
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -122,6 +145,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	toolsFlag := fs.String("tools", "heaptop,goref,viewcore", "tools to measure; -tools heaptop skips the peers")
 	out := fs.String("out", "", "results JSON (default <repo>/.build/bench-peers/results-<time>.json)")
 	gobin := fs.String("gobin", "", "where peers are installed (default <repo>/.build/peers/bin)")
+	grf := fs.String("grf", os.Getenv("HEAPTOP_GRF"), "goref's grf binary to run instead of installing the pinned version (default $HEAPTOP_GRF)")
+	viewcore := fs.String("viewcore", os.Getenv("HEAPTOP_VIEWCORE"), "viewcore binary to run instead of installing the pinned version (default $HEAPTOP_VIEWCORE)")
 	settle := fs.Duration("settle", 2*time.Second, "baseline probe window per size")
 	timeout := fs.Duration("timeout", 20*time.Minute, "limit per tool and size")
 	waitLoad := fs.Float64("wait-load", 0, "before each size, wait (up to -load-limit) for the 1-minute load average to fall under this; 0: don't")
@@ -142,7 +167,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	repo := filepath.Dir(agentDir)
-	b := &bench{gobin: *gobin, settle: *settle, timeout: *timeout, waitLoad: *waitLoad, loadLimit: *loadLimit}
+	b := &bench{gobin: *gobin, settle: *settle, timeout: *timeout, waitLoad: *waitLoad, loadLimit: *loadLimit,
+		grfGiven: *grf, viewcoreGiven: *viewcore, given: map[string]string{}}
 	if b.gobin == "" {
 		b.gobin = filepath.Join(repo, ".build/peers/bin")
 	}
@@ -161,9 +187,16 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	for _, tl := range selected {
 		st := toolStatus{Name: tl.Name, Module: tl.Module, Version: tl.Version}
-		if err := tl.prepare(ctx, b); err != nil {
+		bin, err := tl.prepare(ctx, b)
+		if bin.Path != "" {
+			st.Binary = &bin
+		}
+		if err != nil {
 			st.Error = err.Error()
 			fmt.Fprintf(stdout, "%s cannot run here: %v\n", tl.Name, err)
+		} else if bin.Given {
+			b.given[tl.Name] = bin.Path
+			fmt.Fprintf(stdout, "%s: given binary %s\n", tl.Name, bin.Path)
 		}
 		res.Tools = append(res.Tools, st)
 	}
@@ -217,6 +250,9 @@ func (b *bench) measureSize(ctx context.Context, selected []*tool, size sizeResu
 // sees from outside: wall time, the probe's longest gap, memory.
 func (b *bench) measure(ctx context.Context, tl *tool, t *target) measurement {
 	m := measurement{Tool: tl.Name, Version: tl.Version}
+	if p, ok := b.given[tl.Name]; ok {
+		m.Version = "given binary " + p
+	}
 	work, err := os.MkdirTemp(b.work, tl.Name+"-")
 	if err != nil {
 		m.Status, m.Error = "failed", err.Error()
@@ -232,29 +268,40 @@ func (b *bench) measure(ctx context.Context, tl *tool, t *target) measurement {
 		m.Notes = append(m.Notes, "VmHWM not reset: "+err.Error())
 	}
 	m.TargetBefore, _ = readMemory(pid)
+	cpuBefore := readCPU(pid)
+	watch := watchMemory(pid, 10*time.Millisecond)
 	tctx, cancel := context.WithTimeout(ctx, b.timeout)
 	start := time.Now()
 	a, answerErr := tl.answer(tctx, b, t, work)
 	m.WallNs = uint64(time.Since(start))
 	cancel()
+	m.TargetCPUNs = max(readCPU(pid), cpuBefore) - cpuBefore
+	// Work the target goes on doing after the answer (the agent's
+	// background work, the GC of the capture's garbage) is the tool's:
+	// wait for the target to settle before measuring what it kept.
+	m.TargetCPUAfterNs = settle(ctx, pid)
+	watch.finish()
+	if watch.Children > 0 || watch.MemfdPeak > 0 {
+		m.Forked = watch
+	}
 	if m.Pause, err = t.gap(ctx); err != nil {
 		m.Notes = append(m.Notes, "no probe report after the tool: "+err.Error())
 	}
 	m.TargetAfter, _ = readMemory(pid)
 	m.TargetExtra = max(m.TargetAfter.HWM, m.TargetBefore.RSS) - m.TargetBefore.RSS
-	m.Steps, m.Chain, m.ChainFound, m.Roots, m.ReportedPauseNs = a.Steps, a.Chain, a.ChainFound, a.Roots, a.ReportedPauseNs
+	m.TargetKept = max(m.TargetAfter.RSS, m.TargetBefore.RSS) - m.TargetBefore.RSS
+	m.Steps, m.Chain, m.chainCheck, m.Roots, m.ReportedPauseNs, m.Agent = a.Steps, a.Chain, a.chainCheck, a.Roots, a.ReportedPauseNs, a.Agent
 	m.Notes = append(m.Notes, a.Notes...)
 	for _, s := range a.Steps {
 		m.ToolMaxRSS = max(m.ToolMaxRSS, s.MaxRSS)
+		m.ToolCPUNs += s.CPUNs
 	}
 	switch {
-	case errors.Is(answerErr, errPending):
-		m.Status, m.Error = "pending", answerErr.Error()
 	case errors.Is(answerErr, errUnavailable):
 		m.Status, m.Error = "unavailable", answerErr.Error()
 	case answerErr != nil:
 		m.Status, m.Error = "failed", answerErr.Error()
-	case m.ChainFound != nil && *m.ChainFound && allWithin(m.Roots):
+	case m.found() && allWithin(m.Roots):
 		m.Status = "ok"
 	default:
 		m.Status = "wrong"

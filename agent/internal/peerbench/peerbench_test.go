@@ -77,13 +77,20 @@ func TestSmoke(t *testing.T) {
 		t.Fatalf("%d measurements, want heaptop's alone", len(s.Measurements))
 	}
 	m := s.Measurements[0]
-	// Until the graph tier lands heaptop's entry is pending, saying why;
-	// after, this test wants it ok.
-	switch {
-	case m.Status == "pending" && strings.Contains(m.Error, "Capture"):
-	case m.Status == "ok":
-	default:
-		t.Errorf("heaptop: status %s, error %q", m.Status, m.Error)
+	// heaptop through heapgen's real agent: the chain by address through
+	// each planted object to the target, named; every root's retained
+	// bytes within 1% of heapgen's.
+	if m.Status != "ok" || m.ChainMatch != "objects" || m.ChainNamed == nil || !*m.ChainNamed {
+		t.Errorf("heaptop: status %s, error %q, chain %s named %v:\n%s", m.Status, m.Error, m.ChainMatch, m.ChainNamed, m.Chain)
+	}
+	if len(m.Roots) != len(h.Roots) || !allWithin(m.Roots) {
+		t.Errorf("heaptop's retained bytes per root: %+v", m.Roots)
+	}
+	if m.Agent == nil || m.Agent.PauseNs == 0 || m.Agent.Objects < h.Objects {
+		t.Errorf("agent's capture figures %+v for %d objects", m.Agent, h.Objects)
+	}
+	if m.Forked == nil || m.Forked.Children == 0 || m.Forked.MemfdPeak == 0 {
+		t.Errorf("the dump child and its memfd were not seen: %+v", m.Forked)
 	}
 	if !strings.Contains(stdout.String(), "heaptop") {
 		t.Errorf("no heaptop row in the table:\n%s", stdout.String())

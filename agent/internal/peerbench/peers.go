@@ -6,14 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-// The peers, pinned. Each is installed by the harness with `go install`
-// from the Go module proxy; no other source is used. On 2026-11-27 the
-// proxy this machine reaches refused both (see BENCHMARKS.md for the exact
-// errors): the harness tries again on every run and reports the refusal.
+// The peers, pinned. Each runs from a binary given with -grf / -viewcore
+// (or HEAPTOP_GRF / HEAPTOP_VIEWCORE), else is installed by the harness
+// with `go install` from the Go module proxy. On 2026-11-27 the proxy this
+// machine reaches refused both (BENCHMARKS.md has the exact errors), so
+// the figures in BENCHMARKS.md come from local builds of the same code
+// (BENCHMARKS.md says how they were built).
 //
 // goref v0.0.11 (2026-03-02) is the first release with go1.26 support
 // (cloudwego/goref#67). x/debug has no releases; the pseudo-version is the
@@ -21,17 +24,19 @@ import (
 var (
 	gorefTool = &tool{
 		Name: "goref", Module: "github.com/cloudwego/goref", Version: "v0.0.11",
-		prepare: func(ctx context.Context, b *bench) (err error) {
-			b.grf, err = goInstall(ctx, b, "github.com/cloudwego/goref/cmd/grf", "github.com/cloudwego/goref", "v0.0.11")
-			return err
+		prepare: func(ctx context.Context, b *bench) (bin binary, err error) {
+			bin, err = peerBinary(ctx, b, b.grfGiven, "github.com/cloudwego/goref/cmd/grf", "github.com/cloudwego/goref", "v0.0.11", "version")
+			b.grf = bin.Path
+			return bin, err
 		},
 		answer: gorefAnswer,
 	}
 	viewcoreTool = &tool{
 		Name: "viewcore", Module: "golang.org/x/debug", Version: "v0.0.0-20260819171427-4da508dbc948",
-		prepare: func(ctx context.Context, b *bench) (err error) {
-			b.viewcore, err = goInstall(ctx, b, "golang.org/x/debug/cmd/viewcore", "golang.org/x/debug", "v0.0.0-20260819171427-4da508dbc948")
-			return err
+		prepare: func(ctx context.Context, b *bench) (bin binary, err error) {
+			bin, err = peerBinary(ctx, b, b.viewcoreGiven, "golang.org/x/debug/cmd/viewcore", "golang.org/x/debug", "v0.0.0-20260819171427-4da508dbc948", "help")
+			b.viewcore = bin.Path
+			return bin, err
 		},
 		answer: viewcoreAnswer,
 	}
@@ -45,10 +50,6 @@ var (
 // first chain that reached it, which is the retained size when roots are
 // disjoint, as heapgen's are); `pprof -traces` focused on the planted
 // type prints its chain.
-//
-// BUG: never run — the proxy refused goref (see the var block). The two
-// pprof output formats are pprof's own; goref's names for hops were read
-// in its source at v0.0.11 (pkg/proc/reference.go), not seen.
 func gorefAnswer(ctx context.Context, b *bench, t *target, work string) (answer, error) {
 	var a answer
 	if b.grf == "" {
@@ -60,7 +61,9 @@ func gorefAnswer(ctx context.Context, b *bench, t *target, work string) (answer,
 	if err != nil {
 		return a, err
 	}
-	s, top, err := runStep(ctx, work, nil, "go", "tool", "pprof", "-top", "-unit=B", "-sample_index=inuse_space", out)
+	// -nodefraction=0: pprof drops nodes under 0.5% of the total by
+	// default, main.planted's few KiB among them.
+	s, top, err := runStep(ctx, work, nil, "go", "tool", "pprof", "-top", "-unit=B", "-nodefraction=0", "-sample_index=inuse_space", out)
 	a.Steps = append(a.Steps, s)
 	if err != nil {
 		return a, err
@@ -76,12 +79,28 @@ func gorefAnswer(ctx context.Context, b *bench, t *target, work string) (answer,
 	if err != nil {
 		return a, err
 	}
-	// -traces prints each sample's stack leaf first: turn each block
-	// around so that the chain reads root first, as heapgen's does.
-	a.Chain = rootFirstTraces(string(traces))
-	found := containsInOrder(a.Chain, chainTokens(t.ready.Chain))
-	a.ChainFound = &found
-	a.Notes = append(a.Notes, "goref aggregates chains by shape: it cannot name the planted object by address, only chains ending in its type")
+	// The chain is the trace whose leaf is the planted chain's last hop
+	// ("[5]. (*main.PlantedTarget)"); goref merges the four shelves'
+	// [5]s into it, so it matches by shape at best.
+	blocks := rootFirstTraces(string(traces))
+	last := t.ready.Chain[len(t.ready.Chain)-1]
+	leaf := last.Label + ". (" + last.Type + ")"
+	named := false
+	a.ChainMatch, a.ChainNamed = "no", &named
+	for _, bl := range blocks {
+		lines := strings.Split(bl, "\n")
+		if !strings.HasSuffix(strings.TrimSpace(lines[len(lines)-1]), leaf) {
+			continue
+		}
+		a.Chain = bl
+		if named = containsInOrder(bl, chainTokens(t.ready.Chain)); named {
+			a.ChainMatch = "shape"
+		}
+	}
+	if a.Chain == "" {
+		a.Chain = strings.Join(blocks, "\n----\n")
+	}
+	a.Notes = append(a.Notes, "goref merges chains of one shape and prints no addresses: it cannot single out the planted object")
 	return a, nil
 }
 
@@ -101,19 +120,18 @@ func pprofTopCum(top string) map[string]uint64 {
 	return cums
 }
 
-// rootFirstTraces turns every trace block of `pprof -traces` (separated
-// by lines of dashes; the first line of a block carries the value) root
-// first.
-func rootFirstTraces(traces string) string {
+// rootFirstTraces returns the trace blocks of `pprof -traces` (separated
+// by lines of dashes; the first line of a block carries the value, and
+// the stack is leaf first) each turned root first, as heapgen's chain
+// reads.
+func rootFirstTraces(traces string) []string {
 	var out []string
-	for _, block := range strings.Split(traces, "-----------+-------------------------------------------------------") {
+	for _, block := range strings.Split(traces, "-----------+-------------------------------------------------------")[1:] {
 		lines := strings.Split(strings.Trim(block, "\n"), "\n")
-		for i, j := 0, len(lines)-1; i < j; i, j = i+1, j-1 {
-			lines[i], lines[j] = lines[j], lines[i]
-		}
+		slices.Reverse(lines)
 		out = append(out, strings.Join(lines, "\n"))
 	}
-	return strings.Join(out, "\n----\n")
+	return out
 }
 
 // viewcoreAnswer: gcore (Debian's gdb) stops the target while it writes a
@@ -125,10 +143,10 @@ func rootFirstTraces(traces string) string {
 // When viewcore cannot be installed the gcore step still runs: its pause,
 // core size and gdb's memory are a lower bound for viewcore's pipeline.
 //
-// BUG: the viewcore step has never run — the proxy refused x/debug. The
-// output format was read in cmd/viewcore/main.go (runReachable) at the
-// pinned commit: the root's name, then "field → " lines, then
-// "<hex addr> <type>" per object.
+// The output (cmd/viewcore/main.go, runReachable): the root's name, then
+// per object "<hex addr> <type>" and the field that leads on, "→". At
+// go1.26 viewcore loses the types past a Swiss map's table ("unk48 f16"):
+// the chain is found by address but not named.
 func viewcoreAnswer(ctx context.Context, b *bench, t *target, work string) (answer, error) {
 	var a answer
 	prefix := filepath.Join(work, "core")
@@ -152,8 +170,7 @@ func viewcoreAnswer(ctx context.Context, b *bench, t *target, work string) (answ
 		return a, err
 	}
 	a.Chain = string(out)
-	found := containsInOrder(a.Chain, chainTokens(t.ready.Chain)) && strings.Contains(a.Chain, addr)
-	a.ChainFound = &found
+	a.chainCheck = checkChain(a.Chain, t.ready.Chain)
 	a.Notes = append(a.Notes, "viewcore has no retained-size command at this version")
 	return a, nil
 }

@@ -22,22 +22,36 @@ func printSize(w io.Writer, s sizeResult) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "   tool\tstatus\twall\ttarget paused\ttarget +mem\ttool max RSS\tchain\tretained ±1%\tnote")
+	fmt.Fprintln(tw, "   tool\tstatus\twall\tCPU\ttarget paused\ttarget +peak\ttarget kept\tfork / tool memory\tchain\tretained ±1%\tnote")
 	for _, m := range s.Measurements {
 		note := m.Error
 		if note == "" && len(m.Notes) > 0 {
 			note = strings.Join(m.Notes, "; ")
 		}
-		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Tool, m.Status, wall(m), paused(m), memCell(m, m.TargetExtra),
-			memCell(m, m.ToolMaxRSS), yesNo(m.ChainFound), retained(m.Roots), truncate(note, 160))
+		fmt.Fprintf(tw, "   %s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", m.Tool, m.Status, wall(m), cpu(m), paused(m), memCell(m, m.TargetExtra),
+			memCell(m, m.TargetKept), toolMemory(m), chainCell(m.chainCheck), retained(m.Roots), truncate(note, 160))
 	}
 	tw.Flush()
 }
 
+// toolMemory is what the tool held outside the target's own pages: the
+// dump child's private memory and the memfd for heaptop (with the peak of
+// everything together at one instant), the tool's processes for a peer.
+func toolMemory(m measurement) string {
+	switch {
+	case !ran(m):
+		return "—"
+	case m.Forked != nil:
+		f := m.Forked
+		return fmt.Sprintf("child %s + memfd %s (all +%s)", mib(f.ChildPrivPeak), mib(f.MemfdPeak), mib(f.TotalExtraPeak))
+	}
+	return mib(m.ToolMaxRSS)
+}
+
 // ran reports whether the tool did anything to the target worth
-// measuring: a pending entry or a tool that could not start did not.
+// measuring: a tool that could not start did not.
 func ran(m measurement) bool {
-	return m.Status != "pending" && !(m.Status == "unavailable" && len(m.Steps) == 0)
+	return !(m.Status == "unavailable" && len(m.Steps) == 0)
 }
 
 func wall(m measurement) string {
@@ -45,6 +59,25 @@ func wall(m measurement) string {
 		return "—"
 	}
 	return time.Duration(m.WallNs).Round(time.Millisecond).String()
+}
+
+// cpu is the CPU time the answer took: the tool's processes, or for
+// heaptop, which works in the target, the target's and its dump child's
+// until it settled after the answer. (A peer's target is stopped or idle;
+// what CPU it shows then is the previous tool's aftermath or its own
+// probe.)
+func cpu(m measurement) string {
+	if !ran(m) {
+		return "—"
+	}
+	return time.Duration(cpuNs(m)).Round(10 * time.Millisecond).String()
+}
+
+func cpuNs(m measurement) uint64 {
+	if m.Tool == "heaptop" {
+		return m.TargetCPUNs + m.TargetCPUAfterNs
+	}
+	return m.ToolCPUNs
 }
 
 func paused(m measurement) string {
@@ -79,14 +112,17 @@ func retained(roots []rootCheck) string {
 	return fmt.Sprintf("%d/%d roots", ok, len(roots))
 }
 
-func yesNo(b *bool) string {
+// chainCell is "objects, named", "shape, named", "objects, unnamed"...
+func chainCell(c chainCheck) string {
 	switch {
-	case b == nil:
+	case c.ChainMatch == "":
 		return "n/a"
-	case *b:
-		return "found"
+	case c.ChainMatch == "no":
+		return "NOT found"
+	case c.ChainNamed != nil && *c.ChainNamed:
+		return c.ChainMatch + ", named"
 	}
-	return "NOT found"
+	return c.ChainMatch + ", unnamed"
 }
 
 func ms(ns uint64) string { return fmt.Sprintf("%.1f ms", float64(ns)/1e6) }

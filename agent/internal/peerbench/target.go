@@ -126,31 +126,57 @@ func (t *target) stop() {
 // memory is a process's resident memory, from /proc/<pid>/status.
 type memory struct {
 	RSS, HWM uint64 // VmRSS and VmHWM (peak), bytes
+	// RSS's parts: anonymous (the Go heap, the agent's off-heap graph),
+	// shared (a mapped memfd) and file-backed.
+	Anon, Shmem, File uint64
 }
 
 func readMemory(pid int) (memory, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memory{}, err
+	f := procFields(fmt.Sprintf("/proc/%d/status", pid))
+	if _, ok := f["VmRSS"]; !ok {
+		return memory{}, fmt.Errorf("/proc/%d/status: no VmRSS", pid)
 	}
-	var m memory
-	for _, line := range strings.Split(string(b), "\n") {
-		name, value, ok := strings.Cut(line, ":")
-		if !ok || (name != "VmRSS" && name != "VmHWM") {
-			continue
-		}
-		kb, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
-		if err != nil {
-			return memory{}, fmt.Errorf("/proc/%d/status: %q: %w", pid, line, err)
-		}
-		if name == "VmRSS" {
-			m.RSS = kb << 10
-		} else {
-			m.HWM = kb << 10
-		}
-	}
-	return m, nil
+	return memory{RSS: f["VmRSS"], HWM: f["VmHWM"], Anon: f["RssAnon"], Shmem: f["RssShmem"], File: f["RssFile"]}, nil
 }
+
+// readCPU returns the CPU time pid and its reaped children used
+// (/proc/<pid>/stat: utime, stime, cutime, cstime), 0 if unreadable.
+func readCPU(pid int) uint64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command, which is in parentheses and may hold spaces.
+	_, rest, _ := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest) // f[0] is field 3 (state)
+	var ticks uint64
+	for _, i := range []int{14, 15, 16, 17} {
+		if len(f) > i-3 {
+			v, _ := strconv.ParseUint(f[i-3], 10, 64)
+			ticks += v
+		}
+	}
+	return ticks * uint64(time.Second) / clockTicks
+}
+
+// settle waits, up to 30 s, until pid uses under 5% of a core over half
+// a second, and returns the CPU it used meanwhile.
+func settle(ctx context.Context, pid int) uint64 {
+	const window = 500 * time.Millisecond
+	start := readCPU(pid)
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end) && ctx.Err() == nil; {
+		before := readCPU(pid)
+		time.Sleep(window)
+		if readCPU(pid)-before < uint64(window)/20 {
+			break
+		}
+	}
+	return max(readCPU(pid), start) - start
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
+// every Linux the Go runtime supports.
+const clockTicks = 100
 
 // resetPeak sets the process's VmHWM back to its VmRSS (proc(5),
 // clear_refs "5"), so the next reading is the peak of what follows.

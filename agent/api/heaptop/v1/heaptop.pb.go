@@ -2502,6 +2502,7 @@ type PathRequest struct {
 	//	*PathRequest_Node
 	//	*PathRequest_GroupKey
 	//	*PathRequest_FindingKey
+	//	*PathRequest_Address
 	Of            isPathRequest_Of `protobuf_oneof:"of"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2578,6 +2579,15 @@ func (x *PathRequest) GetFindingKey() string {
 	return ""
 }
 
+func (x *PathRequest) GetAddress() uint64 {
+	if x != nil {
+		if x, ok := x.Of.(*PathRequest_Address); ok {
+			return x.Address
+		}
+	}
+	return 0
+}
+
 type isPathRequest_Of interface {
 	isPathRequest_Of()
 }
@@ -2594,11 +2604,19 @@ type PathRequest_FindingKey struct {
 	FindingKey string `protobuf:"bytes,4,opt,name=finding_key,json=findingKey,proto3,oneof"`
 }
 
+type PathRequest_Address struct {
+	// The object whose memory holds this address (its base or an interior
+	// pointer), as a panic message, a log line or another tool names it.
+	Address uint64 `protobuf:"varint,5,opt,name=address,proto3,oneof"`
+}
+
 func (*PathRequest_Node) isPathRequest_Of() {}
 
 func (*PathRequest_GroupKey) isPathRequest_Of() {}
 
 func (*PathRequest_FindingKey) isPathRequest_Of() {}
+
+func (*PathRequest_Address) isPathRequest_Of() {}
 
 type PathReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2840,14 +2858,15 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x06offset\x18\x03 \x01(\rR\x06offset\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\rR\x05limit\"9\n" +
 	"\vExpandReply\x12*\n" +
-	"\x05nodes\x18\x01 \x03(\v2\x14.heaptop.v1.TreeNodeR\x05nodes\"\x8c\x01\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x14.heaptop.v1.TreeNodeR\x05nodes\"\xa8\x01\n" +
 	"\vPathRequest\x12\x1f\n" +
 	"\vsnapshot_id\x18\x01 \x01(\x04R\n" +
 	"snapshotId\x12\x14\n" +
 	"\x04node\x18\x02 \x01(\rH\x00R\x04node\x12\x1d\n" +
 	"\tgroup_key\x18\x03 \x01(\tH\x00R\bgroupKey\x12!\n" +
 	"\vfinding_key\x18\x04 \x01(\tH\x00R\n" +
-	"findingKeyB\x04\n" +
+	"findingKey\x12\x1a\n" +
+	"\aaddress\x18\x05 \x01(\x04H\x00R\aaddressB\x04\n" +
 	"\x02of\"0\n" +
 	"\tPathReply\x12#\n" +
 	"\x04path\x18\x01 \x03(\v2\x0f.heaptop.v1.HopR\x04path*K\n" +
@@ -3030,6 +3049,7 @@ func file_heaptop_v1_heaptop_proto_init() {
 		(*PathRequest_Node)(nil),
 		(*PathRequest_GroupKey)(nil),
 		(*PathRequest_FindingKey)(nil),
+		(*PathRequest_Address)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

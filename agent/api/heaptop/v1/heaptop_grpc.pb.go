@@ -62,9 +62,10 @@ type HeaptopClient interface {
 	// document carried. NOT_FOUND when the snapshot is no longer held.
 	Expand(ctx context.Context, in *ExpandRequest, opts ...grpc.CallOption) (*ExpandReply, error)
 	// Path returns the retention chain, root first, of a tree node, of an
-	// example object of a list group, or of a finding (all of it: the
-	// document elides the middle of long chains). NOT_FOUND when the snapshot
-	// is no longer held or names no such node, group or finding.
+	// example object of a list group, of a finding (all of it: the
+	// document elides the middle of long chains), or of the object at an
+	// address. NOT_FOUND when the snapshot is no longer held or names no
+	// such node, group, finding or object.
 	Path(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*PathReply, error)
 }
 
@@ -148,9 +149,10 @@ type HeaptopServer interface {
 	// document carried. NOT_FOUND when the snapshot is no longer held.
 	Expand(context.Context, *ExpandRequest) (*ExpandReply, error)
 	// Path returns the retention chain, root first, of a tree node, of an
-	// example object of a list group, or of a finding (all of it: the
-	// document elides the middle of long chains). NOT_FOUND when the snapshot
-	// is no longer held or names no such node, group or finding.
+	// example object of a list group, of a finding (all of it: the
+	// document elides the middle of long chains), or of the object at an
+	// address. NOT_FOUND when the snapshot is no longer held or names no
+	// such node, group, finding or object.
 	Path(context.Context, *PathRequest) (*PathReply, error)
 	mustEmbedUnimplementedHeaptopServer()
 }

@@ -861,7 +861,14 @@ export interface PathRequest {
   snapshotId: bigint;
   node?: number | undefined;
   groupKey?: string | undefined;
-  findingKey?: string | undefined;
+  findingKey?:
+    | string
+    | undefined;
+  /**
+   * The object whose memory holds this address (its base or an interior
+   * pointer), as a panic message, a log line or another tool names it.
+   */
+  address?: bigint | undefined;
 }
 
 export interface PathReply {
@@ -4804,7 +4811,7 @@ export const ExpandReply: MessageFns<ExpandReply> = {
 };
 
 function createBasePathRequest(): PathRequest {
-  return { snapshotId: 0n, node: undefined, groupKey: undefined, findingKey: undefined };
+  return { snapshotId: 0n, node: undefined, groupKey: undefined, findingKey: undefined, address: undefined };
 }
 
 export const PathRequest: MessageFns<PathRequest> = {
@@ -4823,6 +4830,12 @@ export const PathRequest: MessageFns<PathRequest> = {
     }
     if (message.findingKey !== undefined) {
       writer.uint32(34).string(message.findingKey);
+    }
+    if (message.address !== undefined) {
+      if (BigInt.asUintN(64, message.address) !== message.address) {
+        throw new globalThis.Error("value provided for field message.address of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.address);
     }
     return writer;
   },
@@ -4872,6 +4885,14 @@ export const PathRequest: MessageFns<PathRequest> = {
             message.findingKey = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.address = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4902,6 +4923,7 @@ export const PathRequest: MessageFns<PathRequest> = {
         : isSet(object.finding_key)
         ? globalThis.String(object.finding_key)
         : undefined,
+      address: isSet(object.address) ? BigInt(object.address) : undefined,
     };
   },
 
@@ -4919,6 +4941,9 @@ export const PathRequest: MessageFns<PathRequest> = {
     if (message.findingKey !== undefined) {
       obj.findingKey = message.findingKey;
     }
+    if (message.address !== undefined) {
+      obj.address = message.address.toString();
+    }
     return obj;
   },
 
@@ -4933,6 +4958,7 @@ export const PathRequest: MessageFns<PathRequest> = {
     message.node = object.node ?? undefined;
     message.groupKey = object.groupKey ?? undefined;
     message.findingKey = object.findingKey ?? undefined;
+    message.address = (object.address !== undefined && object.address !== null) ? BigInt(object.address) : undefined;
     return message;
   },
 };
@@ -5056,9 +5082,10 @@ export const HeaptopService = {
   },
   /**
    * Path returns the retention chain, root first, of a tree node, of an
-   * example object of a list group, or of a finding (all of it: the
-   * document elides the middle of long chains). NOT_FOUND when the snapshot
-   * is no longer held or names no such node, group or finding.
+   * example object of a list group, of a finding (all of it: the
+   * document elides the middle of long chains), or of the object at an
+   * address. NOT_FOUND when the snapshot is no longer held or names no
+   * such node, group, finding or object.
    */
   path: {
     path: "/heaptop.v1.Heaptop/Path" as const,
@@ -5098,9 +5125,10 @@ export interface HeaptopServer extends UntypedServiceImplementation {
   expand: handleUnaryCall<ExpandRequest, ExpandReply>;
   /**
    * Path returns the retention chain, root first, of a tree node, of an
-   * example object of a list group, or of a finding (all of it: the
-   * document elides the middle of long chains). NOT_FOUND when the snapshot
-   * is no longer held or names no such node, group or finding.
+   * example object of a list group, of a finding (all of it: the
+   * document elides the middle of long chains), or of the object at an
+   * address. NOT_FOUND when the snapshot is no longer held or names no
+   * such node, group, finding or object.
    */
   path: handleUnaryCall<PathRequest, PathReply>;
 }
@@ -5161,9 +5189,10 @@ export interface HeaptopClient extends Client {
   ): ClientUnaryCall;
   /**
    * Path returns the retention chain, root first, of a tree node, of an
-   * example object of a list group, or of a finding (all of it: the
-   * document elides the middle of long chains). NOT_FOUND when the snapshot
-   * is no longer held or names no such node, group or finding.
+   * example object of a list group, of a finding (all of it: the
+   * document elides the middle of long chains), or of the object at an
+   * address. NOT_FOUND when the snapshot is no longer held or names no
+   * such node, group, finding or object.
    */
   path(request: PathRequest, callback: (error: ServiceError | null, response: PathReply) => void): ClientUnaryCall;
   path(
