@@ -50,7 +50,7 @@ async function goTest(): Promise<Tally> {
 	console.log('\n== go test ./... (agent/)');
 	const tally = {passed: 0, failed: 0};
 	const failedTests = new Map<string, number>();
-	const code = await run('go', ['test', '-json', '-count=1', '-timeout=20m', './...'], path.join(root, 'agent'), line => {
+	const code = await run('go', ['test', '-json', '-count=1', '-timeout=40m', './...'], path.join(root, 'agent'), line => {
 		let event: {Action?: string; Package?: string; Test?: string; Output?: string};
 		try {
 			event = JSON.parse(line);
