@@ -270,8 +270,12 @@ func le64(b []byte) uint64 {
 func (im *Image) dwarfWord(typ dwarf.Offset, off uintptr) Hop {
 	dw := im.dwarf
 	var path strings.Builder
+	owner := "" // the innermost named struct walked through DWARF
 	leaf := func(h Hop) Hop {
 		h.Path = path.String() + h.Path
+		if h.OwnerPkg == "" {
+			h.OwnerPkg = owner
+		}
 		return h
 	}
 	for range 64 {
@@ -321,6 +325,9 @@ func (im *Image) dwarfWord(typ dwarf.Offset, off uintptr) Hop {
 			typ, off = next, off-i*es
 			continue
 		case e.Tag == dwarf.TagStructType:
+			if pkg := dwarfTypePkg(e); pkg != "" && pkg != "sync/atomic" {
+				owner = pkg
+			}
 			name, ftyp, foff, ok := dw.memberAt(r, e, off)
 			if !ok {
 				path.WriteString("(padding)")
@@ -339,6 +346,21 @@ func (im *Image) dwarfWord(typ dwarf.Offset, off uintptr) Hop {
 		break
 	}
 	return leaf(Hop{Part: hexOffNonZero(off)})
+}
+
+// dwarfTypePkg is the import path of the package of a named DWARF type:
+// the Go linker names types by path ("net/http.Client",
+// "main.Box[main.T]"); "" for unnamed types.
+func dwarfTypePkg(e *dwarf.Entry) string {
+	name, _ := e.Val(dwarf.AttrName).(string)
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		name = name[:i]
+	}
+	slash := strings.LastIndexByte(name, '/')
+	if dot := strings.IndexByte(name[slash+1:], '.'); dot > 0 {
+		return name[:slash+1+dot]
+	}
+	return ""
 }
 
 // arrayOf is the layout of an array of the DWARF type at elem.

@@ -141,6 +141,17 @@ type Hop struct {
 	// Internal: the hop is runtime machinery (map directory, table, groups,
 	// chan buffer) that a path view may fold into the user-level hop.
 	Internal bool
+	// Scalar is the kind of the non-pointer value that holds the word
+	// (reflect.Uintptr for a uintptr field, reflect.Uint8 inside a [16]byte);
+	// reflect.Invalid for pointer words and when the type is not known
+	// there. Package analysis judges hidden references by it: only a
+	// pointer-sized integer can be an address the program kept.
+	Scalar reflect.Kind
+	// OwnerPkg is the import path of the innermost named struct type whose
+	// field holds the word ("runtime" for a runtime.Cleanup's ptr field),
+	// skipping sync/atomic's types, which box a value for the struct that
+	// holds them; "" when no named struct holds it.
+	OwnerPkg string
 }
 
 // Word names the word at byte offset off in memory laid out as l.
@@ -212,13 +223,17 @@ func (l Layout) valueWord(off uintptr) Hop {
 // then names the word in that field.
 func walkValue(t reflect.Type, off uintptr) Hop {
 	var path strings.Builder
+	owner := ""
 	for {
 		switch t.Kind() {
 		case reflect.Struct:
+			if t.Name() != "" && t.PkgPath() != "sync/atomic" {
+				owner = t.PkgPath()
+			}
 			f, ok := fieldAt(t, off)
 			if !ok {
 				path.WriteString("(padding)")
-				return Hop{Path: path.String(), Part: hexOff(off)}
+				return Hop{Path: path.String(), Part: hexOff(off), OwnerPkg: owner}
 			}
 			path.WriteString(".")
 			path.WriteString(f.Name)
@@ -236,6 +251,7 @@ func walkValue(t reflect.Type, off uintptr) Hop {
 		}
 		h := leafWord(t, off)
 		h.Path = path.String()
+		h.OwnerPkg = owner
 		return h
 	}
 }
@@ -270,19 +286,19 @@ func leafWord(t reflect.Type, off uintptr) Hop {
 		if word == 0 {
 			return Hop{Pointer: true, Target: Layout{Kind: Value, Type: t.Elem(), Array: true}}
 		}
-		return Hop{Part: [...]string{"", "len", "cap"}[word]}
+		return Hop{Part: [...]string{"", "len", "cap"}[word], Scalar: reflect.Int}
 	case reflect.String:
 		if word == 0 {
 			return Hop{Pointer: true, Target: Layout{Kind: StringBytes}}
 		}
-		return Hop{Part: "len"}
+		return Hop{Part: "len", Scalar: reflect.Int}
 	case reflect.Interface:
 		if word == 0 {
 			return Hop{Pointer: true, Part: "type"}
 		}
 		return Hop{Pointer: true, Part: "data", IfaceData: true}
 	}
-	return Hop{Part: hexOffNonZero(off)}
+	return Hop{Part: hexOffNonZero(off), Scalar: t.Kind()}
 }
 
 // InterfaceTarget is what an interface's data word points at when its type

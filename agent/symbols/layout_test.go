@@ -2,10 +2,13 @@ package symbols
 
 import (
 	"bytes"
+	"debug/dwarf"
 	"io"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 )
@@ -276,5 +279,56 @@ func TestImageInterfaces(t *testing.T) {
 	}
 	if _, err := im.InterfaceType(itab, ItabSet{itab: 0xdead}); err == nil {
 		t.Error("an itab set pointing at a non-type accepted")
+	}
+}
+
+// tholder mixes the words analysis judges as hidden references with those
+// it must leave alone.
+type tholder struct {
+	addr    uintptr           // a pointer-sized integer of the program's own
+	cleanup runtime.Cleanup   // the runtime's: its ptr word is an address by design
+	boxed   atomic.Uintptr    // sync/atomic boxes a value for tholder
+	bytes   [16]byte          // not an integer word
+	buf     []byte            // len and cap
+	inner   struct{ n int64 } // an unnamed struct is no owner
+}
+
+func TestWordScalarAndOwner(t *testing.T) {
+	h := ValueOf(reflect.TypeFor[tholder]())
+	off := func(f string) uintptr { fd, _ := reflect.TypeFor[tholder]().FieldByName(f); return fd.Offset }
+	for _, c := range []struct {
+		what   string
+		off    uintptr
+		scalar reflect.Kind
+		owner  string
+	}{
+		{"addr", off("addr"), reflect.Uintptr, "github.com/heaptop/heaptop/agent/symbols"},
+		{"cleanup id", off("cleanup"), reflect.Uint64, "runtime"},
+		{"cleanup ptr", off("cleanup") + 8, reflect.Uintptr, "runtime"},
+		{"boxed", off("boxed"), reflect.Uintptr, "github.com/heaptop/heaptop/agent/symbols"},
+		{"bytes", off("bytes") + 8, reflect.Uint8, "github.com/heaptop/heaptop/agent/symbols"},
+		{"buf", off("buf"), reflect.Invalid, "github.com/heaptop/heaptop/agent/symbols"},
+		{"buf len", off("buf") + 8, reflect.Int, "github.com/heaptop/heaptop/agent/symbols"},
+		{"inner", off("inner"), reflect.Int64, "github.com/heaptop/heaptop/agent/symbols"},
+	} {
+		w := h.Word(c.off)
+		if w.Scalar != c.scalar || w.OwnerPkg != c.owner {
+			t.Errorf("%s: scalar %v owner %q, want %v %q", c.what, w.Scalar, w.OwnerPkg, c.scalar, c.owner)
+		}
+	}
+	if w := ValueOf(reflect.TypeFor[uintptr]()).Word(0); w.Scalar != reflect.Uintptr || w.OwnerPkg != "" {
+		t.Errorf("a bare uintptr: scalar %v owner %q", w.Scalar, w.OwnerPkg)
+	}
+}
+
+func TestDWARFTypePkg(t *testing.T) {
+	for name, want := range map[string]string{
+		"net/http.Client": "net/http", "main.T": "main", "main.Box[net/http.Header]": "main",
+		"runtime.Cleanup": "runtime", "struct { a int }": "", "uintptr": "",
+	} {
+		e := &dwarf.Entry{Field: []dwarf.Field{{Attr: dwarf.AttrName, Val: name}}}
+		if got := dwarfTypePkg(e); got != want {
+			t.Errorf("dwarfTypePkg(%q) = %q, want %q", name, got, want)
+		}
 	}
 }

@@ -145,7 +145,8 @@ func (Phase) EnumDescriptor() ([]byte, []int) {
 	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{1}
 }
 
-// State is what the GC will do with an object (design.md §3).
+// State is what the GC will do with an object (design.md §3), or, for the
+// last hop of a dangling chain, what the memory a hidden word names is.
 type State int32
 
 const (
@@ -154,6 +155,8 @@ const (
 	State_STATE_PENDING           State = 2 // unreachable; the next GC frees it (yellow)
 	State_STATE_PENDING_FINALIZER State = 3 // reachable only through a finalizer (yellow)
 	State_STATE_WEAK              State = 4 // reachable only through weak handles (yellow)
+	State_STATE_FREE              State = 5 // no allocation: a free slot, or memory freed since (red)
+	State_STATE_STACK             State = 6 // a goroutine's stack (red)
 )
 
 // Enum value maps for State.
@@ -164,6 +167,8 @@ var (
 		2: "STATE_PENDING",
 		3: "STATE_PENDING_FINALIZER",
 		4: "STATE_WEAK",
+		5: "STATE_FREE",
+		6: "STATE_STACK",
 	}
 	State_value = map[string]int32{
 		"STATE_UNSPECIFIED":       0,
@@ -171,6 +176,8 @@ var (
 		"STATE_PENDING":           2,
 		"STATE_PENDING_FINALIZER": 3,
 		"STATE_WEAK":              4,
+		"STATE_FREE":              5,
+		"STATE_STACK":             6,
 	}
 )
 
@@ -1334,6 +1341,11 @@ func (x *Site) GetLine() uint32 {
 	return 0
 }
 
+// Snapshot is the document a capture gives clients. It is bounded whatever
+// the heap: at most 4 MiB encoded (the agent measures it and trims the
+// least important parts, saying so in notes), the tree at most 2,000
+// nodes, each list at most 200 groups, at most 500 findings (grouped by
+// chain shape) with chains of at most 32 hops, at most 100 growth rows.
 type Snapshot struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Increases by one per capture of this agent.
@@ -1354,9 +1366,11 @@ type Snapshot struct {
 	GrowthBaseId uint64 `protobuf:"varint,10,opt,name=growth_base_id,json=growthBaseId,proto3" json:"growth_base_id,omitempty"`
 	// What the agent could not do and why ("binary is stripped: globals are
 	// named by segment offset").
-	Notes         []string `protobuf:"bytes,11,rep,name=notes,proto3" json:"notes,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Notes []string `protobuf:"bytes,11,rep,name=notes,proto3" json:"notes,omitempty"`
+	// How many earlier captures the growth rows look back on (up to 8).
+	GrowthIntervals uint32 `protobuf:"varint,12,opt,name=growth_intervals,json=growthIntervals,proto3" json:"growth_intervals,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Snapshot) Reset() {
@@ -1466,6 +1480,13 @@ func (x *Snapshot) GetNotes() []string {
 	return nil
 }
 
+func (x *Snapshot) GetGrowthIntervals() uint32 {
+	if x != nil {
+		return x.GrowthIntervals
+	}
+	return 0
+}
+
 type CaptureStats struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// How long the target's goroutines could not run because of the capture.
@@ -1485,9 +1506,19 @@ type CaptureStats struct {
 	BytesWithSite   uint64 `protobuf:"varint,12,opt,name=bytes_with_site,json=bytesWithSite,proto3" json:"bytes_with_site,omitempty"`
 	FullSites       bool   `protobuf:"varint,13,opt,name=full_sites,json=fullSites,proto3" json:"full_sites,omitempty"`
 	// runtime.MemProfileRate in effect (bytes between samples; 1 = all).
-	SampleRate    uint64 `protobuf:"varint,14,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
-	ObjectsTyped  uint64 `protobuf:"varint,15,opt,name=objects_typed,json=objectsTyped,proto3" json:"objects_typed,omitempty"`
-	BytesTyped    uint64 `protobuf:"varint,16,opt,name=bytes_typed,json=bytesTyped,proto3" json:"bytes_typed,omitempty"`
+	SampleRate   uint64 `protobuf:"varint,14,opt,name=sample_rate,json=sampleRate,proto3" json:"sample_rate,omitempty"`
+	ObjectsTyped uint64 `protobuf:"varint,15,opt,name=objects_typed,json=objectsTyped,proto3" json:"objects_typed,omitempty"`
+	BytesTyped   uint64 `protobuf:"varint,16,opt,name=bytes_typed,json=bytesTyped,proto3" json:"bytes_typed,omitempty"`
+	// Words the GC does not treat as pointers whose value lies in the heap's
+	// range, and how many of them counted as hidden references (the notes
+	// say why the others did not).
+	HiddenWords   uint64 `protobuf:"varint,17,opt,name=hidden_words,json=hiddenWords,proto3" json:"hidden_words,omitempty"`
+	HiddenCounted uint64 `protobuf:"varint,18,opt,name=hidden_counted,json=hiddenCounted,proto3" json:"hidden_counted,omitempty"`
+	// Memory the agent holds for this snapshot after it is complete (the
+	// graph, names and analysis Expand and Path need), outside the Go heap.
+	HeldBytes uint64 `protobuf:"varint,19,opt,name=held_bytes,json=heldBytes,proto3" json:"held_bytes,omitempty"`
+	// Size of the complete document, encoded.
+	DocumentBytes uint64 `protobuf:"varint,20,opt,name=document_bytes,json=documentBytes,proto3" json:"document_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1634,6 +1665,34 @@ func (x *CaptureStats) GetBytesTyped() uint64 {
 	return 0
 }
 
+func (x *CaptureStats) GetHiddenWords() uint64 {
+	if x != nil {
+		return x.HiddenWords
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetHiddenCounted() uint64 {
+	if x != nil {
+		return x.HiddenCounted
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetHeldBytes() uint64 {
+	if x != nil {
+		return x.HeldBytes
+	}
+	return 0
+}
+
+func (x *CaptureStats) GetDocumentBytes() uint64 {
+	if x != nil {
+		return x.DocumentBytes
+	}
+	return 0
+}
+
 type StateTotal struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	State         State                  `protobuf:"varint,1,opt,name=state,proto3,enum=heaptop.v1.State" json:"state,omitempty"`
@@ -1696,7 +1755,10 @@ func (x *StateTotal) GetBytes() uint64 {
 
 type TreeNode struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique within the snapshot; 0 is never used.
+	// Unique within the snapshot; 0 is never used. Ids of nodes not in the
+	// document are valid for Expand and Path too, while the agent holds the
+	// snapshot: an id names a root group, a root or an object (below
+	// 2^31), or a folded row (2^31 and above).
 	Id uint32 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	// 0 for a top-level node.
 	Parent uint32   `protobuf:"varint,2,opt,name=parent,proto3" json:"parent,omitempty"`
@@ -1712,7 +1774,8 @@ type TreeNode struct {
 	RetainedBytes uint64 `protobuf:"varint,9,opt,name=retained_bytes,json=retainedBytes,proto3" json:"retained_bytes,omitempty"`
 	ShallowBytes  uint64 `protobuf:"varint,10,opt,name=shallow_bytes,json=shallowBytes,proto3" json:"shallow_bytes,omitempty"`
 	State         State  `protobuf:"varint,11,opt,name=state,proto3,enum=heaptop.v1.State" json:"state,omitempty"`
-	// Children the node has in all, and how many follow it in this document.
+	// Children the node has in all (folded rows counted once), and how many
+	// follow it in this document; Expand returns the others.
 	ChildrenTotal uint32 `protobuf:"varint,12,opt,name=children_total,json=childrenTotal,proto3" json:"children_total,omitempty"`
 	ChildrenSent  uint32 `protobuf:"varint,13,opt,name=children_sent,json=childrenSent,proto3" json:"children_sent,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1950,6 +2013,15 @@ func (x *ListGroup) GetFindingKeys() []string {
 	return nil
 }
 
+// Hop is one step of a retention chain. A root's hop comes first (via
+// GLOBAL with the variable's name, FRAME with the goroutine and function,
+// FINALIZER or RUNTIME), then one hop per object, labelled by how the hop
+// before holds it. For a hidden reference the chain ends with three hops:
+// the holder (its address and the word's offset in it), the hidden word
+// (via HIDDEN: label the word's field path and type, address the word's
+// own address, holder + offset), and the target (address the value the
+// word holds; state FREE, STACK, PENDING... or LIVE; label what is there:
+// "free 48 B slot", "stack of goroutine 42 in main.worker", ...).
 type Hop struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Via   Via                    `protobuf:"varint,1,opt,name=via,proto3,enum=heaptop.v1.Via" json:"via,omitempty"`
@@ -1968,8 +2040,11 @@ type Hop struct {
 	// Goroutine of a frame hop.
 	Goroutine uint64 `protobuf:"varint,9,opt,name=goroutine,proto3" json:"goroutine,omitempty"`
 	// A frame hop's goroutine creation site ("created by").
-	CreatedBy     *Site  `protobuf:"bytes,10,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
-	WaitReason    string `protobuf:"bytes,11,opt,name=wait_reason,json=waitReason,proto3" json:"wait_reason,omitempty"`
+	CreatedBy  *Site  `protobuf:"bytes,10,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	WaitReason string `protobuf:"bytes,11,opt,name=wait_reason,json=waitReason,proto3" json:"wait_reason,omitempty"`
+	// Non-zero on a placeholder hop: it stands for this many hops the
+	// document leaves out of a long chain (Path returns them all).
+	Elided        uint32 `protobuf:"varint,12,opt,name=elided,proto3" json:"elided,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2079,6 +2154,13 @@ func (x *Hop) GetWaitReason() string {
 		return x.WaitReason
 	}
 	return ""
+}
+
+func (x *Hop) GetElided() uint32 {
+	if x != nil {
+		return x.Elided
+	}
+	return 0
 }
 
 type Finding struct {
@@ -2419,6 +2501,7 @@ type PathRequest struct {
 	//
 	//	*PathRequest_Node
 	//	*PathRequest_GroupKey
+	//	*PathRequest_FindingKey
 	Of            isPathRequest_Of `protobuf_oneof:"of"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2486,6 +2569,15 @@ func (x *PathRequest) GetGroupKey() string {
 	return ""
 }
 
+func (x *PathRequest) GetFindingKey() string {
+	if x != nil {
+		if x, ok := x.Of.(*PathRequest_FindingKey); ok {
+			return x.FindingKey
+		}
+	}
+	return ""
+}
+
 type isPathRequest_Of interface {
 	isPathRequest_Of()
 }
@@ -2498,9 +2590,15 @@ type PathRequest_GroupKey struct {
 	GroupKey string `protobuf:"bytes,3,opt,name=group_key,json=groupKey,proto3,oneof"`
 }
 
+type PathRequest_FindingKey struct {
+	FindingKey string `protobuf:"bytes,4,opt,name=finding_key,json=findingKey,proto3,oneof"`
+}
+
 func (*PathRequest_Node) isPathRequest_Of() {}
 
 func (*PathRequest_GroupKey) isPathRequest_Of() {}
+
+func (*PathRequest_FindingKey) isPathRequest_Of() {}
 
 type PathReply struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -2623,7 +2721,7 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x04Site\x12\x1a\n" +
 	"\bfunction\x18\x01 \x01(\tR\bfunction\x12\x12\n" +
 	"\x04file\x18\x02 \x01(\tR\x04file\x12\x12\n" +
-	"\x04line\x18\x03 \x01(\rR\x04line\"\xb9\x03\n" +
+	"\x04line\x18\x03 \x01(\rR\x04line\"\xe4\x03\n" +
 	"\bSnapshot\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12,\n" +
 	"\x12captured_unix_nano\x18\x02 \x01(\x03R\x10capturedUnixNano\x12\x1a\n" +
@@ -2636,7 +2734,8 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x06growth\x18\t \x03(\v2\x15.heaptop.v1.GrowthRowR\x06growth\x12$\n" +
 	"\x0egrowth_base_id\x18\n" +
 	" \x01(\x04R\fgrowthBaseId\x12\x14\n" +
-	"\x05notes\x18\v \x03(\tR\x05notes\"\x82\x04\n" +
+	"\x05notes\x18\v \x03(\tR\x05notes\x12)\n" +
+	"\x10growth_intervals\x18\f \x01(\rR\x0fgrowthIntervals\"\x92\x05\n" +
 	"\fCaptureStats\x12\x19\n" +
 	"\bpause_ns\x18\x01 \x01(\x04R\apauseNs\x12\x1d\n" +
 	"\n" +
@@ -2660,7 +2759,12 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"sampleRate\x12#\n" +
 	"\robjects_typed\x18\x0f \x01(\x04R\fobjectsTyped\x12\x1f\n" +
 	"\vbytes_typed\x18\x10 \x01(\x04R\n" +
-	"bytesTyped\"e\n" +
+	"bytesTyped\x12!\n" +
+	"\fhidden_words\x18\x11 \x01(\x04R\vhiddenWords\x12%\n" +
+	"\x0ehidden_counted\x18\x12 \x01(\x04R\rhiddenCounted\x12\x1d\n" +
+	"\n" +
+	"held_bytes\x18\x13 \x01(\x04R\theldBytes\x12%\n" +
+	"\x0edocument_bytes\x18\x14 \x01(\x04R\rdocumentBytes\"e\n" +
 	"\n" +
 	"StateTotal\x12'\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x11.heaptop.v1.StateR\x05state\x12\x18\n" +
@@ -2690,7 +2794,7 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x05bytes\x18\x06 \x01(\x04R\x05bytes\x12%\n" +
 	"\x0eretained_bytes\x18\a \x01(\x04R\rretainedBytes\x12'\n" +
 	"\x05state\x18\b \x01(\x0e2\x11.heaptop.v1.StateR\x05state\x12!\n" +
-	"\ffinding_keys\x18\t \x03(\tR\vfindingKeys\"\xe2\x02\n" +
+	"\ffinding_keys\x18\t \x03(\tR\vfindingKeys\"\xfa\x02\n" +
 	"\x03Hop\x12!\n" +
 	"\x03via\x18\x01 \x01(\x0e2\x0f.heaptop.v1.ViaR\x03via\x12\x14\n" +
 	"\x05label\x18\x02 \x01(\tR\x05label\x12\x1b\n" +
@@ -2705,7 +2809,8 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"created_by\x18\n" +
 	" \x01(\v2\x10.heaptop.v1.SiteR\tcreatedBy\x12\x1f\n" +
 	"\vwait_reason\x18\v \x01(\tR\n" +
-	"waitReason\"\xa4\x02\n" +
+	"waitReason\x12\x16\n" +
+	"\x06elided\x18\f \x01(\rR\x06elided\"\xa4\x02\n" +
 	"\aFinding\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12+\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x17.heaptop.v1.FindingKindR\x04kind\x12\x18\n" +
@@ -2735,12 +2840,14 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x06offset\x18\x03 \x01(\rR\x06offset\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\rR\x05limit\"9\n" +
 	"\vExpandReply\x12*\n" +
-	"\x05nodes\x18\x01 \x03(\v2\x14.heaptop.v1.TreeNodeR\x05nodes\"i\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x14.heaptop.v1.TreeNodeR\x05nodes\"\x8c\x01\n" +
 	"\vPathRequest\x12\x1f\n" +
 	"\vsnapshot_id\x18\x01 \x01(\x04R\n" +
 	"snapshotId\x12\x14\n" +
 	"\x04node\x18\x02 \x01(\rH\x00R\x04node\x12\x1d\n" +
-	"\tgroup_key\x18\x03 \x01(\tH\x00R\bgroupKeyB\x04\n" +
+	"\tgroup_key\x18\x03 \x01(\tH\x00R\bgroupKey\x12!\n" +
+	"\vfinding_key\x18\x04 \x01(\tH\x00R\n" +
+	"findingKeyB\x04\n" +
 	"\x02of\"0\n" +
 	"\tPathReply\x12#\n" +
 	"\x04path\x18\x01 \x03(\v2\x0f.heaptop.v1.HopR\x04path*K\n" +
@@ -2757,7 +2864,7 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\rPHASE_ANALYSE\x10\x04\x12\x14\n" +
 	"\x10PHASE_DOMINATORS\x10\x05\x12\x0e\n" +
 	"\n" +
-	"PHASE_DONE\x10\x06*n\n" +
+	"PHASE_DONE\x10\x06*\x8f\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
@@ -2765,7 +2872,10 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\rSTATE_PENDING\x10\x02\x12\x1b\n" +
 	"\x17STATE_PENDING_FINALIZER\x10\x03\x12\x0e\n" +
 	"\n" +
-	"STATE_WEAK\x10\x04*\x7f\n" +
+	"STATE_WEAK\x10\x04\x12\x0e\n" +
+	"\n" +
+	"STATE_FREE\x10\x05\x12\x0f\n" +
+	"\vSTATE_STACK\x10\x06*\x7f\n" +
 	"\bNodeKind\x12\x19\n" +
 	"\x15NODE_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14NODE_KIND_ROOT_GROUP\x10\x01\x12\x12\n" +
@@ -2919,6 +3029,7 @@ func file_heaptop_v1_heaptop_proto_init() {
 	file_heaptop_v1_heaptop_proto_msgTypes[21].OneofWrappers = []any{
 		(*PathRequest_Node)(nil),
 		(*PathRequest_GroupKey)(nil),
+		(*PathRequest_FindingKey)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -61,8 +61,10 @@ type HeaptopClient interface {
 	// Expand returns children of a heap-tree node beyond what the snapshot
 	// document carried. NOT_FOUND when the snapshot is no longer held.
 	Expand(ctx context.Context, in *ExpandRequest, opts ...grpc.CallOption) (*ExpandReply, error)
-	// Path returns the retention chain, root first, of a tree node or of an
-	// example object of a list group.
+	// Path returns the retention chain, root first, of a tree node, of an
+	// example object of a list group, or of a finding (all of it: the
+	// document elides the middle of long chains). NOT_FOUND when the snapshot
+	// is no longer held or names no such node, group or finding.
 	Path(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*PathReply, error)
 }
 
@@ -145,8 +147,10 @@ type HeaptopServer interface {
 	// Expand returns children of a heap-tree node beyond what the snapshot
 	// document carried. NOT_FOUND when the snapshot is no longer held.
 	Expand(context.Context, *ExpandRequest) (*ExpandReply, error)
-	// Path returns the retention chain, root first, of a tree node or of an
-	// example object of a list group.
+	// Path returns the retention chain, root first, of a tree node, of an
+	// example object of a list group, or of a finding (all of it: the
+	// document elides the middle of long chains). NOT_FOUND when the snapshot
+	// is no longer held or names no such node, group or finding.
 	Path(context.Context, *PathRequest) (*PathReply, error)
 	mustEmbedUnimplementedHeaptopServer()
 }

@@ -147,7 +147,10 @@ export function phaseToJSON(object: Phase): string {
   }
 }
 
-/** State is what the GC will do with an object (design.md §3). */
+/**
+ * State is what the GC will do with an object (design.md §3), or, for the
+ * last hop of a dangling chain, what the memory a hidden word names is.
+ */
 export enum State {
   STATE_UNSPECIFIED = 0,
   /** STATE_LIVE - reachable from a root (green) */
@@ -158,6 +161,10 @@ export enum State {
   STATE_PENDING_FINALIZER = 3,
   /** STATE_WEAK - reachable only through weak handles (yellow) */
   STATE_WEAK = 4,
+  /** STATE_FREE - no allocation: a free slot, or memory freed since (red) */
+  STATE_FREE = 5,
+  /** STATE_STACK - a goroutine's stack (red) */
+  STATE_STACK = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -178,6 +185,12 @@ export function stateFromJSON(object: any): State {
     case 4:
     case "STATE_WEAK":
       return State.STATE_WEAK;
+    case 5:
+    case "STATE_FREE":
+      return State.STATE_FREE;
+    case 6:
+    case "STATE_STACK":
+      return State.STATE_STACK;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -197,6 +210,10 @@ export function stateToJSON(object: State): string {
       return "STATE_PENDING_FINALIZER";
     case State.STATE_WEAK:
       return "STATE_WEAK";
+    case State.STATE_FREE:
+      return "STATE_FREE";
+    case State.STATE_STACK:
+      return "STATE_STACK";
     case State.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -624,6 +641,13 @@ export interface Site {
   line: number;
 }
 
+/**
+ * Snapshot is the document a capture gives clients. It is bounded whatever
+ * the heap: at most 4 MiB encoded (the agent measures it and trims the
+ * least important parts, saying so in notes), the tree at most 2,000
+ * nodes, each list at most 200 groups, at most 500 findings (grouped by
+ * chain shape) with chains of at most 32 hops, at most 100 growth rows.
+ */
 export interface Snapshot {
   /** Increases by one per capture of this agent. */
   id: bigint;
@@ -648,6 +672,8 @@ export interface Snapshot {
    * named by segment offset").
    */
   notes: string[];
+  /** How many earlier captures the growth rows look back on (up to 8). */
+  growthIntervals: number;
 }
 
 export interface CaptureStats {
@@ -673,6 +699,20 @@ export interface CaptureStats {
   sampleRate: bigint;
   objectsTyped: bigint;
   bytesTyped: bigint;
+  /**
+   * Words the GC does not treat as pointers whose value lies in the heap's
+   * range, and how many of them counted as hidden references (the notes
+   * say why the others did not).
+   */
+  hiddenWords: bigint;
+  hiddenCounted: bigint;
+  /**
+   * Memory the agent holds for this snapshot after it is complete (the
+   * graph, names and analysis Expand and Path need), outside the Go heap.
+   */
+  heldBytes: bigint;
+  /** Size of the complete document, encoded. */
+  documentBytes: bigint;
 }
 
 export interface StateTotal {
@@ -682,7 +722,12 @@ export interface StateTotal {
 }
 
 export interface TreeNode {
-  /** Unique within the snapshot; 0 is never used. */
+  /**
+   * Unique within the snapshot; 0 is never used. Ids of nodes not in the
+   * document are valid for Expand and Path too, while the agent holds the
+   * snapshot: an id names a root group, a root or an object (below
+   * 2^31), or a folded row (2^31 and above).
+   */
   id: number;
   /** 0 for a top-level node. */
   parent: number;
@@ -700,7 +745,10 @@ export interface TreeNode {
   retainedBytes: bigint;
   shallowBytes: bigint;
   state: State;
-  /** Children the node has in all, and how many follow it in this document. */
+  /**
+   * Children the node has in all (folded rows counted once), and how many
+   * follow it in this document; Expand returns the others.
+   */
   childrenTotal: number;
   childrenSent: number;
 }
@@ -719,6 +767,17 @@ export interface ListGroup {
   findingKeys: string[];
 }
 
+/**
+ * Hop is one step of a retention chain. A root's hop comes first (via
+ * GLOBAL with the variable's name, FRAME with the goroutine and function,
+ * FINALIZER or RUNTIME), then one hop per object, labelled by how the hop
+ * before holds it. For a hidden reference the chain ends with three hops:
+ * the holder (its address and the word's offset in it), the hidden word
+ * (via HIDDEN: label the word's field path and type, address the word's
+ * own address, holder + offset), and the target (address the value the
+ * word holds; state FREE, STACK, PENDING... or LIVE; label what is there:
+ * "free 48 B slot", "stack of goroutine 42 in main.worker", ...).
+ */
 export interface Hop {
   via: Via;
   /**
@@ -742,6 +801,11 @@ export interface Hop {
   /** A frame hop's goroutine creation site ("created by"). */
   createdBy: Site | undefined;
   waitReason: string;
+  /**
+   * Non-zero on a placeholder hop: it stands for this many hops the
+   * document leaves out of a long chain (Path returns them all).
+   */
+  elided: number;
 }
 
 export interface Finding {
@@ -797,6 +861,7 @@ export interface PathRequest {
   snapshotId: bigint;
   node?: number | undefined;
   groupKey?: string | undefined;
+  findingKey?: string | undefined;
 }
 
 export interface PathReply {
@@ -2391,6 +2456,7 @@ function createBaseSnapshot(): Snapshot {
     growth: [],
     growthBaseId: 0n,
     notes: [],
+    growthIntervals: 0,
   };
 }
 
@@ -2437,6 +2503,9 @@ export const Snapshot: MessageFns<Snapshot> = {
     }
     for (const v of message.notes) {
       writer.uint32(90).string(v!);
+    }
+    if (message.growthIntervals !== 0) {
+      writer.uint32(96).uint32(message.growthIntervals);
     }
     return writer;
   },
@@ -2542,6 +2611,14 @@ export const Snapshot: MessageFns<Snapshot> = {
             message.notes.push(reader.string());
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.growthIntervals = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2575,6 +2652,11 @@ export const Snapshot: MessageFns<Snapshot> = {
         ? BigInt(object.growth_base_id)
         : 0n,
       notes: globalThis.Array.isArray(object?.notes) ? object.notes.map((e: any) => globalThis.String(e)) : [],
+      growthIntervals: isSet(object.growthIntervals)
+        ? globalThis.Number(object.growthIntervals)
+        : isSet(object.growth_intervals)
+        ? globalThis.Number(object.growth_intervals)
+        : 0,
     };
   },
 
@@ -2613,6 +2695,9 @@ export const Snapshot: MessageFns<Snapshot> = {
     if (message.notes?.length) {
       obj.notes = message.notes;
     }
+    if (message.growthIntervals !== 0) {
+      obj.growthIntervals = Math.round(message.growthIntervals);
+    }
     return obj;
   },
 
@@ -2638,6 +2723,7 @@ export const Snapshot: MessageFns<Snapshot> = {
       ? BigInt(object.growthBaseId)
       : 0n;
     message.notes = object.notes?.map((e) => e) || [];
+    message.growthIntervals = object.growthIntervals ?? 0;
     return message;
   },
 };
@@ -2660,6 +2746,10 @@ function createBaseCaptureStats(): CaptureStats {
     sampleRate: 0n,
     objectsTyped: 0n,
     bytesTyped: 0n,
+    hiddenWords: 0n,
+    hiddenCounted: 0n,
+    heldBytes: 0n,
+    documentBytes: 0n,
   };
 }
 
@@ -2757,6 +2847,30 @@ export const CaptureStats: MessageFns<CaptureStats> = {
         throw new globalThis.Error("value provided for field message.bytesTyped of type uint64 too large");
       }
       writer.uint32(128).uint64(message.bytesTyped);
+    }
+    if (message.hiddenWords !== 0n) {
+      if (BigInt.asUintN(64, message.hiddenWords) !== message.hiddenWords) {
+        throw new globalThis.Error("value provided for field message.hiddenWords of type uint64 too large");
+      }
+      writer.uint32(136).uint64(message.hiddenWords);
+    }
+    if (message.hiddenCounted !== 0n) {
+      if (BigInt.asUintN(64, message.hiddenCounted) !== message.hiddenCounted) {
+        throw new globalThis.Error("value provided for field message.hiddenCounted of type uint64 too large");
+      }
+      writer.uint32(144).uint64(message.hiddenCounted);
+    }
+    if (message.heldBytes !== 0n) {
+      if (BigInt.asUintN(64, message.heldBytes) !== message.heldBytes) {
+        throw new globalThis.Error("value provided for field message.heldBytes of type uint64 too large");
+      }
+      writer.uint32(152).uint64(message.heldBytes);
+    }
+    if (message.documentBytes !== 0n) {
+      if (BigInt.asUintN(64, message.documentBytes) !== message.documentBytes) {
+        throw new globalThis.Error("value provided for field message.documentBytes of type uint64 too large");
+      }
+      writer.uint32(160).uint64(message.documentBytes);
     }
     return writer;
   },
@@ -2902,6 +3016,38 @@ export const CaptureStats: MessageFns<CaptureStats> = {
             message.bytesTyped = reader.uint64() as bigint;
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.hiddenWords = reader.uint64() as bigint;
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.hiddenCounted = reader.uint64() as bigint;
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.heldBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.documentBytes = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2972,6 +3118,26 @@ export const CaptureStats: MessageFns<CaptureStats> = {
         : isSet(object.bytes_typed)
         ? BigInt(object.bytes_typed)
         : 0n,
+      hiddenWords: isSet(object.hiddenWords)
+        ? BigInt(object.hiddenWords)
+        : isSet(object.hidden_words)
+        ? BigInt(object.hidden_words)
+        : 0n,
+      hiddenCounted: isSet(object.hiddenCounted)
+        ? BigInt(object.hiddenCounted)
+        : isSet(object.hidden_counted)
+        ? BigInt(object.hidden_counted)
+        : 0n,
+      heldBytes: isSet(object.heldBytes)
+        ? BigInt(object.heldBytes)
+        : isSet(object.held_bytes)
+        ? BigInt(object.held_bytes)
+        : 0n,
+      documentBytes: isSet(object.documentBytes)
+        ? BigInt(object.documentBytes)
+        : isSet(object.document_bytes)
+        ? BigInt(object.document_bytes)
+        : 0n,
     };
   },
 
@@ -3025,6 +3191,18 @@ export const CaptureStats: MessageFns<CaptureStats> = {
     if (message.bytesTyped !== 0n) {
       obj.bytesTyped = message.bytesTyped.toString();
     }
+    if (message.hiddenWords !== 0n) {
+      obj.hiddenWords = message.hiddenWords.toString();
+    }
+    if (message.hiddenCounted !== 0n) {
+      obj.hiddenCounted = message.hiddenCounted.toString();
+    }
+    if (message.heldBytes !== 0n) {
+      obj.heldBytes = message.heldBytes.toString();
+    }
+    if (message.documentBytes !== 0n) {
+      obj.documentBytes = message.documentBytes.toString();
+    }
     return obj;
   },
 
@@ -3060,6 +3238,16 @@ export const CaptureStats: MessageFns<CaptureStats> = {
       : 0n;
     message.bytesTyped = (object.bytesTyped !== undefined && object.bytesTyped !== null)
       ? BigInt(object.bytesTyped)
+      : 0n;
+    message.hiddenWords = (object.hiddenWords !== undefined && object.hiddenWords !== null)
+      ? BigInt(object.hiddenWords)
+      : 0n;
+    message.hiddenCounted = (object.hiddenCounted !== undefined && object.hiddenCounted !== null)
+      ? BigInt(object.hiddenCounted)
+      : 0n;
+    message.heldBytes = (object.heldBytes !== undefined && object.heldBytes !== null) ? BigInt(object.heldBytes) : 0n;
+    message.documentBytes = (object.documentBytes !== undefined && object.documentBytes !== null)
+      ? BigInt(object.documentBytes)
       : 0n;
     return message;
   },
@@ -3723,6 +3911,7 @@ function createBaseHop(): Hop {
     goroutine: 0n,
     createdBy: undefined,
     waitReason: "",
+    elided: 0,
   };
 }
 
@@ -3772,6 +3961,9 @@ export const Hop: MessageFns<Hop> = {
     }
     if (message.waitReason !== "") {
       writer.uint32(90).string(message.waitReason);
+    }
+    if (message.elided !== 0) {
+      writer.uint32(96).uint32(message.elided);
     }
     return writer;
   },
@@ -3877,6 +4069,14 @@ export const Hop: MessageFns<Hop> = {
             message.waitReason = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.elided = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3914,6 +4114,7 @@ export const Hop: MessageFns<Hop> = {
         : isSet(object.wait_reason)
         ? globalThis.String(object.wait_reason)
         : "",
+      elided: isSet(object.elided) ? globalThis.Number(object.elided) : 0,
     };
   },
 
@@ -3952,6 +4153,9 @@ export const Hop: MessageFns<Hop> = {
     if (message.waitReason !== "") {
       obj.waitReason = message.waitReason;
     }
+    if (message.elided !== 0) {
+      obj.elided = Math.round(message.elided);
+    }
     return obj;
   },
 
@@ -3973,6 +4177,7 @@ export const Hop: MessageFns<Hop> = {
       ? Site.fromPartial(object.createdBy)
       : undefined;
     message.waitReason = object.waitReason ?? "";
+    message.elided = object.elided ?? 0;
     return message;
   },
 };
@@ -4599,7 +4804,7 @@ export const ExpandReply: MessageFns<ExpandReply> = {
 };
 
 function createBasePathRequest(): PathRequest {
-  return { snapshotId: 0n, node: undefined, groupKey: undefined };
+  return { snapshotId: 0n, node: undefined, groupKey: undefined, findingKey: undefined };
 }
 
 export const PathRequest: MessageFns<PathRequest> = {
@@ -4615,6 +4820,9 @@ export const PathRequest: MessageFns<PathRequest> = {
     }
     if (message.groupKey !== undefined) {
       writer.uint32(26).string(message.groupKey);
+    }
+    if (message.findingKey !== undefined) {
+      writer.uint32(34).string(message.findingKey);
     }
     return writer;
   },
@@ -4656,6 +4864,14 @@ export const PathRequest: MessageFns<PathRequest> = {
             message.groupKey = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.findingKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4681,6 +4897,11 @@ export const PathRequest: MessageFns<PathRequest> = {
         : isSet(object.group_key)
         ? globalThis.String(object.group_key)
         : undefined,
+      findingKey: isSet(object.findingKey)
+        ? globalThis.String(object.findingKey)
+        : isSet(object.finding_key)
+        ? globalThis.String(object.finding_key)
+        : undefined,
     };
   },
 
@@ -4695,6 +4916,9 @@ export const PathRequest: MessageFns<PathRequest> = {
     if (message.groupKey !== undefined) {
       obj.groupKey = message.groupKey;
     }
+    if (message.findingKey !== undefined) {
+      obj.findingKey = message.findingKey;
+    }
     return obj;
   },
 
@@ -4708,6 +4932,7 @@ export const PathRequest: MessageFns<PathRequest> = {
       : 0n;
     message.node = object.node ?? undefined;
     message.groupKey = object.groupKey ?? undefined;
+    message.findingKey = object.findingKey ?? undefined;
     return message;
   },
 };
@@ -4830,8 +5055,10 @@ export const HeaptopService = {
     responseDeserialize: (value: Buffer): ExpandReply => ExpandReply.decode(value),
   },
   /**
-   * Path returns the retention chain, root first, of a tree node or of an
-   * example object of a list group.
+   * Path returns the retention chain, root first, of a tree node, of an
+   * example object of a list group, or of a finding (all of it: the
+   * document elides the middle of long chains). NOT_FOUND when the snapshot
+   * is no longer held or names no such node, group or finding.
    */
   path: {
     path: "/heaptop.v1.Heaptop/Path" as const,
@@ -4870,8 +5097,10 @@ export interface HeaptopServer extends UntypedServiceImplementation {
    */
   expand: handleUnaryCall<ExpandRequest, ExpandReply>;
   /**
-   * Path returns the retention chain, root first, of a tree node or of an
-   * example object of a list group.
+   * Path returns the retention chain, root first, of a tree node, of an
+   * example object of a list group, or of a finding (all of it: the
+   * document elides the middle of long chains). NOT_FOUND when the snapshot
+   * is no longer held or names no such node, group or finding.
    */
   path: handleUnaryCall<PathRequest, PathReply>;
 }
@@ -4931,8 +5160,10 @@ export interface HeaptopClient extends Client {
     callback: (error: ServiceError | null, response: ExpandReply) => void,
   ): ClientUnaryCall;
   /**
-   * Path returns the retention chain, root first, of a tree node or of an
-   * example object of a list group.
+   * Path returns the retention chain, root first, of a tree node, of an
+   * example object of a list group, or of a finding (all of it: the
+   * document elides the middle of long chains). NOT_FOUND when the snapshot
+   * is no longer held or names no such node, group or finding.
    */
   path(request: PathRequest, callback: (error: ServiceError | null, response: PathReply) => void): ClientUnaryCall;
   path(

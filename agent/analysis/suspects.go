@@ -1,0 +1,108 @@
+package analysis
+
+// Suspects, after Eclipse MAT's FindLeaksQuery: the vertices just below the
+// groups (a holder, or an object several holders or groups share) that
+// retain at least suspectShare of the reachable heap, each with its
+// accumulation point: from the suspect, step to the child retaining most
+// while it keeps at least bigDropRatio of its parent's retained size; where
+// the retained size drops more, the memory has accumulated in many small
+// pieces. An accumulation point inside a container's runtime machinery (a
+// map's directory or tables) is reported as the container it belongs to,
+// the last step before the machinery on the way down.
+
+const (
+	// suspectShare: MAT's threshold_percent default, 10%.
+	suspectShare = 0.10
+	// bigDropRatio: MAT's big_drop_ratio default.
+	bigDropRatio = 0.7
+)
+
+// SuspectRef is a suspect: Vertex retains Share of the reachable heap, and
+// Path leads down the dominator tree from it to its accumulation point
+// (Path[0] is Vertex, the last element the accumulation point).
+type SuspectRef struct {
+	Vertex Vertex
+	Share  float64
+	Path   []Vertex
+}
+
+// Accumulation is the suspect's accumulation point.
+func (s SuspectRef) Accumulation() Vertex { return s.Path[len(s.Path)-1] }
+
+// findSuspects finds the suspects (phase 6).
+func (a *Analysis) findSuspects() {
+	total := a.Retained(PseudoRoot)
+	if total == 0 {
+		return
+	}
+	var candidates []Vertex
+	for _, c := range a.Children(PseudoRoot) {
+		if c >= firstHolder {
+			candidates = append(candidates, c)
+			continue
+		}
+		candidates = append(candidates, a.Children(c)...)
+	}
+	for _, c := range candidates {
+		r := a.Retained(c)
+		if float64(r) < suspectShare*float64(total) {
+			continue
+		}
+		path := []Vertex{c}
+		for cur := c; ; {
+			kids := a.Children(cur)
+			if len(kids) == 0 || float64(a.Retained(kids[0])) < bigDropRatio*float64(a.Retained(cur)) {
+				break
+			}
+			cur = kids[0]
+			path = append(path, cur)
+		}
+		for len(path) > 1 {
+			o, ok := a.VertexObject(path[len(path)-1])
+			if !ok || !a.names.Internal(o) {
+				break
+			}
+			path = path[:len(path)-1]
+		}
+		a.Suspects = append(a.Suspects, SuspectRef{Vertex: c, Share: float64(r) / float64(total), Path: path})
+	}
+}
+
+// retainTypeSites fills each TypeSite's Retained and Example from the
+// dominator tree: a member counts when no other member is above it in the
+// tree, so the set's retained size is never counted twice.
+func (a *Analysis) retainTypeSites() {
+	active := make([]uint32, len(a.TypeSites))
+	best := make([]uint64, len(a.TypeSites))
+	type frame struct {
+		v    Vertex
+		next uint32
+	}
+	stack := []frame{{v: PseudoRoot}}
+	for len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		kids := a.Children(top.v)
+		if int(top.next) == len(kids) {
+			if o, ok := a.VertexObject(top.v); ok {
+				active[a.typeSiteOf[o]]--
+			}
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		c := kids[top.next]
+		top.next++
+		if o, ok := a.VertexObject(c); ok {
+			r := a.typeSiteOf[o]
+			if active[r] == 0 {
+				ret := a.Retained(c)
+				a.TypeSites[r].Retained += ret
+				if ret > best[r] {
+					best[r] = ret
+					a.TypeSites[r].Example = o
+				}
+			}
+			active[r]++
+		}
+		stack = append(stack, frame{v: c})
+	}
+}

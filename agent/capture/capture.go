@@ -1,0 +1,243 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Options configures a Capturer. The zero value is safe in production.
+type Options struct {
+	// Timeout bounds one dump attempt in the child, which is killed when
+	// it runs out. Default: 20 s plus 10 s per GiB of estimated dump (the
+	// child writes about 1 GiB/s on a 2-core VM; see BENCHMARKS.md).
+	Timeout time.Duration
+
+	// TempDir holds the dump file when memfd_create is not available (the
+	// file is unlinked as soon as it is created). Default: os.TempDir().
+	TempDir string
+
+	// Attempts is how many times a capture is tried when the child dies
+	// for a reason another try can cure (a goroutine caught in a state the
+	// dumper rejects, a runtime lock held at the fork). Default: 3.
+	Attempts int
+
+	// MeasureChild samples the dump child's private memory every 20 ms
+	// (/proc/PID/smaps_rollup) into Stats.ChildPrivatePeak: a measurement
+	// aid for benchmarks, off by default.
+	MeasureChild bool
+
+	// Segments returns the noptrdata and noptrbss ranges of this process,
+	// the globals the dump leaves out. Default: read from the symbol table
+	// of /proc/self/exe; without one, dumps come without those segments and
+	// Dump.SegmentsErr says why.
+	Segments func() ([]Segment, error)
+}
+
+// Segment is a range of this process's globals: in Options.Segments only
+// its Name, Addr and Size; in a Dump also its Bytes, copied by the dump
+// child at the same instant as the dump.
+type Segment struct {
+	Name  string // "noptrdata" or "noptrbss"
+	Addr  uint64
+	Size  uint64
+	Bytes []byte
+}
+
+// Stats describes one capture. All durations are wall-clock (monotonic).
+type Stats struct {
+	Start time.Time
+
+	// HostPause is how long this process's own goroutines could not run
+	// because of the capture: the stop-the-world of GOMAXPROCS(1) (as the
+	// runtime records it), then the time the capturing goroutine held the
+	// only P (the clone system call) up to the end of the stop-the-world
+	// that restores GOMAXPROCS. The dump's own stop-the-world happens in
+	// the child and does not stop this process.
+	HostPause time.Duration
+	// Fork is the clone system call alone, inside HostPause: it grows
+	// with the process's mapped memory (page tables are copied).
+	Fork time.Duration
+	// ChildDump is WriteHeapDump's duration in the child: the pause the
+	// runtime's dumper would have imposed had it run in this process.
+	ChildDump time.Duration
+	// Total runs from the request to a readable dump.
+	Total time.Duration
+
+	Estimate int64  // dump size estimated before capturing
+	Size     int64  // dump size written
+	Attempts int    // children started
+	Backing  string // "memfd" or "tempfile"
+	// Retried lists why each failed attempt before the last failed.
+	Retried []string
+	// ChildPrivatePeak is the most memory the child held privately, pages
+	// copied on write by either process included (Options.MeasureChild).
+	ChildPrivatePeak int64
+	// Repaired counts goroutines the child found frozen by the fork in a
+	// state the dumper throws on, and set to the state they were entering
+	// (see goroutines_linux.go).
+	Repaired int
+}
+
+// Dump is a captured heap dump: Bytes in the format package heapdump
+// reads, mapped read-only. Bytes and the Segments' Bytes are valid until
+// Close; every Dump returned by Capture must be closed.
+type Dump struct {
+	Bytes       []byte
+	Segments    []Segment
+	SegmentsErr error // why Segments is empty, if it is
+	Stats       Stats
+
+	shot   *shot
+	closed atomic.Bool
+}
+
+// Close releases this handle; the mapping goes when the last handle of a
+// shared capture is closed. Close is idempotent.
+func (d *Dump) Close() error {
+	if d == nil || !d.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	return d.shot.release()
+}
+
+// shot is one capture's result, shared by the callers that waited for it.
+type shot struct {
+	refs     atomic.Int32
+	bytes    []byte
+	segments []Segment
+	segErr   error
+	stats    Stats
+	unmap    func() error
+	// after, if set, runs in the background on the result, holding a
+	// reference to it.
+	after func(*shot)
+}
+
+func (s *shot) release() error {
+	if s.refs.Add(-1) == 0 && s.unmap != nil {
+		return s.unmap()
+	}
+	return nil
+}
+
+func (s *shot) handle() *Dump {
+	return &Dump{Bytes: s.bytes, Segments: s.segments, SegmentsErr: s.segErr, Stats: s.stats, shot: s}
+}
+
+// ErrRefused: a capture that cannot be done safely was not attempted.
+var ErrRefused = errors.New("capture refused")
+
+// RefusedError says why a capture was not attempted; it unwraps to ErrRefused.
+type RefusedError struct{ Reason string }
+
+func (e *RefusedError) Error() string { return "capture refused: " + e.Reason }
+func (e *RefusedError) Unwrap() error { return ErrRefused }
+
+func refuse(format string, args ...any) error {
+	return &RefusedError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// Capturer takes heap dumps of this process, one at a time.
+type Capturer struct {
+	opts Options
+
+	mu     sync.Mutex // guards flight
+	flight *flight    // the capture in progress, or nil
+
+	segOnce  sync.Once // guards segs and segErr
+	segs     []Segment
+	segErr   error
+	envProcs bool // GOMAXPROCS was set in the environment at New
+
+	guardOnce sync.Once     // guards guard
+	guard     uintptr       // see stackGuard
+	allgs     atomic.Uint64 // address of runtime.allgs, once a dump showed it (goroutines_linux.go)
+}
+
+// flight is a capture in progress. Every caller waiting for it holds one
+// reference to its result, counted in waiters under Capturer.mu.
+type flight struct {
+	done    chan struct{}
+	waiters int32
+	shot    *shot // nil on failure; set before done is closed
+	err     error
+}
+
+// New returns a Capturer with opts' defaults filled in.
+func New(opts Options) *Capturer {
+	if opts.TempDir == "" {
+		opts.TempDir = os.TempDir()
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = 3
+	}
+	return &Capturer{opts: opts, envProcs: os.Getenv("GOMAXPROCS") != ""}
+}
+
+// Capture dumps the heap of this process and returns the dump. If a
+// capture is already running, Capture waits for it and returns the same
+// dump (its own handle, to Close). A capture that cannot be done safely is
+// refused with a *RefusedError before anything happens to the process.
+// ctx bounds only this caller's wait: the capture itself, shared with other
+// callers, is bounded by Options.Timeout.
+func (c *Capturer) Capture(ctx context.Context) (*Dump, error) {
+	c.mu.Lock()
+	f := c.flight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		c.flight = f
+		go c.run(f)
+	}
+	f.waiters++
+	c.mu.Unlock()
+
+	select {
+	case <-f.done:
+		if f.err != nil {
+			return nil, f.err
+		}
+		return f.shot.handle(), nil
+	case <-ctx.Done():
+		// Our reference is counted: give it back once the result exists.
+		go func() {
+			<-f.done
+			if f.shot != nil {
+				f.shot.release()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// run performs one flight's capture and publishes its result.
+func (c *Capturer) run(f *flight) {
+	var s *shot
+	var err error
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("capture: internal error: %v", r)
+		}
+		c.mu.Lock()
+		c.flight = nil
+		if s != nil {
+			s.refs.Store(f.waiters)
+			if s.after != nil {
+				s.refs.Add(1)
+				go func() {
+					defer func() { recover() }() // a bug here must not hurt the host
+					defer s.release()
+					s.after(s)
+				}()
+			}
+		}
+		f.shot, f.err = s, err
+		close(f.done)
+		c.mu.Unlock()
+	}()
+	s, err = c.captureOnce()
+}

@@ -1,0 +1,9 @@
+//go:build !(linux && (amd64 || arm64))
+
+package capture
+
+import "runtime"
+
+func (c *Capturer) captureOnce() (*shot, error) {
+	return nil, refuse("heap capture is implemented for linux/amd64 and linux/arm64, not %s/%s", runtime.GOOS, runtime.GOARCH)
+}

@@ -1,0 +1,535 @@
+//go:build linux && (amd64 || arm64)
+
+package capture
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Memory the capture leaves to the rest of the machine besides its own
+// needs, and what it reserves for copy-on-write: while the child lives,
+// every page this process writes is copied. The reserve is a guess,
+// bounded by BENCHMARKS.md's measurement (capture section: an
+// allocation-heavy host dirtied under 25% of its heap during a dump).
+const (
+	minSpareBytes    = 64 << 20
+	cowReserveFactor = 4 // reserve estimate/cowReserveFactor
+	errTextCap       = 1 << 20
+)
+
+// headroom is memoryHeadroom; tests replace it.
+var headroom = memoryHeadroom
+
+// captureOnce runs the attempts of one capture.
+func (c *Capturer) captureOnce() (*shot, error) {
+	start := time.Now()
+	figures := readHeapFigures()
+	est := estimateDumpSize(figures)
+
+	// The dump lives in shared memory (memfd) or, failing that, in a file:
+	// refuse before forking when it cannot fit.
+	backing := "memfd"
+	if probe, err := unix.MemfdCreate("heaptop-probe", unix.MFD_CLOEXEC); err != nil {
+		backing = "tempfile"
+	} else {
+		unix.Close(probe)
+	}
+	need := est + est/cowReserveFactor + minSpareBytes
+	room, source := headroom()
+	if backing == "tempfile" {
+		disk, err := diskRoom(c.opts.TempDir)
+		if err != nil {
+			return nil, refuse("no memfd and cannot stat %s: %v", c.opts.TempDir, err)
+		}
+		if disk < est+minSpareBytes {
+			return nil, refuse("the dump needs about %s on disk and %s has %s free", bytesString(est), c.opts.TempDir, bytesString(disk))
+		}
+		need = est/cowReserveFactor + minSpareBytes
+	}
+	if room >= 0 && room < need {
+		return nil, refuse("the dump needs about %s of memory (the estimated %s dump, a copy-on-write reserve and 64 MiB to spare) and %s leaves %s",
+			bytesString(need), bytesString(est), source, bytesString(room))
+	}
+	limit := est + est/2 + minSpareBytes // a dump bigger than this is cut (and reported)
+
+	c.segOnce.Do(func() {
+		segs, allgs, err := runtimeSymbols()
+		if c.opts.Segments != nil {
+			segs, err = c.opts.Segments()
+		}
+		c.segs, c.segErr = segs, err
+		c.allgs.CompareAndSwap(0, allgs) // the child checks it before use
+	})
+
+	timeout := c.opts.Timeout
+	if timeout <= 0 {
+		timeout = 20*time.Second + time.Duration(est>>30)*10*time.Second
+	}
+
+	var lastErr error
+	var retried []string
+	for attempt := 1; attempt <= c.opts.Attempts; attempt++ {
+		s, retry, err := c.attempt(backing, est, limit, timeout)
+		if err == nil {
+			s.stats.Retried = retried
+			s.stats.Start = start
+			s.stats.Total = time.Since(start)
+			s.stats.Estimate = est
+			s.stats.Attempts = attempt
+			s.stats.Backing = backing
+			return s, nil
+		}
+		lastErr = err
+		if !retry {
+			break
+		}
+		retried = append(retried, err.Error())
+	}
+	return nil, lastErr
+}
+
+// files are the capture descriptors of one attempt.
+type files struct {
+	dump, extra, errText *os.File
+}
+
+func (fs *files) close() {
+	for _, f := range []*os.File{fs.dump, fs.extra, fs.errText} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+// newBacking makes one capture file: a sealed memfd of at most limit bytes
+// or an unlinked temporary file, moved to a descriptor >= minHighFD.
+func (c *Capturer) newBacking(name, backing string, limit int64) (*os.File, error) {
+	var fd int
+	if backing == "memfd" {
+		var err error
+		fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+		if err != nil {
+			return nil, err
+		}
+		// A sparse file of the limit's size, sealed so no write can grow it:
+		// a dump that would not fit is cut short instead of eating memory.
+		if err := unix.Ftruncate(fd, limit); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_GROW|unix.F_SEAL_SHRINK|unix.F_SEAL_SEAL); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+	} else {
+		f, err := os.CreateTemp(c.opts.TempDir, "heaptop-*.dump")
+		if err != nil {
+			return nil, err
+		}
+		os.Remove(f.Name())
+		if err := f.Chmod(0o600); err != nil {
+			f.Close()
+			return nil, err
+		}
+		fd, err = unix.Dup(int(f.Fd()))
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, minHighFD)
+	unix.Close(fd)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(high), name), nil
+}
+
+// attempt starts one dump child and collects its result. retry says
+// whether another child may succeed where this one failed.
+func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Duration) (s *shot, retry bool, err error) {
+	var fs files
+	defer fs.close()
+	if fs.dump, err = c.newBacking("heaptop-dump", backing, limit); err != nil {
+		return nil, false, fmt.Errorf("capture: dump file: %w", err)
+	}
+	var segBytes int64
+	for _, sg := range c.segs {
+		segBytes += 16 + int64(sg.Size)
+	}
+	if fs.extra, err = c.newBacking("heaptop-segments", backing, segBytes+4096); err != nil {
+		return nil, false, fmt.Errorf("capture: segments file: %w", err)
+	}
+	if fs.errText, err = c.newBacking("heaptop-stderr", backing, errTextCap); err != nil {
+		return nil, false, fmt.Errorf("capture: stderr file: %w", err)
+	}
+
+	page, err := unix.Mmap(-1, 0, os.Getpagesize(), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, false, fmt.Errorf("capture: status page: %w", err)
+	}
+	defer unix.Munmap(page)
+	status := (*childStatus)(unsafe.Pointer(&page[0]))
+
+	protect, err := sharedWritableMappings(uintptr(unsafe.Pointer(&page[0])))
+	if err != nil {
+		return nil, false, fmt.Errorf("capture: reading /proc/self/maps: %w", err)
+	}
+	noptr := make([]memRange, 0, len(c.segs))
+	for _, sg := range c.segs {
+		noptr = append(noptr, memRange{uintptr(sg.Addr), uintptr(sg.Size)})
+	}
+	closeFDs, epollFDs, err := hostDescriptors(fs.dump.Fd(), fs.extra.Fd(), fs.errText.Fd())
+	if err != nil {
+		return nil, false, fmt.Errorf("capture: listing descriptors: %w", err)
+	}
+	epollU := make([]uint32, len(epollFDs))
+	for i, fd := range epollFDs {
+		epollU[i] = uint32(fd)
+	}
+	filter := childFilter([]uint32{uint32(fs.dump.Fd()), uint32(fs.extra.Fd())}, epollU)
+	oomPath := []byte("/proc/self/oom_score_adj\x00")
+	oomValue := []byte("1000")
+	args := &childArgs{
+		parentPID:   uintptr(os.Getpid()),
+		dumpFD:      fs.dump.Fd(),
+		extraFD:     fs.extra.Fd(),
+		errFD:       fs.errText.Fd(),
+		closeFDs:    closeFDs,
+		epollFDs:    epollFDs,
+		fsizeLimit:  unix.Rlimit{Cur: uint64(limit), Max: uint64(limit)},
+		prog:        filterProg(filter),
+		protect:     protect,
+		noptr:       noptr,
+		status:      status,
+		oomAdjPath:  &oomPath[0],
+		oomAdjValue: &oomValue[0],
+		oomAdjLen:   uintptr(len(oomValue)),
+		guard:       c.stackGuard(),
+		allgs:       uintptr(c.allgs.Load()),
+	}
+
+	pid, pause, forkTime, errno := c.fork(args)
+	runtime.KeepAlive(filter)
+	runtime.KeepAlive(oomPath)
+	runtime.KeepAlive(oomValue)
+	runtime.KeepAlive(args)
+	if errno != 0 {
+		return nil, false, refuse("cannot create the dump process: clone: %v", errno)
+	}
+
+	var peak atomic.Int64
+	stopSampling := make(chan struct{})
+	if c.opts.MeasureChild {
+		go sampleChildMemory(int(pid), &peak, stopSampling)
+	}
+	ws, timedOut, err := waitChild(int(pid), timeout)
+	close(stopSampling)
+	if err != nil {
+		return nil, false, fmt.Errorf("capture: waiting for the dump process %d: %w", pid, err)
+	}
+	if err := childFailure(ws, timedOut, timeout, status, fs.errText); err != nil {
+		var cf *childError
+		return nil, errors.As(err, &cf) && cf.retry, err
+	}
+
+	size, err := unix.Seek(int(fs.dump.Fd()), 0, 1) // the child's writes moved the shared offset
+	if err != nil {
+		return nil, false, fmt.Errorf("capture: dump size: %w", err)
+	}
+	// The runtime ignores failed writes: a dump that hit the size cap (the
+	// sealed memfd refuses to grow, a file gets EFBIG) just stops short of
+	// its EOF record, a zero byte.
+	var last [1]byte
+	if n, _ := unix.Pread(int(fs.dump.Fd()), last[:], size-1); size == 0 || size >= limit || n != 1 || last[0] != 0 {
+		return nil, false, refuse("the dump outgrew its %s limit (the estimate was %s)", bytesString(limit), bytesString(est))
+	}
+	extraSize, err := unix.Seek(int(fs.extra.Fd()), 0, 1)
+	if err != nil {
+		return nil, false, fmt.Errorf("capture: segments size: %w", err)
+	}
+	s = &shot{}
+	maps := make([][]byte, 0, 2)
+	s.unmap = func() error {
+		var first error
+		for _, m := range maps {
+			if err := unix.Munmap(m); err != nil && first == nil {
+				first = err
+			}
+		}
+		return first
+	}
+	if size > 0 {
+		if s.bytes, err = unix.Mmap(int(fs.dump.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED); err != nil {
+			return nil, false, fmt.Errorf("capture: mapping the dump: %w", err)
+		}
+		maps = append(maps, s.bytes)
+	}
+	s.segErr = c.segErr
+	if extraSize > 0 {
+		extra, err := unix.Mmap(int(fs.extra.Fd()), 0, int(extraSize), unix.PROT_READ, unix.MAP_SHARED)
+		if err != nil {
+			s.unmap()
+			return nil, false, fmt.Errorf("capture: mapping the segments: %w", err)
+		}
+		maps = append(maps, extra)
+		if s.segments, err = splitSegments(extra, c.segs); err != nil {
+			s.segments, s.segErr = nil, err
+		}
+	}
+	if c.allgs.Load() == 0 && args.guard != 0 {
+		// Learn where allgs is from this dump (see goroutines_linux.go).
+		s.after = func(s *shot) { c.allgs.CompareAndSwap(0, findAllgs(s.bytes)) }
+	}
+	s.stats.Repaired = int(status.repaired.Load())
+	s.stats.ChildPrivatePeak = peak.Load()
+	s.stats.HostPause = pause
+	s.stats.Fork = forkTime
+	s.stats.ChildDump = time.Duration(status.dumpEndNs.Load() - status.dumpStartNs.Load())
+	s.stats.Size = size
+	return s, false, nil
+}
+
+// stackGuard checks go1.26's g layout once (g_linux.go) and returns the
+// stack guard the child restores, or 0 if the layout is not the expected one.
+func (c *Capturer) stackGuard() uintptr {
+	c.guardOnce.Do(func() {
+		for range 10 { // a preemption request pending right now fails the check
+			if g, ok := gLayoutGuard(); ok {
+				c.guard = g
+				return
+			}
+			runtime.Gosched()
+		}
+	})
+	return c.guard
+}
+
+// forkMu serialises the GOMAXPROCS dance between Capturers.
+var forkMu sync.Mutex
+
+// fork clones the dump child while this goroutine holds the only P, so the
+// child's runtime has no P owned by a thread it lacks (see doc.go), then
+// restores GOMAXPROCS. It returns the child's pid, the host pause and the
+// clone's own duration.
+//
+// The pause is measured from the return of GOMAXPROCS(1) to the return of
+// the restoring call (the host has one P and the capture holds it), plus
+// the stop-the-world of the GOMAXPROCS(1) call itself as the runtime
+// records it (/sched/pauses/total/other, the upper bound of its histogram
+// bucket). Wall time around GOMAXPROCS(1) would also count the wait for a
+// GC cycle in progress, during which the host runs normally.
+func (c *Capturer) fork(a *childArgs) (pid uintptr, pause, forkTime time.Duration, errno syscall.Errno) {
+	forkMu.Lock()
+	defer forkMu.Unlock()
+	restore := c.procsRestorer()
+	a.t0 = time.Now()
+	before := otherPauses()
+	prev := runtime.GOMAXPROCS(1)
+	// From here to the restoring stop-the-world the host has one P and
+	// this goroutine holds it. A preemption request (sysmon asks after
+	// 10 ms on one P, and may count from before the STW) would make it
+	// yield at the next call and leave the host on one P behind the whole
+	// run queue: clear it, and call nothing that can yield until restore.
+	t1 := monoNow()
+	clearPreempt(a.guard)
+	pid, errno = forkDumpChild(a)
+	t2 := monoNow()
+	clearPreempt(a.guard)
+	restore(prev)
+	single := time.Duration(monoNow() - t1)
+	return pid, single + before.newestMax(otherPauses()), time.Duration(t2 - t1), errno
+}
+
+// monoNow reads CLOCK_MONOTONIC in nanoseconds without a preemption point.
+//
+//go:nosplit
+func monoNow() int64 {
+	var ts unix.Timespec
+	syscall.RawSyscall(unix.SYS_CLOCK_GETTIME, unix.CLOCK_MONOTONIC, uintptr(unsafe.Pointer(&ts)), 0)
+	return ts.Nano()
+}
+
+// waitChild waits for the child to exit, killing it after timeout, and
+// reaps it. The child has no exit signal, hence __WALL. It waits with
+// WNOWAIT first, so that the kill can never hit a recycled pid: until the
+// final wait4 the exited child keeps its pid as a zombie.
+func waitChild(pid int, timeout time.Duration) (ws syscall.WaitStatus, timedOut bool, err error) {
+	var mu sync.Mutex // guards exited and timedOut
+	exited := false
+	timer := time.AfterFunc(timeout, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !exited {
+			timedOut = true
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	})
+	var info unix.Siginfo
+	for {
+		err = unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT|unix.WALL, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	mu.Lock()
+	exited = true
+	timer.Stop()
+	mu.Unlock()
+	if err != nil {
+		return 0, false, err
+	}
+	for {
+		_, err = unix.Wait4(pid, (*unix.WaitStatus)(&ws), unix.WALL, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	return ws, timedOut, err
+}
+
+// sampleChildMemory records the child's peak private memory until stop.
+func sampleChildMemory(pid int, peak *atomic.Int64, stop <-chan struct{}) {
+	defer func() { recover() }()
+	path := fmt.Sprintf("/proc/%d/smaps_rollup", pid)
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			var total int64
+			for _, line := range strings.Split(string(b), "\n") {
+				f := strings.Fields(line)
+				if len(f) == 3 && (f[0] == "Private_Clean:" || f[0] == "Private_Dirty:") {
+					kb, _ := strconv.ParseInt(f[1], 10, 64)
+					total += kb << 10
+				}
+			}
+			if total > peak.Load() {
+				peak.Store(total)
+			}
+		}
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// childError is a dump child that did not produce a dump.
+type childError struct {
+	msg   string
+	retry bool
+}
+
+func (e *childError) Error() string { return e.msg }
+
+// The dumper's throw on a goroutine status it does not accept; see doc.go.
+const badStatusThrow = "dumpgs in STW - bad status"
+
+// childFailure explains a child's end, or returns nil if it finished.
+func childFailure(ws syscall.WaitStatus, timedOut bool, timeout time.Duration, st *childStatus, errText *os.File) error {
+	phase := st.phase.Load()
+	where := "before starting"
+	if int(phase) < len(phaseNames) {
+		where = "while " + phaseNames[phase]
+	}
+	text := readErrText(errText)
+	switch {
+	case timedOut:
+		// A runtime lock held by another thread at the fork would leave the
+		// child waiting forever: another fork may not meet it.
+		return &childError{fmt.Sprintf("capture: the dump process did not finish within %v (%s); killed", timeout, where), true}
+	case ws.Exited() && ws.ExitStatus() == exitOK && phase == phaseDone:
+		return nil
+	case ws.Exited() && ws.ExitStatus() == exitSetup:
+		return &childError{fmt.Sprintf("capture: the dump process could not confine itself (setup step %d: %v)", st.setupStep.Load(), syscall.Errno(st.errno.Load())), false}
+	case ws.Exited() && ws.ExitStatus() == exitNoSeccomp:
+		return refuse("seccomp filters are not available (%v); the dump process cannot be confined", syscall.Errno(st.errno.Load()))
+	case strings.Contains(text, badStatusThrow):
+		// A goroutine was frozen by the fork in a state the dumper throws on
+		// (see doc.go). The host was not touched; a later fork will not
+		// catch the same instant. _Gleaked (0xa) survives until the next GC.
+		if strings.Contains(text, "G.status 0xa") {
+			runtime.GC()
+		}
+		return &childError{fmt.Sprintf("capture: the dump process hit the runtime dumper's bad-status throw (%s; %d goroutines repaired before); retrying", firstLines(text, 2), st.repaired.Load()), true}
+	case ws.Signaled() && ws.Signal() == syscall.SIGSYS:
+		// The filter killed it: something in the child (a host goroutine
+		// its scheduler ran, had it yielded) made a call the dump does
+		// not need. Nothing reached the host; another child may not yield.
+		return &childError{fmt.Sprintf("capture: the dump process was stopped by its seccomp filter %s%s", where, textSuffix(text)), true}
+	case ws.Signaled():
+		return &childError{fmt.Sprintf("capture: the dump process was killed by %v %s%s", ws.Signal(), where, textSuffix(text)), false}
+	}
+	return &childError{fmt.Sprintf("capture: the dump process exited with status %d %s%s", ws.ExitStatus(), where, textSuffix(text)), false}
+}
+
+func readErrText(f *os.File) string {
+	n, err := unix.Seek(int(f.Fd()), 0, 1)
+	if err != nil || n <= 0 {
+		return ""
+	}
+	buf := make([]byte, min(n, errTextCap))
+	m, _ := unix.Pread(int(f.Fd()), buf, 0)
+	return string(buf[:max(m, 0)])
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(strings.TrimSpace(s), "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "; ")
+}
+
+func textSuffix(text string) string {
+	if text == "" {
+		return ""
+	}
+	return ": " + firstLines(text, 3)
+}
+
+// splitSegments cuts the child's segments file into the requested ranges.
+func splitSegments(b []byte, want []Segment) ([]Segment, error) {
+	out := make([]Segment, 0, len(want))
+	for _, w := range want {
+		if len(b) < 16 {
+			return nil, errors.New("capture: segments file cut short")
+		}
+		addr, size := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+		b = b[16:]
+		if addr != w.Addr || size != w.Size || uint64(len(b)) < size {
+			return nil, errors.New("capture: segments file does not match the requested ranges")
+		}
+		out = append(out, Segment{Name: w.Name, Addr: addr, Size: size, Bytes: b[:size:size]})
+		b = b[size:]
+	}
+	if len(bytes.TrimRight(b, "\x00")) != 0 {
+		return nil, errors.New("capture: extra bytes after the segments")
+	}
+	return out, nil
+}
+
+func bytesString(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

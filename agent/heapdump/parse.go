@@ -1,0 +1,583 @@
+package heapdump
+
+import (
+	"fmt"
+	"regexp"
+	"unsafe"
+)
+
+// Header is the 16 bytes every dump starts with (unchanged since go1.7).
+const Header = "go1.7 heap dump\n"
+
+// supportedVersion matches the params record's goVersion of the runtimes
+// whose format this package reads: the record layout, the Green Tea span
+// reserves and the malloc-header rules described in the package comment
+// were checked against go1.26.8 and hold for the go1.26 line.
+var supportedVersion = regexp.MustCompile(`^go1\.26(\.[0-9]+)?$`)
+
+// SupportedVersions describes supportedVersion in error messages.
+const SupportedVersions = "go1.26.x"
+
+// section orders the records (see the grammar in the package comment).
+// A record may only come in its own section or a later one.
+type section uint8
+
+const (
+	secHeader section = iota
+	secParams
+	secItabs
+	secObjects
+	secGoroutines
+	secThreads
+	secData
+	secBSS
+	secFinalizers
+	secQueued
+	secMemStats
+	secMemProf
+	secSamples
+	secEOF
+)
+
+var tagSection = [...]section{
+	TagEOF:             secEOF,
+	TagObject:          secObjects,
+	TagType:            secItabs,
+	TagGoroutine:       secGoroutines,
+	TagStackFrame:      secGoroutines,
+	TagParams:          secParams,
+	TagFinalizer:       secFinalizers,
+	TagItab:            secItabs,
+	TagOSThread:        secThreads,
+	TagMemStats:        secMemStats,
+	TagQueuedFinalizer: secQueued,
+	TagData:            secData,
+	TagBSS:             secBSS,
+	TagDefer:           secGoroutines,
+	TagPanic:           secGoroutines,
+	TagMemProf:         secMemProf,
+	TagAllocSample:     secSamples,
+}
+
+// Inside one goroutine's group: its frames (by depth), then defers, then panics.
+const (
+	gNone = iota
+	gFrames
+	gDefers
+	gPanics
+)
+
+// Parse reads a whole dump and calls v once per record, in file order. It
+// returns nil after the EOF record (which must end the input), the first
+// error a Visitor method returns, or an *Error. It never panics and never
+// allocates more than the records it has already read justify.
+func Parse(dump []byte, v Visitor) error {
+	p := parser{buf: dump}
+	return p.run(v)
+}
+
+type parser struct {
+	buf []byte
+	off int // next byte to read
+	err *Error
+
+	tag    Tag // record being read
+	header bool
+	single bool // reading one record at an offset: no order checks
+	sec    section
+	gstate int    // gNone..gPanics
+	depth  uint64 // next frame depth expected
+
+	ptrs   []uint64
+	frames []Frame
+
+	params Params
+	typ    Type
+	itab   Itab
+	obj    Object
+	g      Goroutine
+	frame  StackFrame
+	dfr    Defer
+	pnc    Panic
+	thread OSThread
+	seg    Segment
+	fin    Finalizer
+	ms     MemStats
+	prof   MemProf
+	sample AllocSample
+}
+
+func (p *parser) fail(at int, kind error, format string, args ...any) {
+	if p.err == nil {
+		p.err = &Error{Offset: int64(at), Header: p.header, Tag: p.tag, Expected: fmt.Sprintf(format, args...), Kind: kind}
+	}
+}
+
+// uvarint reads an encoding/binary varint; after a failure it returns 0.
+func (p *parser) uvarint() uint64 {
+	if p.err != nil {
+		return 0
+	}
+	if p.off < len(p.buf) && p.buf[p.off] < 0x80 {
+		v := uint64(p.buf[p.off])
+		p.off++
+		return v
+	}
+	var v uint64
+	var s uint
+	for i := 0; ; i++ {
+		at := p.off + i
+		if at >= len(p.buf) {
+			p.fail(p.off, ErrTruncated, "varint cut off by the end of the dump")
+			return 0
+		}
+		b := p.buf[at]
+		if i == 9 && b > 1 {
+			p.fail(p.off, ErrCorrupt, "varint overflows 64 bits")
+			return 0
+		}
+		if b < 0x80 {
+			p.off = at + 1
+			return v | uint64(b)<<s
+		}
+		v |= uint64(b&0x7f) << s
+		s += 7
+	}
+}
+
+func (p *parser) bool() bool {
+	at := p.off
+	switch p.uvarint() {
+	case 0:
+		return false
+	case 1:
+		return true
+	}
+	p.fail(at, ErrCorrupt, "bool that is neither 0 nor 1")
+	return false
+}
+
+// mem reads a length-prefixed byte range without copying it.
+func (p *parser) mem(what string) []byte {
+	at := p.off
+	n := p.uvarint()
+	if p.err != nil {
+		return nil
+	}
+	if left := uint64(len(p.buf) - p.off); n > left {
+		p.fail(at, ErrTruncated, "%s length %d exceeds the %d bytes left", what, n, left)
+		return nil
+	}
+	b := p.buf[p.off : p.off+int(n) : p.off+int(n)]
+	p.off += int(n)
+	return b
+}
+
+// str reads a length-prefixed string aliasing the dump.
+func (p *parser) str(what string) string {
+	b := p.mem(what)
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// fields reads a field list describing memory of size bytes. Each entry
+// must be a pointer field naming a whole word inside that memory; ascending
+// is required where the dumper writes one bitmap in order (objects, data,
+// bss) and not for frames (outgoing arguments, then locals).
+func (p *parser) fields(size int, ascending bool) []uint64 {
+	p.ptrs = p.ptrs[:0]
+	next := uint64(0) // lowest offset allowed next when ascending
+	for p.err == nil {
+		at := p.off
+		switch kind := p.uvarint(); kind {
+		case 0:
+			return p.ptrs
+		case 1:
+		default:
+			p.fail(at, ErrCorrupt, "field kind %d (the dumper writes 1, pointer, or 0, end of list)", kind)
+			return nil
+		}
+		at = p.off
+		o := p.uvarint()
+		switch {
+		case p.err != nil:
+		case o%8 != 0 || o+8 > uint64(size) || o+8 < o:
+			p.fail(at, ErrCorrupt, "pointer field at offset %d is not a whole word inside the %d bytes of memory", o, size)
+		case ascending && o < next:
+			p.fail(at, ErrCorrupt, "pointer field at offset %d after one at %d (want ascending)", o, next-8)
+		default:
+			next = o + 8
+			p.ptrs = append(p.ptrs, o)
+		}
+	}
+	return nil
+}
+
+func (p *parser) run(v Visitor) (err error) {
+	p.header = true
+	if len(p.buf) < len(Header) || string(p.buf[:len(Header)]) != Header {
+		n := min(len(p.buf), len(Header))
+		if string(p.buf[:n]) == Header[:n] {
+			p.fail(n, ErrTruncated, "dump ends inside the %q header", Header)
+		} else {
+			p.fail(0, ErrCorrupt, "not a heap dump (want the header %q)", Header)
+		}
+		return p.err
+	}
+	p.off = len(Header)
+	p.header = false
+	p.sec = secHeader
+	for {
+		start := p.off
+		p.tag = TagEOF // until the tag is read, blame the record boundary
+		tag := Tag(p.uvarint())
+		if p.err != nil {
+			p.err.Expected = "dump ends before its eof record"
+			return p.err
+		}
+		p.tag = tag
+		if err := p.order(start); err != nil {
+			return err
+		}
+		if err := p.record(start, v); err != nil {
+			return err
+		}
+		if p.err != nil {
+			return p.err
+		}
+		if tag == TagEOF {
+			if left := len(p.buf) - p.off; left > 0 {
+				p.fail(p.off, ErrCorrupt, "%d bytes after the eof record", left)
+				return p.err
+			}
+			return nil
+		}
+	}
+}
+
+// order checks that the record just tagged may come here.
+func (p *parser) order(start int) error {
+	tag := p.tag
+	if tag == TagOtherRoot {
+		p.fail(start, ErrCorrupt, "tag 2 (other root) is never written by the go1.26 dumper")
+		return p.err
+	}
+	if tag >= Tag(len(tagSection)) {
+		p.fail(start, ErrCorrupt, "no such record tag (the dumper writes 0..17)")
+		return p.err
+	}
+	sec := tagSection[tag]
+	if p.sec == secHeader && sec != secParams {
+		p.fail(start, ErrCorrupt, "the first record must be params")
+		return p.err
+	}
+	if sec < p.sec {
+		p.fail(start, ErrCorrupt, "out of place after the %s section", sectionName(p.sec))
+		return p.err
+	}
+	singleton := sec == secParams || sec == secData || sec == secBSS || sec == secMemStats
+	if sec == p.sec && singleton {
+		p.fail(start, ErrCorrupt, "a second %s record", tag)
+		return p.err
+	}
+	for _, need := range [...]section{secParams, secData, secBSS, secMemStats} {
+		if p.sec < need && need < sec {
+			p.fail(start, ErrCorrupt, "missing the %s record before it", sectionName(need))
+			return p.err
+		}
+	}
+	p.sec = sec
+	if sec == secGoroutines {
+		switch {
+		case tag == TagGoroutine:
+			p.gstate, p.depth = gFrames, 0
+		case p.gstate == gNone:
+			p.fail(start, ErrCorrupt, "no goroutine record before it")
+		case tag == TagStackFrame && p.gstate != gFrames:
+			p.fail(start, ErrCorrupt, "a stack frame after the goroutine's defers or panics")
+		case tag == TagDefer && p.gstate == gPanics:
+			p.fail(start, ErrCorrupt, "a defer after the goroutine's panics")
+		case tag == TagDefer:
+			p.gstate = gDefers
+		case tag == TagPanic:
+			p.gstate = gPanics
+		}
+	}
+	if p.err != nil {
+		return p.err
+	}
+	return nil
+}
+
+func sectionName(s section) string {
+	switch s {
+	case secParams:
+		return "params"
+	case secItabs:
+		return "itab"
+	case secObjects:
+		return "object"
+	case secGoroutines:
+		return "goroutine"
+	case secThreads:
+		return "os thread"
+	case secData:
+		return "data"
+	case secBSS:
+		return "bss"
+	case secFinalizers:
+		return "finalizer"
+	case secQueued:
+		return "queued finalizer"
+	case secMemStats:
+		return "memstats"
+	case secMemProf:
+		return "memprof"
+	case secSamples:
+		return "alloc sample"
+	case secEOF:
+		return "eof"
+	}
+	return "header"
+}
+
+// record reads the fields of the record whose tag was just read and hands
+// it to v. Reads fail softly (p.err) and v is only called on success.
+func (p *parser) record(start int, v Visitor) error {
+	switch p.tag {
+	case TagEOF:
+		return nil
+	case TagParams:
+		r := &p.params
+		r.BigEndian = p.bool()
+		at := p.off
+		r.PtrSize = p.uvarint()
+		r.ArenaStart = p.uvarint()
+		r.ArenaEnd = p.uvarint()
+		r.GOARCH = p.str("GOARCH")
+		atVersion := p.off
+		r.GoVersion = p.str("Go version")
+		r.NCPU = p.uvarint()
+		switch {
+		case p.err != nil:
+		case !supportedVersion.MatchString(r.GoVersion):
+			p.fail(atVersion, ErrVersion, "dump written by %q; this parser reads the format of %s", r.GoVersion, SupportedVersions)
+		case r.BigEndian || r.PtrSize != 8:
+			p.fail(at, ErrVersion, "dump of a %d-byte-word %s machine; this parser reads 64-bit little-endian dumps", r.PtrSize, endian(r.BigEndian))
+		case r.ArenaStart > r.ArenaEnd:
+			p.fail(at, ErrCorrupt, "arena start %#x above its end %#x", r.ArenaStart, r.ArenaEnd)
+		}
+		return p.visit(func() error { return v.Params(r) })
+	case TagType:
+		r := &p.typ
+		r.Addr = p.uvarint()
+		r.Size = p.uvarint()
+		r.Name = p.str("type name")
+		r.Indirect = p.bool()
+		return p.visit(func() error { return v.Type(r) })
+	case TagItab:
+		r := &p.itab
+		r.Addr = p.uvarint()
+		r.Type = p.uvarint()
+		return p.visit(func() error { return v.Itab(r) })
+	case TagObject:
+		r := &p.obj
+		r.Offset = int64(start)
+		r.Addr = p.uvarint()
+		r.Contents = p.mem("object")
+		r.Pointers = p.fields(len(r.Contents), true)
+		if p.err == nil && len(r.Contents) == 0 {
+			p.fail(start, ErrCorrupt, "an object of 0 bytes")
+		}
+		if p.err != nil {
+			return nil
+		}
+		return v.Object(r)
+	case TagGoroutine:
+		r := &p.g
+		r.Addr = p.uvarint()
+		r.SP = p.uvarint()
+		r.ID = p.uvarint()
+		r.GoPC = p.uvarint()
+		r.Status = p.uvarint()
+		r.System = p.bool()
+		r.Background = p.bool()
+		r.WaitSince = p.uvarint()
+		r.WaitReason = p.str("wait reason")
+		r.Ctxt = p.uvarint()
+		r.M = p.uvarint()
+		r.Defer = p.uvarint()
+		r.Panic = p.uvarint()
+		return p.visit(func() error { return v.Goroutine(r) })
+	case TagStackFrame:
+		r := &p.frame
+		r.Offset = int64(start)
+		r.SP = p.uvarint()
+		at := p.off
+		r.Depth = p.uvarint()
+		if p.err == nil && !p.single && r.Depth != p.depth {
+			p.fail(at, ErrCorrupt, "frame depth %d where %d comes next", r.Depth, p.depth)
+		}
+		p.depth++
+		r.ChildSP = p.uvarint()
+		r.Contents = p.mem("frame")
+		r.Entry = p.uvarint()
+		r.PC = p.uvarint()
+		r.ContPC = p.uvarint()
+		r.Func = p.str("function name")
+		r.Pointers = p.fields(len(r.Contents), false)
+		if p.err != nil {
+			return nil
+		}
+		return v.StackFrame(r)
+	case TagDefer:
+		r := &p.dfr
+		r.Addr = p.uvarint()
+		r.G = p.uvarint()
+		r.SP = p.uvarint()
+		r.PC = p.uvarint()
+		r.FnAddr = p.uvarint()
+		r.FnPC = p.uvarint()
+		r.Link = p.uvarint()
+		return p.visit(func() error { return v.Defer(r) })
+	case TagPanic:
+		r := &p.pnc
+		r.Addr = p.uvarint()
+		r.G = p.uvarint()
+		r.ArgType = p.uvarint()
+		r.ArgData = p.uvarint()
+		p.uvarint() // always 0: was the panic's defer
+		r.Link = p.uvarint()
+		return p.visit(func() error { return v.Panic(r) })
+	case TagOSThread:
+		r := &p.thread
+		r.Addr = p.uvarint()
+		r.ID = p.uvarint()
+		r.ProcID = p.uvarint()
+		return p.visit(func() error { return v.OSThread(r) })
+	case TagData, TagBSS:
+		r := &p.seg
+		r.Offset = int64(start)
+		r.Tag = p.tag
+		r.Addr = p.uvarint()
+		r.Contents = p.mem("segment")
+		r.Pointers = p.fields(len(r.Contents), true)
+		if p.err != nil {
+			return nil
+		}
+		return v.Segment(r)
+	case TagFinalizer, TagQueuedFinalizer:
+		r := &p.fin
+		r.Queued = p.tag == TagQueuedFinalizer
+		r.Obj = p.uvarint()
+		r.FnAddr = p.uvarint()
+		r.FnPC = p.uvarint()
+		r.FinType = p.uvarint()
+		r.ObjType = p.uvarint()
+		return p.visit(func() error { return v.Finalizer(r) })
+	case TagMemStats:
+		r := &p.ms
+		for _, f := range [...]*uint64{
+			&r.Alloc, &r.TotalAlloc, &r.Sys, &r.Lookups, &r.Mallocs, &r.Frees,
+			&r.HeapAlloc, &r.HeapSys, &r.HeapIdle, &r.HeapInuse, &r.HeapReleased, &r.HeapObjects,
+			&r.StackInuse, &r.StackSys, &r.MSpanInuse, &r.MSpanSys,
+			&r.MCacheInuse, &r.MCacheSys, &r.BuckHashSys, &r.GCSys,
+			&r.OtherSys, &r.NextGC, &r.LastGC, &r.PauseTotalNs,
+		} {
+			*f = p.uvarint()
+		}
+		for i := range r.PauseNs {
+			r.PauseNs[i] = p.uvarint()
+		}
+		r.NumGC = p.uvarint()
+		return p.visit(func() error { return v.MemStats(r) })
+	case TagMemProf:
+		r := &p.prof
+		r.Bucket = p.uvarint()
+		r.Size = p.uvarint()
+		at := p.off
+		n := p.uvarint()
+		// Each frame takes at least 3 bytes (two empty strings and a line).
+		if left := uint64(len(p.buf) - p.off); p.err == nil && n > left/3 {
+			p.fail(at, ErrTruncated, "%d stack frames cannot fit in the %d bytes left", n, left)
+		}
+		p.frames = p.frames[:0]
+		for i := uint64(0); i < n && p.err == nil; i++ {
+			fn := p.str("function name")
+			file := p.str("file name")
+			line := p.uvarint()
+			p.frames = append(p.frames, Frame{Func: fn, File: file, Line: line})
+		}
+		r.Frames = p.frames
+		r.Allocs = p.uvarint()
+		r.Frees = p.uvarint()
+		return p.visit(func() error { return v.MemProf(r) })
+	case TagAllocSample:
+		r := &p.sample
+		r.Addr = p.uvarint()
+		r.Bucket = p.uvarint()
+		return p.visit(func() error { return v.AllocSample(r) })
+	}
+	p.fail(start, ErrCorrupt, "no such record tag")
+	return nil
+}
+
+// visit calls f unless reading the record failed.
+func (p *parser) visit(f func() error) error {
+	if p.err != nil {
+		return nil
+	}
+	return f()
+}
+
+func endian(big bool) string {
+	if big {
+		return "big-endian"
+	}
+	return "little-endian"
+}
+
+// Reader re-reads single records of a dump that Parse has accepted, by the
+// offsets Parse reported: a second pass over chosen records without a
+// second copy of the dump. It checks each record as Parse does, except
+// where that needs the records before it (order, frame depth, version).
+type Reader struct {
+	p parser
+}
+
+// NewReader returns a Reader over dump.
+func NewReader(dump []byte) *Reader {
+	return &Reader{p: parser{buf: dump, single: true}}
+}
+
+// RecordAt reads the record starting at byte offset off, calls the matching
+// Visitor method and returns the offset of the next record.
+func (r *Reader) RecordAt(off int64, v Visitor) (next int64, err error) {
+	p := &r.p
+	p.err = nil
+	if off < int64(len(Header)) || off >= int64(len(p.buf)) {
+		p.tag, p.header = TagEOF, off < int64(len(Header))
+		p.fail(int(min(max(off, 0), int64(len(p.buf)))), ErrCorrupt, "no record starts at offset %d", off)
+		return off, p.err
+	}
+	p.off = int(off)
+	p.header = false
+	p.tag = TagEOF
+	p.tag = Tag(p.uvarint())
+	if p.err != nil {
+		return off, p.err
+	}
+	if p.tag == TagOtherRoot || p.tag >= Tag(len(tagSection)) {
+		p.fail(int(off), ErrCorrupt, "no such record tag")
+		return off, p.err
+	}
+	if err := p.record(int(off), v); err != nil {
+		return off, err
+	}
+	if p.err != nil {
+		return off, p.err
+	}
+	return int64(p.off), nil
+}

@@ -1,0 +1,67 @@
+// Program noptr plants the globals the heap dump leaves out: a uintptr and
+// a runtime.Cleanup (both pointer-free, so in noptrbss) holding the address
+// of a live object held by a pointer global. It captures itself through
+// the agent's capture package, writes the dump and the noptr segments to
+// the directory given as its argument and prints a marker line:
+//
+//	HEAPTOP obj=0x… hidden=0x… cleanup=0x… noptrbss=0x…+N
+//
+// (the object, the addresses of the two globals, the noptrbss segment).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"unsafe"
+
+	"github.com/heaptop/heaptop/agent/capture"
+)
+
+type payload struct {
+	next *payload
+	n    [6]int
+}
+
+var (
+	live    *payload        // bss: keeps the object alive
+	hidden  uintptr         // noptrbss: the same address as an integer
+	cleanup runtime.Cleanup // noptrbss: {id, ptr}, ptr the object's address
+)
+
+func main() {
+	dir := os.Args[1]
+	live = &payload{}
+	hidden = uintptr(unsafe.Pointer(live))
+	cleanup = runtime.AddCleanup(live, func(int) {}, 1)
+	d, err := capture.New(capture.Options{}).Capture(context.Background())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer d.Close()
+	if d.SegmentsErr != nil {
+		fmt.Fprintln(os.Stderr, d.SegmentsErr)
+		os.Exit(1)
+	}
+	must(os.WriteFile(filepath.Join(dir, "dump"), d.Bytes, 0o600))
+	seg := ""
+	for _, s := range d.Segments {
+		must(os.WriteFile(filepath.Join(dir, s.Name), s.Bytes, 0o600))
+		if s.Name == "noptrbss" {
+			seg = fmt.Sprintf("%#x+%d", s.Addr, s.Size)
+		}
+		fmt.Printf("SEGMENT %s %#x %d\n", s.Name, s.Addr, s.Size)
+	}
+	fmt.Printf("HEAPTOP obj=%#x hidden=%#x cleanup=%#x noptrbss=%s\n", hidden, uintptr(unsafe.Pointer(&hidden)), uintptr(unsafe.Pointer(&cleanup)), seg)
+	runtime.KeepAlive(live)
+}
+
+func must(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
