@@ -61,7 +61,12 @@ async function main(): Promise<void> {
 			const r = recorder;
 			atExit(() => r.close());
 		}
-		source = new Watch({target, access, onMessage: recorder ? bytes => recorder.add(bytes) : undefined});
+		source = new Watch({
+			target,
+			access,
+			onMessage: recorder ? bytes => recorder.add(bytes) : undefined,
+			onCall: recorder ? call => recorder.addCall(call) : undefined,
+		});
 	}
 	atExit(() => source.close());
 
