@@ -1,6 +1,6 @@
 // Package agent lets a Go program show its heap to heaptop: Start serves the
-// program's runtime metrics over gRPC on a per-user unix socket and announces
-// it with a discovery file, until Close.
+// program's runtime metrics, and heap snapshots on request, over gRPC on a
+// per-user unix socket and announces it with a discovery file, until Close.
 //
 //	a, err := agent.Start(agent.Options{})
 //	if err != nil {
@@ -13,11 +13,15 @@
 // directory that is a symlink or belongs to someone else). Options.TCP adds
 // a TCP listener, on which every request must carry Options.Token; Start
 // refuses a TCP address that is not loopback unless TLS is given too (see
-// Options.TCP for the rules). It sends counters and GC pause times, never
-// the contents of memory.
+// Options.TCP for the rules). It sends counters, GC pause times and, for
+// snapshots, addresses, sizes, type names, symbol names and file:line,
+// never the contents of memory.
 //
 // Cost: sampling takes no stop-the-world and allocates one Tick per
-// interval; BENCHMARKS.md gives the measured CPU and memory per tick.
+// interval; a snapshot is taken only when a client asks, pauses the
+// program for the clone of a confined copy that writes the dump (package
+// capture), and holds the latest snapshot's arrays outside the Go heap
+// until the next one. BENCHMARKS.md gives the measured figures.
 package agent
 
 import (
@@ -35,10 +39,14 @@ import (
 
 	"google.golang.org/grpc"
 
+	"github.com/heaptop/heaptop/agent/analysis"
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
+	"github.com/heaptop/heaptop/agent/capture"
 	"github.com/heaptop/heaptop/agent/internal/discovery"
 	"github.com/heaptop/heaptop/agent/metrics"
 	"github.com/heaptop/heaptop/agent/server"
+	"github.com/heaptop/heaptop/agent/snapshot"
+	"github.com/heaptop/heaptop/agent/symbols"
 )
 
 // Version is the version of this agent, announced to clients.
@@ -71,6 +79,20 @@ type Options struct {
 	// so that its graphs are full at once. Optional; default 300 (five
 	// minutes at the default interval).
 	History int
+
+	// FullAllocSites gives every object allocated after Start its
+	// allocation site (file:line in the heap views) by setting
+	// runtime.MemProfileRate to 1, so the memory profiler records every
+	// allocation; Close restores the rate it found, unless the program
+	// changed it meanwhile. Objects allocated before Start keep no site
+	// unless the default sampling picked them: enable it at the top of
+	// main. It slows allocation-heavy code and keeps a profile bucket per
+	// distinct allocation stack (BENCHMARKS.md, "naming"). Optional;
+	// default false: sites come from the runtime's default sampling (on
+	// average one object per 512 KiB allocated, so mostly the large ones),
+	// and each capture reports the share of objects and bytes that have a
+	// site; the rest read "not sampled".
+	FullAllocSites bool
 
 	// Logger receives the agent's rare reports, all at warning level or
 	// above: serving without a discovery file, a panic it recovered from,
@@ -147,7 +169,11 @@ type Agent struct {
 	pid     int
 	log     *slog.Logger
 	srv     *server.Server
+	snaps   *snapshot.Taker
 	refusal *refusalLog
+
+	fullSites    bool // FullAllocSites was set: Close restores previousRate
+	previousRate int  // the MemProfileRate FullAllocSites replaced
 
 	stop chan struct{}  // closed by Close: ends the sampling loop
 	wg   sync.WaitGroup // the sampling loop and the gRPC serving goroutine
@@ -183,6 +209,7 @@ func Start(o Options) (*Agent, error) {
 	if a := running.agent; a != nil {
 		return nil, fmt.Errorf("heaptop agent: already running at %s", a.address)
 	}
+	keepMemProfile()
 	sampler, err := metrics.New()
 	if err != nil {
 		return nil, fmt.Errorf("heaptop agent: %w", err)
@@ -238,6 +265,17 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 	}
 	exe, _ := os.Executable()
 	host, _ := os.Hostname()
+	a.snaps = snapshot.NewTaker(snapshot.Config{
+		Capturer: capture.New(capture.Options{}),
+		Image:    symbols.Self(),
+		Packages: analysis.ProgramPackages(),
+		Released: released.list,
+		Publish:  func(ev *heaptopv1.WatchEvent) { a.srv.PublishEvent(ev) },
+		OnPanic: func(r any, stack []byte) {
+			a.log.Error("heaptop agent: a capture failed on a panic; the agent and the program go on",
+				"panic", fmt.Sprint(r), "stack", string(stack))
+		},
+	})
 	a.srv = server.New(server.Config{
 		Target: &heaptopv1.Target{
 			Pid:           int64(pid),
@@ -256,7 +294,11 @@ func start(o Options, sample func() *heaptopv1.Tick) (*Agent, error) {
 			a.failed("panic in an RPC handler", r, stack)
 		},
 		OnRefused: a.refusal.note,
+		Graphs:    a.snaps,
 	})
+	if o.FullAllocSites {
+		a.fullSites, a.previousRate = true, enableFullSites()
+	}
 	a.wg.Add(2)
 	go a.serve(l, server.Access{})
 	go a.sampleLoop(sample, o.TickInterval)
@@ -304,9 +346,13 @@ func (a *Agent) Close() error {
 	a.closeOnce.Do(func() {
 		close(a.stop)
 		a.srv.Stop()
+		a.snaps.Close()
 		a.wg.Wait()
 		a.refusal.flush()
 		a.closeErr = discovery.Remove(a.dir, a.pid)
+		if a.fullSites {
+			restoreSampling(a.previousRate)
+		}
 		running.mu.Lock()
 		if running.agent == a {
 			running.agent = nil

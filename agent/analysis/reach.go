@@ -164,3 +164,62 @@ func (s *search) run(st State, strongOnly bool) {
 	}
 	s.queue, s.head = s.queue[:0], 0
 }
+
+// LinkKind says how one vertex of a path holds the next.
+type LinkKind uint8
+
+const (
+	// LinkEdge: a pointer word, From's edge Edge (From is an object's or a
+	// root's graph vertex).
+	LinkEdge LinkKind = iota + 1
+	// LinkFinalized: a finalizer record and the object it was set on.
+	LinkFinalized
+	// LinkWeak: a weak handle and its target: a word that is no pointer.
+	LinkWeak
+	// LinkGroup: the pseudo-root and a group, or a group and a holder.
+	LinkGroup
+)
+
+// Link says how vertex from holds vertex to.
+type Link struct {
+	Kind LinkKind
+	From graph.Vertex
+	Edge graph.EdgeID
+}
+
+// Link returns how from holds to, when it does: the first of from's edges
+// to it, or the non-pointer link of a path (finalizer, weak handle).
+func (a *Analysis) Link(from, to Vertex) (Link, bool) {
+	g := a.g
+	if o, ok := a.VertexObject(from); ok {
+		t, ok := a.VertexObject(to)
+		if !ok {
+			return Link{}, false
+		}
+		v := g.ObjectVertex(o)
+		targets, first := g.Edges(v)
+		for i, x := range targets {
+			if x == t {
+				return Link{Kind: LinkEdge, From: v, Edge: first + graph.EdgeID(i)}, true
+			}
+		}
+		if a.state[t] == Weak && Vertex(a.parent[to]) == from {
+			return Link{Kind: LinkWeak, From: v, Edge: noEdge}, true
+		}
+		return Link{}, false
+	}
+	targets, froms, edges := a.upEdges(from)
+	for i, x := range targets {
+		if Vertex(x) != to {
+			continue
+		}
+		switch {
+		case from < firstHolder:
+			return Link{Kind: LinkGroup, Edge: noEdge}, true
+		case graph.EdgeID(edges[i]) == noEdge:
+			return Link{Kind: LinkFinalized, From: graph.Vertex(froms[i]), Edge: noEdge}, true
+		}
+		return Link{Kind: LinkEdge, From: graph.Vertex(froms[i]), Edge: graph.EdgeID(edges[i])}, true
+	}
+	return Link{}, false
+}

@@ -22,6 +22,9 @@ const (
 // (Path[0] is Vertex, the last element the accumulation point).
 type SuspectRef struct {
 	Vertex Vertex
+	// Parent is the suspect's parent in the dominator tree: a group, or
+	// the pseudo-root for an object several groups share.
+	Parent Vertex
 	Share  float64
 	Path   []Vertex
 }
@@ -35,15 +38,17 @@ func (a *Analysis) findSuspects() {
 	if total == 0 {
 		return
 	}
-	var candidates []Vertex
+	var candidates, parents []Vertex
 	for _, c := range a.Children(PseudoRoot) {
 		if c >= firstHolder {
-			candidates = append(candidates, c)
+			candidates, parents = append(candidates, c), append(parents, PseudoRoot)
 			continue
 		}
-		candidates = append(candidates, a.Children(c)...)
+		for _, k := range a.Children(c) {
+			candidates, parents = append(candidates, k), append(parents, c)
+		}
 	}
-	for _, c := range candidates {
+	for i, c := range candidates {
 		r := a.Retained(c)
 		if float64(r) < suspectShare*float64(total) {
 			continue
@@ -64,7 +69,7 @@ func (a *Analysis) findSuspects() {
 			}
 			path = path[:len(path)-1]
 		}
-		a.Suspects = append(a.Suspects, SuspectRef{Vertex: c, Share: float64(r) / float64(total), Path: path})
+		a.Suspects = append(a.Suspects, SuspectRef{Vertex: c, Parent: parents[i], Share: float64(r) / float64(total), Path: path})
 	}
 }
 

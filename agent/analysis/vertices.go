@@ -36,6 +36,14 @@ func (gr Group) String() string { return groupNames[gr] }
 // Vertex is the group's vertex.
 func (gr Group) Vertex() Vertex { return Vertex(1 + gr) }
 
+// Group returns the group a vertex stands for, if it is one.
+func (v Vertex) Group() (Group, bool) {
+	if v == PseudoRoot || v >= firstHolder {
+		return 0, false
+	}
+	return Group(v - 1), true
+}
+
 // firstHolder is the first holder's vertex.
 const firstHolder = Vertex(1 + numGroups)
 

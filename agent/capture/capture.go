@@ -59,9 +59,12 @@ type Stats struct {
 	// that restores GOMAXPROCS. The dump's own stop-the-world happens in
 	// the child and does not stop this process.
 	HostPause time.Duration
-	// Fork is the clone system call alone, inside HostPause: it grows
-	// with the process's mapped memory (page tables are copied).
-	Fork time.Duration
+	// HostPause's parts: FirstStop, GOMAXPROCS(1)'s stop-the-world (the
+	// upper bound of its bucket in /sched/pauses/total/other); Fork, the
+	// clone system call, which grows with the process's mapped memory
+	// (page tables are copied); Restore, the call restoring GOMAXPROCS,
+	// its own stop-the-world included.
+	FirstStop, Fork, Restore time.Duration
 	// ChildDump is WriteHeapDump's duration in the child: the pause the
 	// runtime's dumper would have imposed had it run in this process.
 	ChildDump time.Duration

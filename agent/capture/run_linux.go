@@ -223,7 +223,7 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 		allgs:       uintptr(c.allgs.Load()),
 	}
 
-	pid, pause, forkTime, errno := c.fork(args)
+	pid, times, errno := c.fork(args)
 	runtime.KeepAlive(filter)
 	runtime.KeepAlive(oomPath)
 	runtime.KeepAlive(oomValue)
@@ -297,8 +297,9 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 	}
 	s.stats.Repaired = int(status.repaired.Load())
 	s.stats.ChildPrivatePeak = peak.Load()
-	s.stats.HostPause = pause
-	s.stats.Fork = forkTime
+	s.stats.HostPause = times.stop + times.clone + times.restore
+	s.stats.Fork = times.clone
+	s.stats.FirstStop, s.stats.Restore = times.stop, times.restore
 	s.stats.ChildDump = time.Duration(status.dumpEndNs.Load() - status.dumpStartNs.Load())
 	s.stats.Size = size
 	return s, false, nil
@@ -324,8 +325,8 @@ var forkMu sync.Mutex
 
 // fork clones the dump child while this goroutine holds the only P, so the
 // child's runtime has no P owned by a thread it lacks (see doc.go), then
-// restores GOMAXPROCS. It returns the child's pid, the host pause and the
-// clone's own duration.
+// restores GOMAXPROCS. It returns the child's pid and the parts of the
+// host pause.
 //
 // The pause is measured from the return of GOMAXPROCS(1) to the return of
 // the restoring call (the host has one P and the capture holds it), plus
@@ -333,7 +334,7 @@ var forkMu sync.Mutex
 // records it (/sched/pauses/total/other, the upper bound of its histogram
 // bucket). Wall time around GOMAXPROCS(1) would also count the wait for a
 // GC cycle in progress, during which the host runs normally.
-func (c *Capturer) fork(a *childArgs) (pid uintptr, pause, forkTime time.Duration, errno syscall.Errno) {
+func (c *Capturer) fork(a *childArgs) (pid uintptr, t forkTimes, errno syscall.Errno) {
 	forkMu.Lock()
 	defer forkMu.Unlock()
 	restore := c.procsRestorer()
@@ -351,8 +352,17 @@ func (c *Capturer) fork(a *childArgs) (pid uintptr, pause, forkTime time.Duratio
 	t2 := monoNow()
 	clearPreempt(a.guard)
 	restore(prev)
-	single := time.Duration(monoNow() - t1)
-	return pid, single + before.newestMax(otherPauses()), time.Duration(t2 - t1), errno
+	t3 := monoNow()
+	t.stop = before.newestMax(otherPauses())
+	t.clone, t.restore = time.Duration(t2-t1), time.Duration(t3-t2)
+	return pid, t, errno
+}
+
+// forkTimes are the parts of the host pause (Stats.HostPause).
+type forkTimes struct {
+	stop    time.Duration // GOMAXPROCS(1)'s stop-the-world, from the runtime's histogram
+	clone   time.Duration // the clone call, holding the only P
+	restore time.Duration // restoring GOMAXPROCS, its stop-the-world included
 }
 
 // monoNow reads CLOCK_MONOTONIC in nanoseconds without a preemption point.

@@ -72,7 +72,7 @@ func startStress(t *testing.T) *stressLoad {
 			return err == nil && n > 0
 		})
 		spawn("pipe write", func(_ int, r *rand.Rand) bool {
-			time.Sleep(time.Duration(r.Intn(2000)) * time.Microsecond)
+			time.Sleep(time.Duration(r.Intn(10000)) * time.Microsecond)
 			_, err := syscall.Write(p[1], []byte("x"))
 			return err == nil
 		})
@@ -80,7 +80,7 @@ func startStress(t *testing.T) *stressLoad {
 	// 150 in nanosleep(2): blocking system calls ending at random times.
 	for range 150 {
 		spawn("nanosleep", func(_ int, r *rand.Rand) bool {
-			ts := syscall.NsecToTimespec(int64(r.Intn(3000)+1) * 1000)
+			ts := syscall.NsecToTimespec(int64(r.Intn(10000)+1) * 1000)
 			syscall.Nanosleep(&ts, nil)
 			return true
 		})
@@ -91,7 +91,7 @@ func startStress(t *testing.T) *stressLoad {
 			for range 20 {
 				syscall.Syscall(syscall.SYS_GETPID, 0, 0, 0)
 			}
-			time.Sleep(time.Duration(r.Intn(2000)) * time.Microsecond)
+			time.Sleep(time.Duration(r.Intn(5000)) * time.Microsecond)
 			return true
 		})
 	}
@@ -109,14 +109,14 @@ func startStress(t *testing.T) *stressLoad {
 				return false
 			}
 			_, err := syscall.Pread(fd, b, int64(i*512))
-			time.Sleep(time.Duration(r.Intn(2000)) * time.Microsecond)
+			time.Sleep(time.Duration(r.Intn(5000)) * time.Microsecond)
 			return err == nil
 		})
 	}
 	// 100 sleepers.
 	for range 100 {
 		spawn("sleep", func(_ int, r *rand.Rand) bool {
-			time.Sleep(time.Duration(r.Intn(5000)) * time.Microsecond)
+			time.Sleep(time.Duration(r.Intn(10000)) * time.Microsecond)
 			return true
 		})
 	}
@@ -134,7 +134,7 @@ func startStress(t *testing.T) *stressLoad {
 			case <-s.stop:
 				return false
 			}
-			time.Sleep(time.Duration(r.Intn(1000)) * time.Microsecond)
+			time.Sleep(time.Duration(r.Intn(5000)) * time.Microsecond)
 			return true
 		})
 		spawn("chan pong", func(i int, _ *rand.Rand) bool {
@@ -160,6 +160,7 @@ func startStress(t *testing.T) *stressLoad {
 			shared[i]++
 			time.Sleep(time.Duration(r.Intn(50)) * time.Microsecond)
 			mu.Unlock()
+			time.Sleep(time.Duration(r.Intn(5000)) * time.Microsecond)
 			return true
 		})
 	}
@@ -194,7 +195,7 @@ func startStress(t *testing.T) *stressLoad {
 			if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
 				return false
 			}
-			time.Sleep(time.Duration(r.Intn(2000)) * time.Microsecond)
+			time.Sleep(time.Duration(r.Intn(5000)) * time.Microsecond)
 			return true
 		})
 	}

@@ -102,3 +102,45 @@ func TestPlanted_closure_code_word_and_any_type_word(t *testing.T) {
 		t.Errorf("the any global's type word: found %v (named by the dump: %v), want found, not named", found, named)
 	}
 }
+
+var plantedWide []*int
+
+func TestEdgeOffsets_and_TargetOffsets_agree_with_one_by_one(t *testing.T) {
+	plantedTail = make([]interiorElem, 8)[5:]
+	plantedSubstr = string(make([]byte, 64))[9:]
+	plantedWide = make([]*int, 100_000) // over 65536 words: offsets with high bits
+	target := new(int)
+	for i := range plantedWide {
+		plantedWide[i] = target
+	}
+	defer func() { plantedWide = nil }()
+	g := captureGraph(t)
+	defer g.Close()
+	var offs, at []uint64
+	interior := 0
+	for v := range Vertex(g.NumVertices()) {
+		offs = g.TargetOffsets(v, offs[:0])
+		at = g.EdgeOffsets(v, at[:0])
+		for i, off := range at {
+			if want := g.EdgeOffset(v, EdgeID(g.edgeStart[v])+EdgeID(i)); off != want {
+				t.Fatalf("vertex %d edge %d: EdgeOffsets %d, EdgeOffset %d", v, i, off, want)
+			}
+		}
+		targets, first := g.Edges(v)
+		if len(offs) != len(targets) {
+			t.Fatalf("vertex %d: %d offsets for %d edges", v, len(offs), len(targets))
+		}
+		for i, off := range offs {
+			if want := g.EdgeTargetOffset(first + EdgeID(i)); off != want {
+				t.Fatalf("vertex %d edge %d: TargetOffsets %d, EdgeTargetOffset %d", v, i, off, want)
+			}
+			if off != 0 && off != 8 {
+				interior++
+			}
+		}
+	}
+	if interior == 0 || len(g.wordHigh) == 0 {
+		t.Fatalf("%d interior pointers, %d holders over 65536 words: the test planted both", interior, len(g.wordHigh))
+	}
+	runtime.KeepAlive(plantedTail)
+}

@@ -1,12 +1,16 @@
-// Package server serves the metrics tier over gRPC: it takes Ticks from the
-// agent's sampling loop (Publish) and gives every Watch client a Hello (the
-// target, the tick interval and the recent history) followed by each new
-// tick, without ever letting a client hold up the sampler or another client.
+// Package server serves heaptop's gRPC API: it takes Ticks from the agent's
+// sampling loop (Publish) and graph-tier events from its captures
+// (PublishEvent), and gives every Watch client a Hello (the target, the tick
+// interval and the recent history) and the latest snapshot, followed by
+// each new tick, capture progress, snapshot and notice, without ever
+// letting a client hold up the sampler, a capture or another client. It
+// answers Capture, Expand and Path through the agent's Graphs (graph.go).
 //
 // # Delivery
 //
 // Publish appends the tick to the history ring and offers it to every
-// watcher's one-slot mailbox; it never waits for a client. Each Watch
+// watcher's mailbox (one slot per kind of event); it never waits for a
+// client. Each Watch
 // handler sends from its own mailbox, so a client that reads slowly (or a
 // connection whose flow-control window is full) only delays itself. When a
 // new tick arrives before the previous one was sent, the two are coalesced:
@@ -16,7 +20,9 @@
 // pauses_missed.
 //
 // Published Ticks are shared by the history and every mailbox and are never
-// modified; coalescing builds a new Tick.
+// modified; coalescing builds a new Tick. Graph-tier events keep only the
+// newest of each kind (watcher.go); snapshots are shared and never modified
+// either.
 //
 // # Connections
 //
@@ -81,6 +87,9 @@ type Config struct {
 	// token, with the peer's address (nil if unknown) and the reason the
 	// client was given. It must not block.
 	OnRefused func(from net.Addr, why string)
+	// Graphs takes and serves heap snapshots (Capture, Expand, Path).
+	// Optional: without it those calls answer Unimplemented.
+	Graphs Graphs
 }
 
 // Server implements heaptopv1.HeaptopServer.
@@ -92,6 +101,7 @@ type Server struct {
 	tickInterval time.Duration
 	onPanic      func(any, []byte)
 	onRefused    func(net.Addr, string)
+	graphs       Graphs
 
 	refused atomic.Uint64 // requests refused for their token
 
@@ -100,12 +110,15 @@ type Server struct {
 	servers []*grpc.Server
 	stopped bool
 
-	// mu guards history and watchers. Publish and register hold it
-	// together, so a new client's history and its first live tick neither
-	// overlap nor leave a gap.
+	// mu guards history, watchers, latest and progress. Publish,
+	// PublishEvent and register hold it, so a new client's history and its
+	// first live tick neither overlap nor leave a gap, and it gets the
+	// latest snapshot before any newer event.
 	mu       sync.Mutex
 	history  *history
 	watchers map[*watcher]struct{}
+	latest   *heaptopv1.Snapshot        // the newest snapshot published
+	progress *heaptopv1.CaptureProgress // the newest progress, if newer than latest
 }
 
 // New returns a Server that is ready to Serve.
@@ -115,6 +128,7 @@ func New(c Config) *Server {
 		tickInterval: c.TickInterval,
 		onPanic:      c.OnPanic,
 		onRefused:    c.OnRefused,
+		graphs:       c.Graphs,
 		history:      newHistory(c.History),
 		watchers:     make(map[*watcher]struct{}),
 	}
@@ -182,7 +196,7 @@ func (s *Server) Watch(req *heaptopv1.WatchRequest, stream grpc.ServerStreamingS
 			"schema version mismatch: the agent speaks heaptop schema %d, the client speaks %d", schemaVersion, v)
 	}
 	w := newWatcher()
-	history, err := s.register(w)
+	history, err := s.register(w) // queues the latest snapshot and progress
 	if err != nil {
 		return err
 	}
@@ -203,12 +217,10 @@ func (s *Server) Watch(req *heaptopv1.WatchRequest, stream grpc.ServerStreamingS
 		case <-ctx.Done():
 			return status.FromContextError(ctx.Err()).Err()
 		case <-w.ready:
-			t := w.take()
-			if t == nil {
-				continue // taken already, on the previous signal
-			}
-			if err := stream.Send(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Tick{Tick: t}}); err != nil {
-				return err
+			for ev := w.take(); ev != nil; ev = w.take() {
+				if err := stream.Send(ev); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -223,6 +235,12 @@ func (s *Server) register(w *watcher) ([]*heaptopv1.Tick, error) {
 			"the agent already serves %d Watch streams, its limit", maxWatchers)
 	}
 	s.watchers[w] = struct{}{}
+	if s.latest != nil {
+		w.offerEvent(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Snapshot{Snapshot: s.latest}})
+	}
+	if s.progress != nil {
+		w.offerEvent(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Progress{Progress: s.progress}})
+	}
 	return s.history.ticks(), nil
 }
 

@@ -211,7 +211,7 @@ func TestCoalesce(t *testing.T) {
 	for _, tk := range ticks {
 		w.offer(tk)
 	}
-	got := w.take()
+	got := w.take().GetTick()
 
 	want := proto.CloneOf(ticks[2])
 	want.Pauses = append(append(append([]*heaptopv1.GcPause(nil), ticks[0].Pauses...), ticks[1].Pauses...), ticks[2].Pauses...)
@@ -240,7 +240,7 @@ func TestCoalesceCapsPauses(t *testing.T) {
 	w := newWatcher()
 	w.offer(ticks[0])
 	w.offer(ticks[1])
-	got := w.take()
+	got := w.take().GetTick()
 	if len(got.Pauses) != maxPendingPauses || got.PausesMissed != 300-maxPendingPauses {
 		t.Fatalf("got %d pauses and %d missed, want %d and %d", len(got.Pauses), got.PausesMissed, maxPendingPauses, 300-maxPendingPauses)
 	}

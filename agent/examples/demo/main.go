@@ -20,6 +20,9 @@
 //	export HEAPTOP_TOKEN=$(head -c 32 /dev/urandom | xxd -p -c 64)
 //	go run ./examples/demo -tcp 127.0.0.1:7070 &
 //	heaptop 127.0.0.1:7070
+//
+// With -full-sites every object allocated after start has an allocation
+// site (agent.Options.FullAllocSites).
 package main
 
 import (
@@ -50,6 +53,7 @@ func main() {
 	tcp := flag.String("tcp", "", "serve the agent on this host:port too (token from $HEAPTOP_TOKEN)")
 	tlsCert := flag.String("tls-cert", "", "with -tcp: serve TLS with this certificate (PEM)")
 	tlsKey := flag.String("tls-key", "", "with -tls-cert: its private key (PEM)")
+	fullSites := flag.Bool("full-sites", false, "record the allocation site of every object (agent.Options.FullAllocSites)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -63,7 +67,7 @@ func main() {
 	address := "off"
 	var a *agent.Agent
 	if *withAgent {
-		o := agent.Options{TickInterval: *tick, TCP: *tcp, Token: os.Getenv("HEAPTOP_TOKEN")}
+		o := agent.Options{TickInterval: *tick, TCP: *tcp, Token: os.Getenv("HEAPTOP_TOKEN"), FullAllocSites: *fullSites}
 		if *tcp == "" {
 			o.Token = "" // a token in the environment is for heaptop, not for us
 		}

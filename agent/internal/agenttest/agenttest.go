@@ -113,6 +113,16 @@ func (s *Stream) Tick(t testing.TB) *heaptopv1.Tick {
 	return tk
 }
 
+// Event receives the next event of any kind, failing the test on an error.
+func (s *Stream) Event(t testing.TB) *heaptopv1.WatchEvent {
+	t.Helper()
+	ev, err := s.stream.Recv()
+	if err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	return ev
+}
+
 // Close ends the stream from the client's side.
 func (s *Stream) Close() { s.cancel() }
 

@@ -1,0 +1,315 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/heaptop/heaptop/agent/analysis"
+	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
+	"github.com/heaptop/heaptop/agent/capture"
+	"github.com/heaptop/heaptop/agent/graph"
+	"github.com/heaptop/heaptop/agent/internal/pipeline"
+	"github.com/heaptop/heaptop/agent/naming"
+	"github.com/heaptop/heaptop/agent/symbols"
+)
+
+// Config is what a Taker needs. Capturer, Image and Publish are required.
+type Config struct {
+	Capturer *capture.Capturer
+	// Image is this process's executable (symbols.Self()).
+	Image *symbols.Image
+	// Packages classifies this program's packages (analysis.ProgramPackages()).
+	Packages analysis.Packages
+	// Released lists the objects the program declared released and how
+	// many it could not watch. Optional.
+	Released func() ([]analysis.Released, int)
+	// Publish offers an event to every Watch stream; it must not block.
+	Publish func(*heaptopv1.WatchEvent)
+	// OnPanic is told of a panic a capture recovered from (the capture
+	// fails, nothing else does).
+	OnPanic func(recovered any, stack []byte)
+	// EarlyDocument is how long a capture must have taken by the end of
+	// its analysis phase for a findings-first document (complete false) to
+	// go out before the dominator tree is ready. Default
+	// defaultEarlyDocument; negative: always.
+	EarlyDocument time.Duration
+}
+
+// defaultEarlyDocument: the dominator phase takes about as long as
+// everything before it (BENCHMARKS.md, "analysis"), so a capture that
+// took a quarter of a second so far is one where a person would wait
+// another for the tree; below that, one complete document is better.
+const defaultEarlyDocument = 250 * time.Millisecond
+
+// Taker takes heap snapshots of this process, one at a time, and serves
+// the latest one. It implements server.Graphs.
+type Taker struct {
+	cfg Config
+
+	mu     sync.Mutex // guards the fields below
+	flight *flight    // the capture in progress, nil if none
+	latest *held      // the latest complete snapshot, one reference held
+	memory *analysis.Memory
+	nextID uint64
+	closed bool
+	wg     sync.WaitGroup // the capture in progress
+}
+
+// flight is a capture in progress; done is closed once doc or err is set.
+type flight struct {
+	done chan struct{}
+	doc  *heaptopv1.Snapshot
+	err  error
+}
+
+// NewTaker returns a Taker.
+func NewTaker(c Config) *Taker {
+	if c.EarlyDocument == 0 {
+		c.EarlyDocument = defaultEarlyDocument
+	}
+	if c.Released == nil {
+		c.Released = func() ([]analysis.Released, int) { return nil, 0 }
+	}
+	if c.OnPanic == nil {
+		c.OnPanic = func(any, []byte) {}
+	}
+	return &Taker{cfg: c, nextID: 1}
+}
+
+// Capture returns the complete document of a snapshot: the latest, if
+// younger than req.MaxAgeNs; the one in flight, if any (whatever its
+// ForceGc); else a new one. ctx bounds only this caller's wait.
+func (t *Taker) Capture(ctx context.Context, req *heaptopv1.CaptureRequest) (*heaptopv1.Snapshot, error) {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil, status.Error(codes.Unavailable, "the agent is closing")
+	}
+	if l := t.latest; l != nil && req.GetMaxAgeNs() > 0 && time.Since(l.capturedAt) < time.Duration(req.GetMaxAgeNs()) {
+		t.mu.Unlock()
+		return l.doc, nil
+	}
+	f := t.flight
+	if f == nil {
+		f = &flight{done: make(chan struct{})}
+		t.flight = f
+		id := t.nextID
+		t.nextID++
+		t.wg.Add(1)
+		go t.run(f, id, req.GetForceGc())
+	}
+	t.mu.Unlock()
+	select {
+	case <-f.done:
+		return f.doc, f.err
+	case <-ctx.Done():
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+// Expand implements server.Graphs.
+func (t *Taker) Expand(ctx context.Context, req *heaptopv1.ExpandRequest) (*heaptopv1.ExpandReply, error) {
+	h, err := t.acquire(req.GetSnapshotId())
+	if err != nil {
+		return nil, err
+	}
+	defer h.release()
+	return h.expand(req)
+}
+
+// Path implements server.Graphs.
+func (t *Taker) Path(ctx context.Context, req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error) {
+	h, err := t.acquire(req.GetSnapshotId())
+	if err != nil {
+		return nil, err
+	}
+	defer h.release()
+	return h.path(req)
+}
+
+// acquire returns the held snapshot id with a reference, if it is the
+// latest.
+func (t *Taker) acquire(id uint64) (*held, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.latest == nil || t.latest.id != id {
+		latest := "none"
+		if t.latest != nil {
+			latest = t.latest.describe()
+		}
+		return nil, status.Errorf(codes.NotFound, "snapshot %d is not held: the agent keeps the latest only (%s)", id, latest)
+	}
+	t.latest.acquire()
+	return t.latest, nil
+}
+
+// Close waits for a capture in progress to stop (at its next phase) and
+// releases the latest snapshot. Idempotent.
+func (t *Taker) Close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	t.wg.Wait()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.latest.release()
+	t.latest = nil
+	t.memory.Close()
+	t.memory = nil
+}
+
+var errClosing = status.Error(codes.Unavailable, "the agent closed during the capture")
+
+// run takes snapshot id and publishes its documents; a panic fails this
+// capture only.
+func (t *Taker) run(f *flight, id uint64, gc bool) {
+	defer t.wg.Done()
+	var doc *heaptopv1.Snapshot
+	var err error
+	defer func() {
+		if r := recover(); r != nil {
+			t.cfg.OnPanic(r, debug.Stack())
+			doc, err = nil, status.Errorf(codes.Internal, "heaptop agent: capture %d failed: %v", id, r)
+		}
+		if err != nil {
+			t.cfg.Publish(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Notice{Notice: &heaptopv1.Notice{Text: status.Convert(err).Message(), Error: true}}})
+		}
+		t.mu.Lock()
+		t.flight = nil
+		f.doc, f.err = doc, err
+		close(f.done)
+		t.mu.Unlock()
+	}()
+	doc, err = t.take(id, gc)
+}
+
+// take runs the pipeline: dump, parse, name, analyse, dominators.
+func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
+	start := time.Now()
+	progress := func(p heaptopv1.Phase, detail string) error {
+		t.cfg.Publish(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Progress{Progress: &heaptopv1.CaptureProgress{
+			SnapshotId: id, Phase: p, ElapsedNs: uint64(time.Since(start)), Detail: detail}}})
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if t.closed {
+			return errClosing
+		}
+		return nil
+	}
+	var k costs
+	k.sampleRate = memProfileRate()
+
+	if err := progress(heaptopv1.Phase_PHASE_DUMP, ""); err != nil {
+		return nil, err
+	}
+	if gc {
+		runtime.GC()
+	}
+	d, err := t.cfg.Capturer.Capture(context.Background())
+	if err != nil {
+		if errors.Is(err, capture.ErrRefused) {
+			return nil, status.Error(codes.FailedPrecondition, err.Error())
+		}
+		return nil, status.Errorf(codes.Internal, "heaptop agent: the heap dump failed: %v", err)
+	}
+	capturedAt := d.Stats.Start
+	k.capture = d.Stats
+	if err := progress(heaptopv1.Phase_PHASE_PARSE, fmt.Sprintf("%d MiB of dump", d.Stats.Size>>20)); err != nil {
+		d.Close()
+		return nil, err
+	}
+	in, err := pipeline.Input(d, t.cfg.Image)
+	if err != nil {
+		d.Close()
+		return nil, status.Errorf(codes.Internal, "heaptop agent: reading this executable: %v", err)
+	}
+	phase := time.Now()
+	g, err := graph.Build(in)
+	d.Close() // the graph keeps what it needs
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "heaptop agent: the heap dump could not be read: %v", err)
+	}
+	k.parse = time.Since(phase)
+	closeGraph := true
+	defer func() {
+		if closeGraph {
+			g.Close()
+		}
+	}()
+
+	if err := progress(heaptopv1.Phase_PHASE_NAME, fmt.Sprintf("%d objects", g.NumObjects())); err != nil {
+		return nil, err
+	}
+	phase = time.Now()
+	n, err := naming.Name(g, t.cfg.Image)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "heaptop agent: naming the heap: %v", err)
+	}
+	k.name = time.Since(phase)
+	k.coverage, k.degraded = n.Coverage(), n.Degraded()
+
+	if err := progress(heaptopv1.Phase_PHASE_ANALYSE, ""); err != nil {
+		return nil, err
+	}
+	phase = time.Now()
+	released, dropped := t.cfg.Released()
+	k.released = dropped
+	t.mu.Lock()
+	previous := t.memory
+	if t.latest != nil {
+		k.growthBase = t.latest.id
+	}
+	t.mu.Unlock()
+	a, mem, err := analysis.Analyse(analysis.Input{Graph: g, Names: names{g: g, n: n, im: t.cfg.Image},
+		Packages: t.cfg.Packages, Previous: previous, Released: released})
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "heaptop agent: analysing the heap: %v", err)
+	}
+	k.analyse = time.Since(phase)
+	h := newHeld(id, capturedAt, g, n, t.cfg.Image, a)
+	closeGraph = false
+	keep := false
+	defer func() {
+		if !keep {
+			mem.Close()
+			h.release()
+		}
+	}()
+	if time.Since(start) >= t.cfg.EarlyDocument {
+		early := h.document(false, k)
+		t.cfg.Publish(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Snapshot{Snapshot: early}})
+	}
+
+	if err := progress(heaptopv1.Phase_PHASE_DOMINATORS, fmt.Sprintf("%d vertices", a.NumVertices())); err != nil {
+		return nil, err
+	}
+	phase = time.Now()
+	a.Complete()
+	k.dominators = time.Since(phase)
+	doc := h.document(true, k)
+	h.doc = doc
+
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil, errClosing
+	}
+	old, oldMem := t.latest, t.memory
+	t.latest, t.memory = h, mem
+	keep = true
+	t.mu.Unlock()
+	old.release()
+	oldMem.Close() // previous: single flight, nothing else read it
+	t.cfg.Publish(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Snapshot{Snapshot: doc}})
+	t.cfg.Publish(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Progress{Progress: &heaptopv1.CaptureProgress{
+		SnapshotId: id, Phase: heaptopv1.Phase_PHASE_DONE, Fraction: 1, ElapsedNs: uint64(time.Since(start))}}})
+	return doc, nil
+}

@@ -1,0 +1,146 @@
+// Program registry plants what naming must name (issue 4), captures itself
+// through the agent's own capture, graph and naming stages, and prints one
+// JSON report (report.go) for agent/naming's tests:
+//
+//   - var registry *Registry holding a map of 20 sessions, each with a
+//     buffer (the chain global → field → map value → field);
+//   - a Big (over 512 B: typed from its malloc header) and a Small (under:
+//     typed by propagation) under the registry;
+//   - an any holding a *Payload, an any holding a Point by value (boxed), an
+//     error holding a *Failure (an itab), in Extras;
+//   - a goroutine blocked in worker holding a buffer in a local.
+//
+// The lines the tests expect are marked "// marker:name". It starts the
+// agent with FullAllocSites first, so every planted object has a site. Its
+// argument is a directory for the agent's socket.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/heaptop/heaptop/agent"
+	"github.com/heaptop/heaptop/agent/symbols"
+)
+
+type Session struct {
+	ID   int
+	User string
+	buf  []byte
+}
+
+type Registry struct {
+	mu       sync.Mutex
+	sessions map[string]*Session
+	big      *Big
+	extras   *Extras
+}
+
+// Big is over 512 bytes and holds pointers: it gets a malloc header.
+type Big struct {
+	owner *Session
+	table [70]int
+}
+
+// Small is under 512 bytes: only propagation can type it.
+type Small struct {
+	owner *Session
+	n     int
+}
+
+type Payload struct {
+	data *[4]int
+	n    int
+}
+
+type Point struct {
+	X, Y  int
+	label *string
+}
+
+type Failure struct {
+	code  int
+	cause *Small
+}
+
+func (f *Failure) Error() string { return "failure " + strconv.Itoa(f.code) }
+
+type Extras struct {
+	small  *Small
+	anyVal any   // a *Payload
+	boxed  any   // a Point, boxed
+	err    error // a *Failure
+}
+
+var registry *Registry
+
+const numSessions = 20
+
+func newSession(id int) *Session {
+	buf := make([]byte, 8<<10)                                         // marker:buf
+	return &Session{ID: id, User: "user" + strconv.Itoa(id), buf: buf} // marker:session
+}
+
+//go:noinline
+func plant() {
+	r := &Registry{sessions: map[string]*Session{}} // marker:registry
+	for i := range numSessions {
+		s := newSession(i)
+		r.sessions[s.User] = s // marker:put
+	}
+	r.big = &Big{owner: r.sessions["user0"]} // marker:big
+	r.extras = &Extras{
+		small:  &Small{n: 1},                                                 // marker:small
+		anyVal: &Payload{data: new([4]int), n: 2},                            // marker:payload
+		boxed:  Point{X: 1, Y: 2, label: new(string)},                        // marker:point
+		err:    &Failure{code: 3, cause: &Small{owner: r.sessions["user1"]}}, // marker:failure
+	}
+	registry = r
+}
+
+// worker holds a buffer in a local while it blocks.
+func worker(ready chan<- [2]uint64, release <-chan struct{}) {
+	buf := make([]byte, 128<<10) // marker:workerbuf (over 64 KiB: on the heap, not the stack)
+	ready <- [2]uint64{goid(), uint64(uintptr(unsafe.Pointer(&buf[0])))}
+	<-release // marker:block
+	runtime.KeepAlive(buf)
+}
+
+// goid is the calling goroutine's id, from its traceback header.
+func goid() uint64 {
+	var b [64]byte
+	s := strings.TrimPrefix(string(b[:runtime.Stack(b[:], false)]), "goroutine ")
+	id, _ := strconv.ParseUint(s[:strings.IndexByte(s, ' ')], 10, 64)
+	return id
+}
+
+func main() {
+	// Read the executable's symbols and DWARF before every allocation is
+	// profiled: a first capture pays for it otherwise (seconds of CPU
+	// under FullAllocSites; BENCHMARKS.md), which would only slow the test.
+	if err := symbols.Self().Load(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	a, err := agent.Start(agent.Options{Dir: os.Args[1], FullAllocSites: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	plant()
+	ready, release := make(chan [2]uint64), make(chan struct{})
+	go worker(ready, release) // marker:go
+	w := <-ready
+	err = report(w[0], w[1])
+	close(release)
+	a.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
