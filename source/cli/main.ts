@@ -75,7 +75,7 @@ async function main(): Promise<void> {
 
 	if (live) {
 		const {runLive} = await import('./live.js');
-		await runLive(store, ascii);
+		await runLive(store, source, ascii);
 		return;
 	}
 	if (store.snapshot.samples.length === 0 && options.replay === undefined) {

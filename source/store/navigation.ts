@@ -85,6 +85,8 @@ export type Move =
 	| {readonly kind: 'page'; readonly pages: number}
 	| {readonly kind: 'first'}
 	| {readonly kind: 'last'}
+	/** The cursor of the focused pane onto the row with this key, if it is there. */
+	| {readonly kind: 'to-key'; readonly key: string}
 	| {readonly kind: 'focus-next'}
 	| {readonly kind: 'tab'; readonly delta: number}
 	| {readonly kind: 'tab-to'; readonly tab: ListName}
@@ -192,6 +194,11 @@ function step(nav: Navigation, move: Move, model: HeapModel | undefined, heights
 			return moveCursor(nav, model, heights, () => 0);
 		case 'last':
 			return moveCursor(nav, model, heights, (_, total) => total - 1);
+		case 'to-key': {
+			if (nav.focus === 'path') return nav;
+			const at = indexOfKey(paneRows(model, nav, nav.focus), move.key);
+			return at < 0 ? nav : moveCursor(nav, model, heights, () => at);
+		}
 		case 'focus-next': {
 			const panes: Pane[] = nav.path ? ['tree', 'lists', 'path'] : ['tree', 'lists'];
 			return {...nav, focus: panes[(panes.indexOf(nav.focus) + 1) % panes.length]!};
