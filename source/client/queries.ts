@@ -42,6 +42,8 @@ export type CaptureOptions = {
 	readonly forceGc: boolean;
 	/** Accept a predicted pause over the agent's budget (after the user saw it). */
 	readonly confirmCost: boolean;
+	/** Reuse the agent's latest snapshot when younger than this many ms (--max-age); absent: capture. */
+	readonly maxAgeMs?: number;
 };
 
 /** What a Path asks about: a tree node, an example object of a list group, or a finding. */
@@ -82,7 +84,7 @@ export type RecordedCall = {
 };
 
 export function captureRequest(o: CaptureOptions): CaptureRequest {
-	return {forceGc: o.forceGc, confirmCost: o.confirmCost, maxAgeNs: 0n};
+	return {forceGc: o.forceGc, confirmCost: o.confirmCost, maxAgeNs: BigInt(Math.round((o.maxAgeMs ?? 0) * 1e6))};
 }
 
 export function expandRequest(snapshotId: number, node: number, offset: number, limit = expandPageSize): ExpandRequest {

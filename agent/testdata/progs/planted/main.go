@@ -1,0 +1,114 @@
+// Program planted is a small service with two bugs planted for the tests of
+// heaptop's non-interactive outputs (--once, --json, --fail-on, --export):
+//
+//   - main.connHandles keeps a uintptr to a connection object the program
+//     dropped and the GC freed: a dangling reference. The freed slot sits
+//     between two kept neighbours of the same 3200-byte size class (one the
+//     agent does not use), so the span stays in use and the slot is provably
+//     free when the capture looks at it.
+//   - main.sessions keeps a session that logout declared released with
+//     agent.MarkReleased: a leak.
+//
+// With -clean it runs the same service without either bug: the sessions it
+// logs out are removed, and no handle is kept as an integer.
+//
+// It starts the agent with FullAllocSites (every planted object has its
+// allocation site), prints
+//
+//	planted: pid=<pid> agent=<address>
+//
+// once ready and runs until stdin is closed. The lines the tests expect are
+// marked "// marker:name".
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"unsafe"
+
+	"github.com/heaptop/heaptop/agent"
+)
+
+// conn is one connection: exactly one 3200-byte size-class slot.
+type conn struct {
+	id     int
+	buffer [3192]byte
+}
+
+// session is a logged-in user's state.
+type session struct {
+	user  string
+	token []byte
+	conn  *conn
+}
+
+var (
+	conns       []*conn    // open connections
+	connHandles []uintptr  // BUG (planted): handles of connections, as integers
+	sessions    []*session // logged-in users
+)
+
+//go:noinline
+func dial(id int) *conn { return &conn{id: id} } // marker:dial
+
+//go:noinline
+func login(user string, c *conn) *session {
+	return &session{user: user, token: make([]byte, 32), conn: c} // marker:login
+}
+
+// openConns opens connections three at a time and, with bugs, closes the
+// middle one of a run of three adjacent ones while keeping its handle.
+func openConns(buggy bool) {
+	const size = unsafe.Sizeof(conn{})
+	connHandles = make([]uintptr, 0, 4) // marker:handles
+	for i := 0; i < 300 && (i < 4 || buggy && len(connHandles) == 0); i++ {
+		a, b, c := dial(3*i), dial(3*i+1), dial(3*i+2)
+		conns = append(conns, a, c)
+		adjacent := uintptr(unsafe.Pointer(b)) == uintptr(unsafe.Pointer(a))+size && uintptr(unsafe.Pointer(c)) == uintptr(unsafe.Pointer(b))+size
+		if buggy && adjacent && len(connHandles) == 0 {
+			connHandles = append(connHandles, uintptr(unsafe.Pointer(b))) // b is closed: only its handle stays
+		} else {
+			conns = append(conns, b)
+		}
+	}
+}
+
+// logInOut logs three users in and the second one out; with bugs, logout
+// declares the session released but forgets to remove it.
+func logInOut(buggy bool) {
+	for i, user := range []string{"ada", "grace", "edsger"} {
+		sessions = append(sessions, login(user, conns[i]))
+	}
+	gone := sessions[1]
+	if !buggy {
+		sessions = slices.Delete(sessions, 1, 2)
+	}
+	agent.MarkReleased(gone, "logged out")
+}
+
+func main() {
+	clean := flag.Bool("clean", false, "plant no bug")
+	flag.Parse()
+	a, err := agent.Start(agent.Options{FullAllocSites: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer a.Close()
+
+	openConns(!*clean)
+	logInOut(!*clean)
+	runtime.GC()
+	runtime.GC() // the closed connection is freed
+	// From here no GC runs, so nothing is collected or moved under the test.
+	debug.SetGCPercent(-1)
+
+	fmt.Printf("planted: pid=%d agent=%s\n", os.Getpid(), a.Address())
+	io.Copy(io.Discard, os.Stdin) // the test closes stdin when done
+	runtime.KeepAlive(conns)
+}

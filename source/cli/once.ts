@@ -1,0 +1,118 @@
+// The non-interactive run (--once, --json, --fail-on, --export): takes the
+// store (figures already received) and the source, gets a heap snapshot —
+// captured now, the agent's latest one younger than --max-age, or, replaying,
+// the last one the recording carried — reads the whole chain of every
+// finding whose document chain elides hops, then prints the report or its
+// JSON, writes the exports, and gives the exit status.
+import {execFileSync} from 'node:child_process';
+import fs from 'node:fs';
+import type {HeapSnapshot, Hop} from '../client/heap.js';
+import {QueryError} from '../client/queries.js';
+import {shownPath} from '../client/text.js';
+import type {UpdateSource} from '../client/watch.js';
+import type {Store} from '../store/store.js';
+import {buildReport, findingChains, findingsOf, type Report} from '../report/document.js';
+import {findingGraph} from '../report/dot.js';
+import {retentionProfile} from '../report/pprof.js';
+import {UsageError, type Export, type Options} from './args.js';
+
+/** Why a run that needs a snapshot (--json, --fail-on, --export) has none: exit 2. */
+export class NoSnapshotError extends Error {}
+
+/** Exit statuses of a non-interactive run. */
+export const exitClean = 0;
+export const exitFindings = 1;
+
+async function snapshotOf(store: Store, source: UpdateSource, options: Options, problems: string[]): Promise<HeapSnapshot | undefined> {
+	if (options.replay !== undefined) {
+		const document = store.snapshot.heap.document;
+		if (!document) problems.push('no heap snapshot: the recording carries none');
+		return document;
+	}
+	try {
+		return await source.capture({forceGc: false, confirmCost: false, maxAgeMs: options.maxAgeMs});
+	} catch (error) {
+		if (!(error instanceof QueryError)) throw error;
+		problems.push(`no heap snapshot: ${error.message}`);
+		return undefined;
+	}
+}
+
+/** The whole chain of each finding the document shortened, by key; a chain Path cannot give is noted. */
+async function fullChains(heap: HeapSnapshot, source: UpdateSource, problems: string[]): Promise<Map<string, readonly Hop[]>> {
+	const full = new Map<string, readonly Hop[]>();
+	for (const f of heap.findings) {
+		if (!f.path.some(h => h.elided > 0)) continue;
+		try {
+			full.set(f.key, await source.path(heap.id, {findingKey: f.key}));
+		} catch (error) {
+			if (!(error instanceof QueryError)) throw error;
+			problems.push(`chain of ${f.key} shortened: ${error.message}`);
+		}
+	}
+	return full;
+}
+
+function writeExport(e: Export, heap: HeapSnapshot, report: Report, chains: ReadonlyMap<string, readonly Hop[]>, options: Options): void {
+	let data: Uint8Array | string;
+	if (e.kind === 'pprof') {
+		const who = report.target ? ` of pid ${report.target.pid} (${report.target.executable})` : '';
+		data = retentionProfile(heap, {comment: `heaptop retention profile: snapshot #${heap.id}${who}; stacks are dominator-tree chains from roots`});
+	} else {
+		const chosen = options.finding === undefined ? report.findings[0] : report.findings.find(f => f.key === options.finding);
+		if (!chosen) {
+			throw new NoSnapshotError(options.finding === undefined ? `--export ${e.kind}: the snapshot has no finding to draw` : `--export ${e.kind}: no finding ${options.finding} in snapshot #${heap.id}`);
+		}
+		const all = report.findings.map(f => ({key: f.key, kind: f.kind, summary: f.summary, hops: chains.get(f.key) ?? []}));
+		data = findingGraph(all.find(f => f.key === chosen.key)!, all);
+		if (e.kind === 'svg') data = svgOf(data);
+	}
+	try {
+		fs.writeFileSync(e.file, data);
+	} catch (error) {
+		throw new UsageError(`cannot write ${shownPath(e.file)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+	}
+}
+
+/** Graphviz's rendering of `dot`; one line when dot is missing or refuses. */
+function svgOf(dot: string): Buffer {
+	try {
+		return execFileSync('dot', ['-Tsvg'], {input: dot, stdio: ['pipe', 'pipe', 'pipe'], timeout: 60_000, maxBuffer: 64 << 20});
+	} catch (error) {
+		const e = error as NodeJS.ErrnoException & {stderr?: Buffer};
+		if (e.code === 'ENOENT') throw new UsageError('--export svg needs Graphviz (dot on PATH); --export dot FILE writes the graph for it');
+		throw new UsageError(`dot -Tsvg failed: ${(e.stderr?.toString() || e.message).trim().split('\n')[0]}`);
+	}
+}
+
+export type OnceOutput = {readonly columns: number; readonly ascii: boolean; readonly version: string};
+
+/** Runs the report and gives the exit status; expected failures throw one-line errors. */
+export async function runOnce(store: Store, source: UpdateSource, options: Options, out: OnceOutput): Promise<number> {
+	const problems: string[] = [];
+	const heap = await snapshotOf(store, source, options, problems);
+	const needsSnapshot = options.json || options.failOn.length > 0 || options.exports.length > 0;
+	if (!heap && needsSnapshot) {
+		const flag = options.json ? '--json' : options.failOn.length > 0 ? '--fail-on' : '--export';
+		throw new NoSnapshotError(`${flag} needs a heap snapshot; ${problems[0] ?? 'none'}`);
+	}
+	const full = heap ? await fullChains(heap, source, problems) : new Map<string, readonly Hop[]>();
+	const chains = findingChains(heap, full);
+	const report = buildReport({store: store.snapshot, heap, chains: full, problems, version: out.version, nowMs: Date.now()});
+
+	if (options.json) {
+		process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+	} else {
+		const {renderReport} = await import('../report/render.js');
+		process.stdout.write(renderReport(store.snapshot, {columns: out.columns, ascii: out.ascii, report, chains}) + '\n');
+	}
+	if (heap) for (const e of options.exports) writeExport(e, heap, report, chains, options);
+
+	const failing = findingsOf(report, options.failOn);
+	if (failing.length > 0) {
+		const n = failing.reduce((sum, f) => sum + f.count, 0);
+		process.stderr.write(`heaptop: ${n} finding${n === 1 ? '' : 's'} of --fail-on ${options.failOn.join(',')}: ${failing.map(f => f.summary).slice(0, 3).join('; ')}${failing.length > 3 ? '; …' : ''}\n`);
+		return exitFindings;
+	}
+	return exitClean;
+}
