@@ -6,8 +6,8 @@
 // JSON, writes the exports, and gives the exit status.
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
-import type {HeapSnapshot, Hop} from '../client/heap.js';
-import {QueryError} from '../client/queries.js';
+import type {HeapSnapshot, Hop, TreeNode} from '../client/heap.js';
+import {QueryError, expandPageSize} from '../client/queries.js';
 import {shownPath} from '../client/text.js';
 import type {UpdateSource} from '../client/watch.js';
 import type {Store} from '../store/store.js';
@@ -53,11 +53,44 @@ async function fullChains(heap: HeapSnapshot, source: UpdateSource, problems: st
 	return full;
 }
 
-function writeExport(e: Export, heap: HeapSnapshot, report: Report, chains: ReadonlyMap<string, readonly Hop[]>, options: Options): void {
+/** At most this many roots the pprof export fetches beyond the document. */
+const maxFetchedRoots = 20_000;
+
+/**
+ * The roots the document pruned (every global and goroutine, not only the
+ * biggest), so the profile names each with its retained bytes; their
+ * subtrees stay folded into them.
+ */
+async function prunedRoots(heap: HeapSnapshot, source: UpdateSource, problems: string[]): Promise<TreeNode[]> {
+	const fetched: TreeNode[] = [];
+	for (const group of heap.tree.filter(n => n.kind === 'root-group')) {
+		for (let offset = group.childrenSent; offset < group.childrenTotal && fetched.length < maxFetchedRoots; ) {
+			let page: readonly TreeNode[];
+			try {
+				page = await source.expand(heap.id, group.id, offset, expandPageSize);
+			} catch (error) {
+				if (!(error instanceof QueryError)) throw error;
+				problems.push(`pprof export: roots of ${group.label} after the first ${offset} left out: ${error.message}`);
+				break;
+			}
+			if (page.length === 0) break;
+			fetched.push(...page);
+			offset += page.length;
+		}
+	}
+	return fetched;
+}
+
+async function writeExport(e: Export, heap: HeapSnapshot, report: Report, chains: ReadonlyMap<string, readonly Hop[]>, options: Options, source: UpdateSource, problems: string[]): Promise<void> {
 	let data: Uint8Array | string;
 	if (e.kind === 'pprof') {
 		const who = report.target ? ` of pid ${report.target.pid} (${report.target.executable})` : '';
-		data = retentionProfile(heap, {comment: `heaptop retention profile: snapshot #${heap.id}${who}; stacks are dominator-tree chains from roots`});
+		const fetched = options.replay === undefined ? await prunedRoots(heap, source, problems) : [];
+		data = retentionProfile(heap, {
+			comment: `heaptop retention profile: snapshot #${heap.id}${who}; stacks are dominator-tree chains from roots`,
+			executable: report.target?.executable,
+			fetched,
+		});
 	} else {
 		const chosen = options.finding === undefined ? report.findings[0] : report.findings.find(f => f.key === options.finding);
 		if (!chosen) {
@@ -100,13 +133,14 @@ export async function runOnce(store: Store, source: UpdateSource, options: Optio
 	const chains = findingChains(heap, full);
 	const report = buildReport({store: store.snapshot, heap, chains: full, problems, version: out.version, nowMs: Date.now()});
 
+	// Exports first: what they could not include is among the problems the report lists.
+	if (heap) for (const e of options.exports) await writeExport(e, heap, report, chains, options, source, problems);
 	if (options.json) {
 		process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 	} else {
 		const {renderReport} = await import('../report/render.js');
 		process.stdout.write(renderReport(store.snapshot, {columns: out.columns, ascii: out.ascii, report, chains}) + '\n');
 	}
-	if (heap) for (const e of options.exports) writeExport(e, heap, report, chains, options);
 
 	const failing = findingsOf(report, options.failOn);
 	if (failing.length > 0) {

@@ -30,8 +30,10 @@ function HopLines({hop, i, count, width, ascii}: {readonly hop: Hop; readonly i:
 			</Text>
 		);
 	}
-	const cells = hopCells(hop);
 	const last = i === count - 1;
+	// The agent marks a dangling chain's target as held via the hidden word; it is no word but
+	// what the word points at (a free slot, a stack, garbage): say what and where it is.
+	const cells = hopCells(last && hop.via === 'hidden' ? {...hop, via: 'pointer'} : hop);
 	const connector = hop.via === 'hidden' && !last ? g.hidden : i === 0 ? g.first : last ? g.target : g.middle;
 	const below = last ? ' ' : hop.via === 'hidden' ? g.hidden : g.down;
 	const colour = hop.via === 'hidden' && !last ? 'red' : stateColour(hop.state);

@@ -122,7 +122,7 @@ function Finding({finding, chains, columns, ascii}: {readonly finding: ReportFin
 				<Text color={colour} bold>{`${findingName(finding.kind)}${times}: `}</Text>
 				<Text>{finding.summary}</Text>
 			</Text>
-			{finding.kind === 'suspect' && finding.target ? <Text dimColor>{`accumulation point: ${finding.target}`}</Text> : null}
+			{finding.kind === 'suspect' && finding.target && !finding.summary.includes(finding.target) ? <Text dimColor>{`accumulation point: ${finding.target}`}</Text> : null}
 			<Chain hops={hops} width={columns} ascii={ascii} />
 			{finding.complete ? null : <Text color="yellow">the agent no longer holds this snapshot: hops left out of the document are missing</Text>}
 		</Box>

@@ -64,7 +64,7 @@ class Writer {
 }
 
 /** profile.proto field numbers. */
-const P = {sampleType: 1, sample: 2, location: 4, function: 5, stringTable: 6, timeNanos: 9, periodType: 11, period: 12, comment: 13, defaultSampleType: 14} as const;
+const P = {sampleType: 1, sample: 2, mapping: 3, location: 4, function: 5, stringTable: 6, timeNanos: 9, periodType: 11, period: 12, comment: 13, defaultSampleType: 14} as const;
 
 /** What a tree node is called as a frame. */
 export function frameName(n: TreeNode): string {
@@ -73,10 +73,16 @@ export function frameName(n: TreeNode): string {
 	return `${n.label} ${times}${n.typeName}`.trim();
 }
 
-export type ProfileOptions = {readonly comment?: string};
+export type ProfileOptions = {
+	readonly comment?: string;
+	/** The target's executable, named by the profile's one mapping. */
+	readonly executable?: string;
+	/** Tree nodes Expand gave beyond the document (roots it pruned), drawn as part of the tree. */
+	readonly fetched?: readonly TreeNode[];
+};
 
 /** The snapshot's dominator tree as a gzipped pprof profile. */
-export function retentionProfile(heap: HeapSnapshot, {comment}: ProfileOptions = {}): Uint8Array {
+export function retentionProfile(heap: HeapSnapshot, {comment, executable = '', fetched = []}: ProfileOptions = {}): Uint8Array {
 	const strings = new Map<string, number>([['', 0]]);
 	const str = (s: string) => {
 		let i = strings.get(s);
@@ -85,8 +91,10 @@ export function retentionProfile(heap: HeapSnapshot, {comment}: ProfileOptions =
 	};
 	const functions = new Map<string, {id: number; name: number; system: number; file: number; line: number}>();
 	const byId = new Map(heap.tree.map(n => [n.id, n] as const));
+	for (const n of fetched) if (!byId.has(n.id) && byId.has(n.parent)) byId.set(n.id, n);
+	const tree = [...byId.values()];
 	const children = new Map<number, TreeNode[]>();
-	for (const n of heap.tree) {
+	for (const n of tree) {
 		const list = children.get(n.parent) ?? [];
 		list.push(n);
 		children.set(n.parent, list);
@@ -95,10 +103,12 @@ export function retentionProfile(heap: HeapSnapshot, {comment}: ProfileOptions =
 	const out = new Writer();
 	out.message(P.sampleType, w => w.uint(1, str('inuse_objects')).uint(2, str('count')));
 	out.message(P.sampleType, w => w.uint(1, str('inuse_space')).uint(2, str('bytes')));
+	// Functions are named already: no tool should look for symbols in the executable.
+	out.message(P.mapping, w => w.uint(1, 1).uint(5, str(executable)).uint(7, 1).uint(8, 1).uint(9, 1).uint(10, 1));
 
 	// One location per node (id = its index + 1), its function shared by nodes of the same name and site.
 	const locationOf = new Map<number, number>();
-	for (const [i, n] of heap.tree.entries()) {
+	for (const [i, n] of tree.entries()) {
 		const name = frameName(n);
 		const key = `${name}\u0000${n.site?.function ?? ''}\u0000${n.site?.file ?? ''}`;
 		let fn = functions.get(key);
@@ -109,13 +119,13 @@ export function retentionProfile(heap: HeapSnapshot, {comment}: ProfileOptions =
 		const f = fn;
 		const id = i + 1;
 		locationOf.set(n.id, id);
-		out.message(P.location, w => w.uint(1, id).message(4, l => l.uint(1, f.id).uint(2, n.site?.line ?? 0)));
+		out.message(P.location, w => w.uint(1, id).uint(2, 1).message(4, l => l.uint(1, f.id).uint(2, n.site?.line ?? 0)));
 	}
 	for (const f of functions.values()) {
 		out.message(P.function, w => w.uint(1, f.id).uint(2, f.name).uint(3, f.system).uint(4, f.file).uint(5, f.line));
 	}
 
-	for (const n of heap.tree) {
+	for (const n of tree) {
 		const kids = children.get(n.id) ?? [];
 		const bytes = Math.max(0, n.retainedBytes - kids.reduce((sum, k) => sum + k.retainedBytes, 0));
 		const own = n.kind === 'object' ? 1 : n.kind === 'folded' ? Math.max(0, n.count - kids.filter(k => k.kind === 'object').length) : 0;
@@ -123,7 +133,7 @@ export function retentionProfile(heap: HeapSnapshot, {comment}: ProfileOptions =
 		const stack: number[] = [];
 		for (let at: TreeNode | undefined = n; at; at = byId.get(at.parent)) {
 			stack.push(locationOf.get(at.id)!);
-			if (stack.length > heap.tree.length) break; // a cycle in bad input: stop, never loop
+			if (stack.length > tree.length) break; // a cycle in bad input: stop, never loop
 		}
 		out.message(P.sample, w => w.packed(1, stack).packed(2, [own, bytes]));
 	}
