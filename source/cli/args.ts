@@ -27,6 +27,8 @@ export type Options = {
 	readonly exports: readonly Export[];
 	/** The finding a dot or svg export is drawn around (default: the first one the report lists). */
 	readonly finding: string | undefined;
+	/** The figures only: no heap snapshot, so no pause in the target. */
+	readonly noCapture: boolean;
 };
 
 export const exportKinds = ['pprof', 'dot', 'svg'] as const;
@@ -63,6 +65,7 @@ const flags: readonly Flag[] = [
 	{names: ['--max-age'], value: 'AGE', help: 'use the agent\'s latest snapshot when younger than AGE (500ms, 30s, 5m, 1h) instead of capturing', set: (o, v) => (o.maxAgeMs = duration(v))},
 	{names: ['--export'], value: 'KIND', second: 'FILE', help: 'also write the snapshot to FILE: pprof (retention profile), dot or svg (a finding\'s subgraph)', set: (o, kind, file) => (o.exports = [...o.exports, exportOf(kind, file)])},
 	{names: ['--finding'], value: 'KEY', help: 'draw the dot or svg export around this finding (its key, as --json gives it)', set: (o, v) => (o.finding = v)},
+	{names: ['--no-capture'], help: 'with --once, the figures only: take no heap snapshot (no pause in the target)', set: o => (o.noCapture = true)},
 	{names: ['--ascii'], help: 'draw with ASCII characters only (also when TERM=dumb)', set: o => (o.ascii = true)},
 	{names: ['--record'], value: 'FILE', help: 'write everything the stream carries to FILE (format: README, Recordings)', set: (o, v) => (o.record = v)},
 	{names: ['--replay'], value: 'FILE', help: 'show a recording instead of a live agent (with --once: its final state)', set: (o, v) => (o.replay = v)},
@@ -92,6 +95,7 @@ export function parseArgs(argv: readonly string[]): Options {
 		maxAgeMs: undefined,
 		exports: [],
 		finding: undefined,
+		noCapture: false,
 	};
 	const positional: string[] = [];
 	for (let i = 0; i < argv.length; i++) {
@@ -126,6 +130,9 @@ export function parseArgs(argv: readonly string[]): Options {
 	}
 	if (o.json || o.failOn.length > 0 || o.exports.length > 0 || o.maxAgeMs !== undefined) o.once = true;
 	if (o.replay !== undefined && o.maxAgeMs !== undefined) throw new UsageError('--max-age asks a live agent; --replay reads a file');
+	if (o.noCapture && (o.json || o.failOn.length > 0 || o.exports.length > 0 || o.maxAgeMs !== undefined)) {
+		throw new UsageError('--no-capture prints the figures only; --json, --fail-on, --export and --max-age need a snapshot');
+	}
 	if (o.finding !== undefined && !o.exports.some(e => e.kind !== 'pprof')) throw new UsageError('--finding chooses what --export dot or svg draws; there is no such export');
 	const files = o.exports.map(e => e.file);
 	const twice = files.find((f, i) => files.indexOf(f) !== i);

@@ -123,7 +123,7 @@ export type OnceOutput = {readonly columns: number; readonly ascii: boolean; rea
 /** Runs the report and gives the exit status; expected failures throw one-line errors. */
 export async function runOnce(store: Store, source: UpdateSource, options: Options, out: OnceOutput): Promise<number> {
 	const problems: string[] = [];
-	const heap = await snapshotOf(store, source, options, problems);
+	const heap = options.noCapture ? undefined : await snapshotOf(store, source, options, problems);
 	const needsSnapshot = options.json || options.failOn.length > 0 || options.exports.length > 0;
 	if (!heap && needsSnapshot) {
 		const flag = options.json ? '--json' : options.failOn.length > 0 ? '--fail-on' : '--export';

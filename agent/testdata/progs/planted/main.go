@@ -17,18 +17,20 @@
 //
 //	planted: pid=<pid> agent=<address>
 //
-// once ready and runs until stdin is closed. The lines the tests expect are
+// once ready and runs until SIGINT or SIGTERM. The lines the tests expect are
 // marked "// marker:name".
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"slices"
+	"syscall"
 	"unsafe"
 
 	"github.com/heaptop/heaptop/agent"
@@ -109,6 +111,8 @@ func main() {
 	debug.SetGCPercent(-1)
 
 	fmt.Printf("planted: pid=%d agent=%s\n", os.Getpid(), a.Address())
-	io.Copy(io.Discard, os.Stdin) // the test closes stdin when done
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
 	runtime.KeepAlive(conns)
 }
