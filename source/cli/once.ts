@@ -53,31 +53,36 @@ async function fullChains(heap: HeapSnapshot, source: UpdateSource, problems: st
 	return full;
 }
 
-/** At most this many roots the pprof export fetches beyond the document. */
-const maxFetchedRoots = 20_000;
+/** At most this many nodes the pprof export fetches beyond the document. */
+const maxFetchedNodes = 20_000;
 
 /**
- * The roots the document pruned (every global and goroutine, not only the
- * biggest), so the profile names each with its retained bytes; their
- * subtrees stay folded into them.
+ * What the document pruned near the roots, for the pprof export: every root
+ * (each global and goroutine, not only the biggest) and the first level of
+ * objects under each, so the profile names each root with its retained
+ * bytes and what it holds with its allocation site; deeper subtrees stay
+ * folded into the deepest frame fetched.
  */
-async function prunedRoots(heap: HeapSnapshot, source: UpdateSource, problems: string[]): Promise<TreeNode[]> {
+async function prunedNearRoots(heap: HeapSnapshot, source: UpdateSource, problems: string[]): Promise<TreeNode[]> {
 	const fetched: TreeNode[] = [];
-	for (const group of heap.tree.filter(n => n.kind === 'root-group')) {
-		for (let offset = group.childrenSent; offset < group.childrenTotal && fetched.length < maxFetchedRoots; ) {
+	const fetch = async (node: TreeNode) => {
+		for (let offset = node.childrenSent; offset < node.childrenTotal && fetched.length < maxFetchedNodes; ) {
 			let page: readonly TreeNode[];
 			try {
-				page = await source.expand(heap.id, group.id, offset, expandPageSize);
+				page = await source.expand(heap.id, node.id, offset, expandPageSize);
 			} catch (error) {
 				if (!(error instanceof QueryError)) throw error;
-				problems.push(`pprof export: roots of ${group.label} after the first ${offset} left out: ${error.message}`);
-				break;
+				problems.push(`pprof export: children of ${node.label} after the first ${offset} left out: ${error.message}`);
+				return;
 			}
-			if (page.length === 0) break;
+			if (page.length === 0) return;
 			fetched.push(...page);
 			offset += page.length;
 		}
-	}
+	};
+	for (const group of heap.tree.filter(n => n.kind === 'root-group')) await fetch(group);
+	const roots = [...heap.tree.filter(n => n.kind === 'root'), ...fetched.filter(n => n.kind === 'root')];
+	for (const root of roots) if (root.childrenSent === 0 && fetched.length < maxFetchedNodes) await fetch(root);
 	return fetched;
 }
 
@@ -85,7 +90,7 @@ async function writeExport(e: Export, heap: HeapSnapshot, report: Report, chains
 	let data: Uint8Array | string;
 	if (e.kind === 'pprof') {
 		const who = report.target ? ` of pid ${report.target.pid} (${report.target.executable})` : '';
-		const fetched = options.replay === undefined ? await prunedRoots(heap, source, problems) : [];
+		const fetched = options.replay === undefined ? await prunedNearRoots(heap, source, problems) : [];
 		data = retentionProfile(heap, {
 			comment: `heaptop retention profile: snapshot #${heap.id}${who}; stacks are dominator-tree chains from roots`,
 			executable: report.target?.executable,

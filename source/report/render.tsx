@@ -20,6 +20,12 @@ export type RenderOptions = {
 	readonly chains?: Chains;
 };
 
+/** One ASCII character for each other one, so columns stay where they were: ×12 is x12, … is ., µ is u. */
+const asciiFor: Record<string, string> = {'×': 'x', '…': '.', µ: 'u'};
+
 export function renderReport(snapshot: Snapshot, {columns = defaultColumns, nowMs = Date.now(), ascii = false, report, chains}: RenderOptions = {}): string {
-	return renderToString(<Report snapshot={snapshot} columns={columns} nowMs={nowMs} ascii={ascii} report={report} chains={chains} />, {columns});
+	const text = renderToString(<Report snapshot={snapshot} columns={columns} nowMs={nowMs} ascii={ascii} report={report} chains={chains} />, {columns});
+	// Ink cuts lines with "…", and the agent's names and summaries may hold any character.
+	// eslint-disable-next-line no-control-regex
+	return ascii ? text.replace(/[^\x00-\x7E]/gu, c => asciiFor[c] ?? '?') : text;
 }

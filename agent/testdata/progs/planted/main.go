@@ -12,12 +12,13 @@
 // With -clean it runs the same service without either bug: the sessions it
 // logs out are removed, and no handle is kept as an integer.
 //
-// It starts the agent with FullAllocSites (every planted object has its
-// allocation site), prints
+// It records every allocation's site from the start (every planted object
+// has one), plants, and only then starts the agent: its discovery file
+// appearing means the bugs are in place. It prints
 //
 //	planted: pid=<pid> agent=<address>
 //
-// once ready and runs until SIGINT or SIGTERM. The lines the tests expect are
+// and runs until SIGINT or SIGTERM. The lines the tests expect are
 // marked "// marker:name".
 package main
 
@@ -84,7 +85,7 @@ func openConns(buggy bool) {
 // declares the session released but forgets to remove it.
 func logInOut(buggy bool) {
 	for i, user := range []string{"ada", "grace", "edsger"} {
-		sessions = append(sessions, login(user, conns[i]))
+		sessions = append(sessions, login(user, conns[i])) // marker:sessions
 	}
 	gone := sessions[1]
 	if !buggy {
@@ -96,12 +97,7 @@ func logInOut(buggy bool) {
 func main() {
 	clean := flag.Bool("clean", false, "plant no bug")
 	flag.Parse()
-	a, err := agent.Start(agent.Options{FullAllocSites: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	defer a.Close()
+	runtime.MemProfileRate = 1 // as FullAllocSites, before anything is planted
 
 	openConns(!*clean)
 	logInOut(!*clean)
@@ -109,6 +105,13 @@ func main() {
 	runtime.GC() // the closed connection is freed
 	// From here no GC runs, so nothing is collected or moved under the test.
 	debug.SetGCPercent(-1)
+
+	a, err := agent.Start(agent.Options{FullAllocSites: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer a.Close()
 
 	fmt.Printf("planted: pid=%d agent=%s\n", os.Getpid(), a.Address())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
