@@ -1,5 +1,7 @@
 // `heaptop --once` against the real demo: the report's figures, coloured
-// when forced, plain under NO_COLOR and when piped.
+// when forced, plain under NO_COLOR and when piped; with a snapshot of the
+// demo's heap once (report.test.ts tests the snapshot's part in full, on a
+// program with planted bugs), else --no-capture, which prints the figures only.
 import test from 'ava';
 import {stripVTControlCharacters} from 'node:util';
 import {startDemo, tempDir, type Demo} from './helpers/demo.js';
@@ -13,9 +15,18 @@ test.after.always(async () => {
 	await demo?.stop();
 });
 
-/** The report's lines, checked one by one: live figures vary, their shape does not. */
-function assertReport(t: import('ava').ExecutionContext, text: string) {
-	const lines = text.trimEnd().split('\n');
+/** The report's figures, checked line by line: live figures vary, their shape does not. */
+function assertReport(t: import('ava').ExecutionContext, text: string, {snapshot = false} = {}) {
+	const all = text.trimEnd().split('\n');
+	for (const line of all) t.true([...line].length <= 80, `line of ${[...line].length} columns: ${line}`);
+	const lines = snapshot ? all.slice(0, 7) : all;
+	if (snapshot) {
+		t.is(all[7], '');
+		t.regex(all[8]!, /^Snapshot #\d+  captured \d+ s ago$/);
+		t.regex(all[9]!, /^heap [\d.]+ (B|KiB|MiB|GiB) in [\d,]+ objects {3}pause [\d.]+ (µs|ms|s) {3}analysis [\d.]+ (ms|s)$/);
+		t.true(all.includes('States'), text);
+		t.true(all.some(l => l.startsWith('Findings')), text);
+	}
 	const byte = String.raw`\d[\d.]* (B|KiB|MiB|GiB)`;
 	const figures = (unit: string) => new RegExp(String.raw`min +${unit}  max +${unit}  last +${unit}$`);
 	t.is(lines.length, 7, text);
@@ -29,29 +40,29 @@ function assertReport(t: import('ava').ExecutionContext, text: string) {
 	t.regex(lines[5]!, /^alloc rate {2}[ ▁▂▃▄▅▆▇█]+ min/);
 	t.regex(lines[5]!, figures(`${byte}/s`));
 	t.regex(lines[6]!, /^last \d+ samples \(\d+ s\) and last [\d,]+ GC pauses?$/);
-	for (const line of lines) t.true(line.length <= 100, `line of ${line.length} columns: ${line}`);
 }
 
-test.serial('once - prints the figures in colour when FORCE_COLOR=1', async t => {
-	const run = await runHeaptop([String(demo.pid), '--once'], {HEAPTOP_DIR: demo.dir, FORCE_COLOR: '1'});
+test.serial('once - prints the figures and a snapshot of the heap, in colour when FORCE_COLOR=1', async t => {
+	t.timeout(270_000);
+	const run = await runHeaptop([String(demo.pid), '--once'], {HEAPTOP_DIR: demo.dir, FORCE_COLOR: '1'}, {timeoutMs: 240_000});
 	t.is(run.stderr, '');
 	t.is(run.code, 0);
 	t.true(run.stdout.includes('\u001B[32m● connected\u001B[39m'), 'connection state in green');
 	t.true(run.stdout.includes('\u001B[1m\u001B[36mheaptop\u001B[39m\u001B[22m'), 'title in bold cyan');
 	t.true(run.stdout.includes('\u001B[35m'), 'GC pause line in magenta');
 	t.false(/\u001B\[\d*[ABCDGHJK]|\u001B\[\?/.test(run.stdout), 'no cursor movement or erase codes');
-	assertReport(t, stripVTControlCharacters(run.stdout));
+	assertReport(t, stripVTControlCharacters(run.stdout), {snapshot: true});
 });
 
 test.serial('once - prints no escape code at all under NO_COLOR, even with --color absent from argv', async t => {
-	const run = await runHeaptop([String(demo.pid), '--once'], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
+	const run = await runHeaptop([String(demo.pid), '--once', '--no-capture'], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
 	t.is(run.code, 0);
 	t.false(run.stdout.includes('\u001B'), run.stdout);
 	assertReport(t, run.stdout);
 });
 
 test.serial('once - piped output without FORCE_COLOR has no colour; --ascii draws ASCII only', async t => {
-	const run = await runHeaptop([String(demo.pid), '--once', '--ascii'], {HEAPTOP_DIR: demo.dir});
+	const run = await runHeaptop([String(demo.pid), '--once', '--no-capture', '--ascii'], {HEAPTOP_DIR: demo.dir});
 	t.is(run.code, 0);
 	t.false(run.stdout.includes('\u001B'));
 	t.regex(run.stdout, /^[\x20-\x7E\n]*$/, 'ASCII only');
@@ -59,7 +70,7 @@ test.serial('once - piped output without FORCE_COLOR has no colour; --ascii draw
 });
 
 test.serial('once - with no target and one agent, a stdout that is not a terminal gets the report of that agent', async t => {
-	const run = await runHeaptop([], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
+	const run = await runHeaptop(['--no-capture'], {HEAPTOP_DIR: demo.dir, NO_COLOR: '1'});
 	t.is(run.code, 0);
 	assertReport(t, run.stdout);
 });
