@@ -118,10 +118,10 @@ function Finding({finding, chains, columns, ascii}: {readonly finding: ReportFin
 	const times = finding.count > 1 ? ` ${formatTimes(finding.count, {ascii})} same chain` : '';
 	return (
 		<Box flexDirection="column" marginTop={1} width={columns}>
-			<Text>
-				<Text color={colour} bold>{`${findingName(finding.kind)}${times}: `}</Text>
-				<Text>{finding.summary}</Text>
+			<Text color={colour} bold>
+				{`${findingName(finding.kind)}${times}`}
 			</Text>
+			<Text>{finding.summary}</Text>
 			{finding.kind === 'suspect' && finding.target && !finding.summary.includes(finding.target) ? <Text dimColor>{`accumulation point: ${finding.target}`}</Text> : null}
 			<Chain hops={hops} width={columns} ascii={ascii} />
 			{finding.complete ? null : <Text color="yellow">the agent no longer holds this snapshot: hops left out of the document are missing</Text>}

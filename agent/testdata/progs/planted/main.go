@@ -1,11 +1,12 @@
 // Program planted is a small service with two bugs planted for the tests of
 // heaptop's non-interactive outputs (--once, --json, --fail-on, --export):
 //
-//   - main.connHandles keeps a uintptr to a connection object the program
-//     dropped and the GC freed: a dangling reference. The freed slot sits
-//     between two kept neighbours of the same 3200-byte size class (one the
-//     agent does not use), so the span stays in use and the slot is provably
-//     free when the capture looks at it.
+//   - main.connHandles keeps uintptrs to three connection objects the
+//     program dropped and the GC freed: three dangling references of one
+//     chain shape, which the agent folds into one finding of count 3. Each
+//     freed slot sits between two kept neighbours of the same 3200-byte size
+//     class (one the agent does not use), so the span stays in use and the
+//     slot is provably free when the capture looks at it.
 //   - main.sessions keeps a session that logout declared released with
 //     agent.MarkReleased: a leak.
 //
@@ -64,16 +65,19 @@ func login(user string, c *conn) *session {
 	return &session{user: user, token: make([]byte, 32), conn: c} // marker:login
 }
 
+// wantHandles is how many closed connections keep a handle.
+const wantHandles = 3
+
 // openConns opens connections three at a time and, with bugs, closes the
-// middle one of a run of three adjacent ones while keeping its handle.
+// middle one of each run of three adjacent ones while keeping its handle.
 func openConns(buggy bool) {
 	const size = unsafe.Sizeof(conn{})
 	connHandles = make([]uintptr, 0, 4) // marker:handles
-	for i := 0; i < 300 && (i < 4 || buggy && len(connHandles) == 0); i++ {
+	for i := 0; i < 300 && (i < 4 || buggy && len(connHandles) < wantHandles); i++ {
 		a, b, c := dial(3*i), dial(3*i+1), dial(3*i+2)
 		conns = append(conns, a, c)
 		adjacent := uintptr(unsafe.Pointer(b)) == uintptr(unsafe.Pointer(a))+size && uintptr(unsafe.Pointer(c)) == uintptr(unsafe.Pointer(b))+size
-		if buggy && adjacent && len(connHandles) == 0 {
+		if buggy && adjacent && len(connHandles) < wantHandles {
 			connHandles = append(connHandles, uintptr(unsafe.Pointer(b))) // b is closed: only its handle stays
 		} else {
 			conns = append(conns, b)
