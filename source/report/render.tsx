@@ -26,6 +26,5 @@ const asciiFor: Record<string, string> = {'×': 'x', '…': '.', µ: 'u'};
 export function renderReport(snapshot: Snapshot, {columns = defaultColumns, nowMs = Date.now(), ascii = false, report, chains}: RenderOptions = {}): string {
 	const text = renderToString(<Report snapshot={snapshot} columns={columns} nowMs={nowMs} ascii={ascii} report={report} chains={chains} />, {columns});
 	// Ink cuts lines with "…", and the agent's names and summaries may hold any character.
-	// eslint-disable-next-line no-control-regex
 	return ascii ? text.replace(/[^\x00-\x7E]/gu, c => asciiFor[c] ?? '?') : text;
 }
