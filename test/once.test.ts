@@ -8,8 +8,10 @@ import {startDemo, tempDir, type Demo} from './helpers/demo.js';
 import {runHeaptop} from './helpers/heaptop.js';
 
 let demo: Demo;
+let demoStartedMs: number;
 test.before(async () => {
 	demo = await startDemo(tempDir());
+	demoStartedMs = Date.now();
 });
 test.after.always(async () => {
 	await demo?.stop();
@@ -55,6 +57,32 @@ test.serial('once - prints the figures and a snapshot of the heap, in colour whe
 	t.true(run.stdout.includes('\u001B[35m'), 'GC pause line in magenta');
 	t.false(/\u001B\[\d*[ABCDGHJK]|\u001B\[\?/.test(run.stdout), 'no cursor movement or erase codes');
 	assertReport(t, stripVTControlCharacters(run.stdout), {snapshot: true});
+});
+
+test.serial('once - the demo’s planted bugs: --fail-on exits 1 naming main.planted.evicted; the report shows both chains from main.planted', async t => {
+	t.timeout(150_000);
+	// The cache evicts, and the planted log keeps evicted statements' addresses, once it is full:
+	// a few seconds after the demo starts. Those addresses are dangling once a GC has freed the
+	// statements, dangling soon before: both fail the run.
+	await new Promise(resolve => setTimeout(resolve, Math.max(0, demoStartedMs + 10_000 - Date.now())));
+	const run = await runHeaptop([String(demo.pid), '--fail-on', 'dangling,dangling-soon'], {HEAPTOP_DIR: demo.dir}, {timeoutMs: 120_000});
+	t.is(run.code, 1, run.stderr);
+	t.regex(run.stderr, /^heaptop: [\d,]+ findings? of --fail-on dangling,dangling-soon: main\.planted\.evicted\[\d+\] holds 0x[0-9a-f]+ as uintptr: .+\n$/);
+	const lines = run.stdout.split('\n');
+	/** A finding's summary (prose, wrapped to the width) and its chain's lines, from its title line. */
+	const finding = (title: RegExp) => {
+		const at = lines.findIndex(l => title.test(l));
+		const chain = lines.findIndex((l, i) => i > at && l.startsWith('┌'));
+		t.true(at > 0 && chain > at, run.stdout);
+		return {summary: lines.slice(at + 1, chain).join(' '), chain: lines.slice(chain)};
+	};
+	const dangling = finding(/^dangling( soon)?( ×[\d,]+ same chain)?$/);
+	t.regex(dangling.summary, /^main\.planted\.evicted\[\d+\] holds 0x[0-9a-f]+ as uintptr: /);
+	t.regex(dangling.chain[0]!, /^┌ main\.planted {2}main\.bugs {2}[\d.]+ KiB$/);
+	t.regex(dangling.chain[1]!, /^╎ main\.planted\.evicted\[\d+\] {2}uintptr$/);
+	const leak = finding(/^leak( ×[\d,]+ same chain)?$/);
+	t.regex(leak.summary, /^main\.planted\.closed\[\d+\] released [\d.]+m?s before the capture \(session closed\) is still reachable$/);
+	t.regex(leak.chain.slice(0, 2).join('\n'), /^┌ main\.planted {2}main\.bugs {2}[\d.]+ KiB\n└ main\.planted\.closed\[\d+\] {2}main\.session {2}64 B$/);
 });
 
 test.serial('once - prints no escape code at all under NO_COLOR, even with --color absent from argv', async t => {
