@@ -12,7 +12,7 @@ import {Recorder, Replay, RecordingError, readRecording} from '../client/recordi
 import {Store} from '../store/store.js';
 import {UsageError, parseArgs, usage, version} from './args.js';
 import {atExit, exit, installExitHandlers} from './exit.js';
-import {NoSnapshotError, runOnce} from './once.js';
+import {ReportError, runOnce} from './once.js';
 
 installExitHandlers();
 
@@ -24,7 +24,7 @@ function isExpected(error: unknown): error is Error {
 		error instanceof AccessError ||
 		error instanceof RecordingError ||
 		error instanceof ConnectionError ||
-		error instanceof NoSnapshotError
+		error instanceof ReportError
 	);
 }
 

@@ -16,8 +16,8 @@ import {findingGraph} from '../report/dot.js';
 import {retentionProfile} from '../report/pprof.js';
 import {UsageError, type Export, type Options} from './args.js';
 
-/** Why a run that needs a snapshot (--json, --fail-on, --export) has none: exit 2. */
-export class NoSnapshotError extends Error {}
+/** A report that cannot be made as asked (no snapshot for --json, --fail-on or --export; no finding to draw): exit 2. */
+export class ReportError extends Error {}
 
 /** Exit statuses of a non-interactive run. */
 export const exitClean = 0;
@@ -99,7 +99,7 @@ async function writeExport(e: Export, heap: HeapSnapshot, report: Report, chains
 	} else {
 		const chosen = options.finding === undefined ? report.findings[0] : report.findings.find(f => f.key === options.finding);
 		if (!chosen) {
-			throw new NoSnapshotError(options.finding === undefined ? `--export ${e.kind}: the snapshot has no finding to draw` : `--export ${e.kind}: no finding ${options.finding} in snapshot #${heap.id}`);
+			throw new ReportError(options.finding === undefined ? `--export ${e.kind}: the snapshot has no finding to draw` : `--export ${e.kind}: no finding ${options.finding} in snapshot #${heap.id}`);
 		}
 		const all = report.findings.map(f => ({key: f.key, kind: f.kind, summary: f.summary, hops: chains.get(f.key) ?? []}));
 		data = findingGraph(all.find(f => f.key === chosen.key)!, all);
@@ -132,7 +132,7 @@ export async function runOnce(store: Store, source: UpdateSource, options: Optio
 	const needsSnapshot = options.json || options.failOn.length > 0 || options.exports.length > 0;
 	if (!heap && needsSnapshot) {
 		const flag = options.json ? '--json' : options.failOn.length > 0 ? '--fail-on' : '--export';
-		throw new NoSnapshotError(`${flag} needs a heap snapshot; ${problems[0] ?? 'none'}`);
+		throw new ReportError(`${flag} needs a heap snapshot; ${problems[0] ?? 'none'}`);
 	}
 	const full = heap ? await fullChains(heap, source, problems) : new Map<string, readonly Hop[]>();
 	const chains = findingChains(heap, full);

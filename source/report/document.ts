@@ -167,10 +167,16 @@ export function reportHop(h: Hop): ReportHop {
 	});
 }
 
-/** The dominator tree's biggest retainers: roots and objects, not the groups that only sum them. */
+/**
+ * The dominator tree's top entries by retained size: what the root groups
+ * (globals, goroutines, finalizers, runtime) hold directly — a root, or the
+ * objects several roots of a group share — and the top-level objects roots
+ * of several groups share, so no entry is counted inside another.
+ */
 export function retainers(tree: readonly TreeNode[], heapBytes: number, limit = topRetainers): ReportRetainer[] {
+	const groups = new Set(tree.filter(n => n.kind === 'root-group').map(n => n.id));
 	return tree
-		.filter(n => n.kind === 'root' || n.kind === 'object' || n.kind === 'folded')
+		.filter(n => (groups.has(n.parent) || n.parent === 0) && n.kind !== 'root-group')
 		.sort((a, b) => b.retainedBytes - a.retainedBytes || a.id - b.id)
 		.slice(0, limit)
 		.map(n =>
