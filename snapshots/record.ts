@@ -1,11 +1,23 @@
 // Makes snapshots/demo.jsonl, the recording the view tests render from:
-// builds the real demo (agent/examples/demo) with `go build`, starts it with
-// the real agent in a private discovery directory, and records its Watch
-// stream with the same Watch and Recorder that `heaptop --record` uses. It
-// connects after the agent has sampled for a few seconds, so the recorded
-// Hello carries history, as a watcher joining a running service sees it.
+// builds the real demo (agent/examples/demo, with its planted dangling
+// reference and leak) with `go build`, starts it with the real agent in a
+// private discovery directory, and records its Watch stream and the queries
+// beside it with the same Watch and Recorder that `heaptop --record` uses.
 //
-//   node --import tsx snapshots/record.ts [seconds=20] [out=snapshots/demo.jsonl]
+// It connects after the agent has sampled for a few seconds, so the recorded
+// Hello carries history, as a watcher joining a running service sees it.
+// Then it does what a user does with the keys, each answer recorded:
+//   c        Capture: the progress events and both documents (findings
+//            first, then complete) arrive on the stream, the reply after;
+//   enter    Expand of the first node whose children the document left out
+//            (one that sent some, and one that sent none), Path of a tree
+//            leaf and of the biggest live group, the whole chain of every
+//            finding whose middle the document elided;
+//   C        Capture with a GC first: a second snapshot, for the tests of
+//            what a new snapshot keeps (the cursor, the open nodes).
+// A capture refused for its cost is recorded, then confirmed, as `y` does.
+//
+//   node --import tsx snapshots/record.ts [out=snapshots/demo.jsonl]
 //
 // Re-run it after a schema change (the tests' expected frames change with it).
 import {execFileSync, spawn} from 'node:child_process';
@@ -14,11 +26,17 @@ import os from 'node:os';
 import path from 'node:path';
 import {Recorder} from '../source/client/recording.js';
 import {Watch} from '../source/client/watch.js';
+import {QueryError, type CaptureOptions} from '../source/client/queries.js';
+import type {HeapSnapshot} from '../source/client/heap.js';
 import {version} from '../source/cli/args.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const seconds = Number(process.argv[2] ?? 20);
-const out = path.resolve(process.argv[3] ?? path.join(root, 'snapshots/demo.jsonl'));
+const out = path.resolve(process.argv[2] ?? path.join(root, 'snapshots/demo.jsonl'));
+
+/** How long the agent samples before the recording starts: history for the Hello. */
+const historySeconds = 5;
+/** Ticks recorded before the first capture and after each. */
+const pauseSeconds = 3;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heaptop-record-'));
 fs.chmodSync(dir, 0o700);
@@ -32,27 +50,70 @@ process.on('exit', () => {
 	fs.rmSync(dir, {recursive: true, force: true});
 });
 
+const sleep = (seconds: number) => new Promise(resolve => setTimeout(resolve, seconds * 1000));
 const deadline = Date.now() + 15_000;
 while (!fs.existsSync(path.join(dir, `${demo.pid}.json`))) {
 	if (Date.now() > deadline || demo.exitCode !== null) throw new Error('the demo did not announce its agent');
-	await new Promise(resolve => setTimeout(resolve, 50));
+	await sleep(0.05);
 }
-
-/** How long the agent samples before the recording starts: history for the Hello. */
-const historySeconds = 5;
-await new Promise(resolve => setTimeout(resolve, historySeconds * 1000));
+await sleep(historySeconds);
 
 const recorder = new Recorder(out, version());
-const watch = new Watch({target: {kind: 'pid', pid: demo.pid!}, dir, onMessage: bytes => recorder.add(bytes)});
-let events = 0;
+const watch = new Watch({
+	target: {kind: 'pid', pid: demo.pid!},
+	dir,
+	onMessage: bytes => recorder.add(bytes),
+	onCall: call => recorder.addCall(call),
+});
+const counts = {events: 0, snapshots: 0, calls: 0};
 await watch.start(update => {
-	if (update.kind === 'hello' || update.kind === 'sample') events++;
+	counts.events++;
+	if (update.kind === 'snapshot') counts.snapshots++;
 	if (update.kind === 'failed' || update.kind === 'reconnecting') throw new Error(`recording broke: ${update.reason}`);
 });
-await new Promise(resolve => setTimeout(resolve, seconds * 1000));
+
+/** A capture as the keys make it: refused for cost, it is confirmed (y). */
+async function capture(forceGc: boolean): Promise<HeapSnapshot> {
+	const options: CaptureOptions = {forceGc, confirmCost: false};
+	counts.calls++;
+	try {
+		return await watch.capture(options);
+	} catch (error) {
+		if (!(error instanceof QueryError) || error.failure !== 'cost') throw error;
+		console.log(`capture refused for cost (recorded): ${error.message}; confirming`);
+		counts.calls++;
+		return watch.capture({...options, confirmCost: true});
+	}
+}
+
+/** The queries the keys make on a document, each answer recorded. */
+async function explore(doc: HeapSnapshot): Promise<void> {
+	const queries: Array<Promise<unknown>> = [];
+	const someSent = doc.tree.find(n => n.childrenSent > 0 && n.childrenTotal > n.childrenSent);
+	const noneSent = doc.tree.find(n => n.childrenSent === 0 && n.childrenTotal > 0);
+	for (const n of [someSent, noneSent]) if (n) queries.push(watch.expand(doc.id, n.id, n.childrenSent));
+	const leaf = doc.tree.find(n => n.kind === 'object' && n.childrenTotal === 0);
+	if (leaf) queries.push(watch.path(doc.id, {node: leaf.id}));
+	const live = doc.groups.find(g => g.list === 'live');
+	if (live) queries.push(watch.path(doc.id, {groupKey: live.key}));
+	for (const f of doc.findings) if (f.path.some(h => h.elided > 0)) queries.push(watch.path(doc.id, {findingKey: f.key}));
+	counts.calls += queries.length;
+	await Promise.all(queries);
+}
+
+await sleep(pauseSeconds);
+const first = await capture(false);
+await explore(first);
+await sleep(pauseSeconds);
+await capture(true);
+await sleep(pauseSeconds);
+
 watch.close();
 recorder.close();
 demo.kill('SIGTERM');
 await exited;
-console.log(`recorded ${events} events over ${seconds} s from the demo (pid ${demo.pid}) into ${path.relative(root, out)}`);
+const size = fs.statSync(out).size;
+console.log(
+	`recorded ${counts.events} events (${counts.snapshots} snapshot documents) and ${counts.calls} calls from the demo (pid ${demo.pid}) into ${path.relative(root, out)}, ${(size / 1024).toFixed(0)} KiB`,
+);
 process.exit(0);

@@ -62,12 +62,12 @@ test.serial('access - a wrong token: one line naming its source, exit 2 at once;
 
 test.serial('access - the token from $HEAPTOP_TOKEN or from --token-file opens the agent', async t => {
 	const demo = await tcpDemo(t);
-	const env = await runHeaptop([demo.tcp, '--once'], {HEAPTOP_DIR: tempDir(), HEAPTOP_TOKEN: token});
+	const env = await runHeaptop([demo.tcp, '--once', '--no-capture'], {HEAPTOP_DIR: tempDir(), HEAPTOP_TOKEN: token});
 	t.regex(header(env), new RegExp(`^0 heaptop  pid ${demo.pid}  `));
 	const file = path.join(tempDir(), 'token');
 	fs.writeFileSync(file, `${token}\n`, {mode: 0o600});
 	// The file wins over the environment.
-	const fromFile = await runHeaptop([demo.tcp, '--once', '--token-file', file], {HEAPTOP_DIR: tempDir(), HEAPTOP_TOKEN: 'not-the-token-at-all'});
+	const fromFile = await runHeaptop([demo.tcp, '--once', '--no-capture', '--token-file', file], {HEAPTOP_DIR: tempDir(), HEAPTOP_TOKEN: 'not-the-token-at-all'});
 	t.regex(header(fromFile), new RegExp(`^0 heaptop  pid ${demo.pid}  `));
 	t.false(demo.stderr().includes('refused'), demo.stderr());
 });
@@ -78,7 +78,7 @@ test.serial('access - TLS with a certificate made in the test: --ca connects; wi
 	const env = {HEAPTOP_DIR: tempDir(), HEAPTOP_TOKEN: token};
 	const port = demo.tcp.split(':').at(-1)!;
 	for (const host of ['127.0.0.1', 'localhost']) {
-		const run = await runHeaptop([`${host}:${port}`, '--once', '--ca', cert], env);
+		const run = await runHeaptop([`${host}:${port}`, '--once', '--no-capture', '--ca', cert], env);
 		t.regex(header(run), new RegExp(`^0 heaptop  pid ${demo.pid}  `), `by ${host}`);
 	}
 	await failsWithOneLine(t, [demo.tcp, '--tls'], `cannot connect to ${demo.tcp}: TLS: self-signed certificate (trust the agent's CA with --ca FILE)`, env);

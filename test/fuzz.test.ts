@@ -63,7 +63,7 @@ test('recording - a header value with a line break, or of 2,000 characters, is q
 	const broken = withHeader(h => (h['version'] = 'line\nbreak'));
 	t.throws(() => readRecording(broken), {
 		instanceOf: RecordingError,
-		message: `recording ${broken} line 1: recording format version "line\\nbreak", this heaptop reads version 1`,
+		message: `recording ${broken} line 1: recording format version "line\\nbreak", this heaptop reads versions 1 and 2`,
 	});
 	const long = withHeader(h => (h['schemaVersion'] = 'x'.repeat(2_000)));
 	t.throws(() => readRecording(long), {

@@ -8,7 +8,8 @@ import path from 'node:path';
 import {stripVTControlCharacters as plain} from 'node:util';
 import React from 'react';
 import {render} from 'ink-testing-library';
-import {readRecording} from '../source/client/recording.js';
+import {Replay, readRecording} from '../source/client/recording.js';
+import {initialNavigation} from '../source/store/navigation.js';
 import type {WatchUpdate} from '../source/client/events.js';
 import {Store, initialSnapshot, reduce, type Snapshot} from '../source/store/store.js';
 import {Live} from '../source/cli/live.js';
@@ -135,7 +136,7 @@ test('app - the frame is rows-1 lines, key hints at the bottom, PAUSED when paus
 });
 
 test('app - the help overlay takes the sparklines’ place', t => {
-	const {lastFrame} = render(<App snapshot={replayed} columns={100} rows={24} nowMs={nowMs} help />);
+	const {lastFrame} = render(<App snapshot={replayed} navigation={{...initialNavigation, help: true}} columns={100} rows={24} nowMs={nowMs} />);
 	const lines = lastFrame()!.split('\n').map(l => plain(l));
 	t.is(lines.length, 23);
 	t.deepEqual(lines.slice(0, 8), [...header, '', 'Keys', '  q, ctrl-c   quit', '  ?           show or hide this help', '  p           pause or resume the display', '  esc         close help']);
@@ -151,7 +152,7 @@ test('report - --once output of the recording: header, sparklines and what they 
 test('live - p freezes the display while data keeps coming, ? toggles help, q quits', async t => {
 	const store = new Store();
 	store.apply(updates[0]!);
-	const app = render(<Live store={store} ascii={false} />);
+	const app = render(<Live store={store} queries={new Replay(recording, 'demo.jsonl', {paced: false})} ascii={false} />);
 	const frame = () =>
 		plain(app.lastFrame() ?? '')
 			.split('\n')

@@ -2,8 +2,10 @@
 // error, an unexpected exception — runs the registered cleanups (restore the
 // terminal, finish the recording) exactly once, then says at most one line.
 //
-// Exit codes: 0 ok; 1 internal error (a bug: set HEAPTOP_DEBUG=1 for the
-// stack); 2 bad usage, target, connection or recording; 128+n on signal n.
+// Exit codes: 0 ok; 1 findings of a --fail-on kind; 2 bad usage, target,
+// connection or recording; 3 internal error (a bug: set HEAPTOP_DEBUG=1 for
+// the stack); 128+n on signal n. 1 is --fail-on's alone, so a CI job never
+// takes a bug in heaptop for a finding.
 
 const cleanups: Array<() => void> = [];
 let cleaned = false;
@@ -39,7 +41,7 @@ export function installExitHandlers(): void {
 	const internal = (error: unknown) => {
 		const text = error instanceof Error ? error.message : String(error);
 		if (process.env['HEAPTOP_DEBUG'] && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-		exit(1, `internal error: ${text.split('\n')[0]}`);
+		exit(3, `internal error: ${text.split('\n')[0]}`);
 	};
 	process.on('uncaughtException', internal);
 	process.on('unhandledRejection', internal);

@@ -1,12 +1,20 @@
 // Live mode: takes a started source and its store and runs the full-screen
-// TUI until the user quits. The container here owns everything stateful —
-// the store subscription, the keys, pause and help, the terminal size, the
-// clock of the reconnect countdown — and passes plain props to views/App.
-import React, {useEffect, useState} from 'react';
+// TUI until the user quits. The container here owns everything stateful
+// that is not data — the store subscription, the single input handler that
+// dispatches from the keymap, the queries the keys start (Capture, Expand,
+// Path), the terminal size, the clock of the reconnect countdown — and
+// passes plain props to views/App.
+import React, {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
 import {render, useApp, useInput, useStdin, useStdout} from 'ink';
-import type {Snapshot, Store} from '../store/store.js';
+import type {HeapQueries, PathOf} from '../client/queries.js';
+import {QueryError} from '../client/queries.js';
+import type {Store} from '../store/store.js';
+import {listRows, treeRows, unloadedChildren, type TreeRow} from '../store/model.js';
+import {cursorIndex, findingPath, type Navigation, type PathSource} from '../store/navigation.js';
 import App from '../views/App.js';
-import {actionFor, keyNames} from '../views/keymap.js';
+import {actionFor, keyNames, type Action} from '../views/keymap.js';
+import {layout, paneHeights} from '../views/layout.js';
+import {renderPathText} from '../report/path.js';
 import {atExit} from './exit.js';
 
 /** xterm's alternate screen buffer (Ink 6.8 has no option for it). */
@@ -22,19 +30,25 @@ function sizeOf(stdout: NodeJS.WriteStream): {columns: number; rows: number} {
 	return {columns: stdout.columns || 100, rows: stdout.rows || 24};
 }
 
-type LiveProps = {readonly store: Store; readonly ascii: boolean};
+/** A query's failure as one line for a notice. */
+function reasonOf(error: unknown): string {
+	return error instanceof QueryError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
+}
 
-export function Live({store, ascii}: LiveProps) {
+type LiveProps = {readonly store: Store; readonly queries: HeapQueries; readonly ascii: boolean};
+
+export function Live({store, queries, ascii}: LiveProps) {
 	const {exit} = useApp();
 	const {stdout} = useStdout();
 	const {isRawModeSupported} = useStdin();
-	const [snapshot, setSnapshot] = useState<Snapshot>(store.snapshot);
-	const [frozen, setFrozen] = useState<Snapshot | undefined>(undefined);
-	const [help, setHelp] = useState(false);
+	const state = useSyncExternalStore(
+		useCallback(listener => store.subscribe(listener), [store]),
+		() => store.state,
+	);
 	const [size, setSize] = useState(() => sizeOf(stdout));
 	const [nowMs, setNowMs] = useState(Date.now());
-
-	useEffect(() => store.subscribe(setSnapshot), [store]);
+	/** Expand requests in flight, by snapshot, node and offset: one of each at a time. */
+	const expanding = useRef(new Set<string>());
 
 	useEffect(() => {
 		const onResize = () => setSize(sizeOf(stdout));
@@ -44,6 +58,7 @@ export function Live({store, ascii}: LiveProps) {
 		};
 	}, [stdout]);
 
+	const {snapshot, navigation, model} = state;
 	const counting = snapshot.connection.state === 'reconnecting';
 	useEffect(() => {
 		if (!counting) return;
@@ -51,42 +66,231 @@ export function Live({store, ascii}: LiveProps) {
 		return () => clearInterval(timer);
 	}, [counting]);
 
+	const shownNow = counting ? nowMs : Date.now();
+	const heights = paneHeights(layout(snapshot, navigation, size.rows, shownNow));
+	useEffect(() => store.setPaneHeights(heights), [store, heights.tree, heights.lists, heights.path]);
+
+	const capture = (forceGc: boolean, confirmCost: boolean) => {
+		const c = store.state.snapshot.heap.capture.state;
+		if (c === 'requested' || c === 'running') {
+			store.apply({kind: 'local-notice', text: 'a capture is already under way', error: false});
+			return;
+		}
+		store.apply({kind: 'capture-requested', forceGc});
+		queries.capture({forceGc, confirmCost}).then(
+			snapshot => store.apply({kind: 'captured', snapshot}),
+			(error: unknown) => {
+				if (error instanceof QueryError && error.failure === 'cost' && !confirmCost) store.apply({kind: 'capture-refused', forceGc, reason: error.message});
+				else store.apply({kind: 'capture-failed', reason: reasonOf(error)});
+			},
+		);
+	};
+
+	/** Fetches the next page of a node's children beyond those known. */
+	const expand = (row: TreeRow) => {
+		const doc = store.state.model?.document;
+		const node = row.kind === 'more' ? row.parent : row.node;
+		if (!doc || !store.state.model || unloadedChildren(store.state.model, node) === 0) return;
+		const offset = store.state.model.children.get(node.id)?.length ?? 0;
+		const id = `${doc.id}:${node.id}:${offset}`;
+		if (expanding.current.has(id)) return;
+		expanding.current.add(id);
+		queries
+			.expand(doc.id, node.id, offset)
+			.then(
+				nodes => store.apply({kind: 'expanded', snapshotId: doc.id, nodes}),
+				(error: unknown) => store.apply({kind: 'local-notice', text: `cannot load the children of ${node.label || node.typeName}: ${reasonOf(error)}`, error: true}),
+			)
+			.finally(() => expanding.current.delete(id));
+	};
+
+	/** Opens a path on screen and reads the chain from the agent. */
+	const openPath = (source: PathSource, of: PathOf, title: string) => {
+		const doc = store.state.model?.document;
+		if (!doc) return;
+		store.navigate({kind: 'path-open', path: {source, snapshotId: doc.id, title, kind: undefined, status: 'loading', hops: [], error: undefined, offset: 0}});
+		queries.path(doc.id, of).then(
+			hops => store.navigate({kind: 'path-loaded', source, hops}),
+			(error: unknown) => store.navigate({kind: 'path-failed', source, error: `cannot read the chain: ${reasonOf(error)}`}),
+		);
+	};
+
+	/** A finding's chain is in the document; when the agent elided its middle, the whole chain is read. */
+	const openFinding = (findingKey: string) => {
+		const s = store.state;
+		const f = s.model?.findingsByKey.get(findingKey);
+		if (!f || !s.model) return;
+		store.navigate({kind: 'path-open', path: findingPath(f, s.model.document.id)});
+		completeFinding(findingKey);
+	};
+
+	const completeFinding = (findingKey: string | undefined) => {
+		const s = store.state;
+		const f = findingKey === undefined ? undefined : s.model?.findingsByKey.get(findingKey);
+		if (!f || !s.model || !f.path.some(h => h.elided > 0)) return;
+		const source = {finding: f.key};
+		queries.path(s.model.document.id, {findingKey: f.key}).then(
+			hops => store.navigate({kind: 'path-loaded', source, hops}),
+			(error: unknown) => store.navigate({kind: 'path-failed', source, error: `the whole chain could not be read: ${reasonOf(error)}`}),
+		);
+	};
+
+	const treeRow = (nav: Navigation): TreeRow | undefined => {
+		const m = store.state.model;
+		if (!m) return undefined;
+		const rows = treeRows(m, nav.toggled);
+		return rows[cursorIndex(nav.tree, rows)];
+	};
+
+	const onTree = (action: 'enter' | 'left' | 'right') => {
+		const nav = store.state.navigation;
+		const row = treeRow(nav);
+		if (!row) return;
+		if (row.kind === 'more') {
+			if (action === 'enter') expand(row);
+			return;
+		}
+		const n = row.node;
+		if (action === 'left') {
+			if (row.open && row.hasChildren) store.navigate({kind: 'toggle', key: n.key, open: false});
+			else {
+				const parent = store.state.model?.nodes.get(n.parent);
+				if (parent) store.navigate({kind: 'to-key', key: parent.key});
+			}
+			return;
+		}
+		if (!row.hasChildren) {
+			if (action === 'enter') openPath({node: n.id, nodeKey: n.key}, {node: n.id}, `the chain to ${[n.label, n.typeName].filter(Boolean).join(' ')}`);
+			return;
+		}
+		const open = action === 'right' ? true : !row.open;
+		store.navigate({kind: 'toggle', key: n.key, open});
+		if (open) {
+			const opened = treeRow(store.state.navigation);
+			const m = store.state.model;
+			if (opened?.kind === 'node' && m && (m.children.get(n.id)?.length ?? 0) === 0) expand(opened);
+		}
+	};
+
+	const onListEnter = () => {
+		const {model: m, navigation: nav} = store.state;
+		if (!m) return;
+		const rows = listRows(m, nav.tab, nav.sort, nav.filter);
+		const group = rows[cursorIndex(nav.lists[nav.tab], rows)];
+		if (!group) return;
+		const finding = group.findingKeys.find(k => m.findingsByKey.has(k));
+		if (finding) openFinding(finding);
+		else openPath({groupKey: group.key}, {groupKey: group.key}, `the chain to an example ${group.typeName || 'object'} of this group`);
+	};
+
+	const act = (action: Action) => {
+		const nav = store.state.navigation;
+		switch (action) {
+			case 'quit':
+				exit();
+				return;
+			case 'help':
+				store.navigate({kind: 'help'});
+				return;
+			case 'pause':
+				store.setPaused(!store.state.paused);
+				return;
+			case 'capture':
+			case 'capture-gc':
+				capture(action === 'capture-gc', false);
+				return;
+			case 'next-dangling':
+			case 'previous-dangling':
+				store.navigate({kind: 'finding', delta: action === 'next-dangling' ? 1 : -1});
+				completeFinding(store.state.navigation.finding);
+				return;
+			case 'next-pane':
+				store.navigate({kind: 'focus-next'});
+				return;
+			case 'up':
+			case 'down':
+				store.navigate({kind: 'move', delta: action === 'up' ? -1 : 1});
+				return;
+			case 'page-up':
+			case 'page-down':
+				store.navigate({kind: 'page', pages: action === 'page-up' ? -1 : 1});
+				return;
+			case 'first':
+				store.navigate({kind: 'first'});
+				return;
+			case 'last':
+				store.navigate({kind: 'last'});
+				return;
+			case 'enter':
+			case 'left':
+			case 'right':
+				if (nav.focus === 'tree') onTree(action);
+				else if (nav.focus === 'lists' && action === 'enter') onListEnter();
+				else if (nav.focus === 'lists') store.navigate({kind: 'tab', delta: action === 'left' ? -1 : 1});
+				return;
+			case 'filter':
+				store.navigate({kind: 'filter-start'});
+				return;
+			case 'sort':
+				store.navigate({kind: 'sort-next'});
+				return;
+			case 'close':
+				if (nav.help) store.navigate({kind: 'help', show: false});
+				else if (nav.filter !== '' || nav.editingFilter) store.navigate({kind: 'filter-clear'});
+				else store.navigate({kind: 'path-close'});
+				return;
+		}
+	};
+
+	/** A key while the filter is typed: text goes into it, enter keeps it, esc clears it; moves still move. */
+	const onFilterKey = (name: string): boolean => {
+		if (name === 'enter') store.navigate({kind: 'filter-done'});
+		else if (name === 'esc') store.navigate({kind: 'filter-clear'});
+		else if (name === 'backspace') store.navigate({kind: 'filter-erase'});
+		else if ([...name].length === 1 && name >= ' ') store.navigate({kind: 'filter-type', text: name});
+		else return false;
+		return true;
+	};
+
 	useInput(
 		(input, key) => {
 			for (const name of keyNames(input, key)) {
-				switch (actionFor(name)) {
-					case 'quit':
-						exit();
-						return;
-					case 'help':
-						setHelp(h => !h);
-						break;
-					case 'close':
-						setHelp(false);
-						break;
-					case 'pause':
-						setFrozen(f => (f ? undefined : store.snapshot));
-						break;
-					case undefined:
-						break;
+				const {heap} = store.state.snapshot;
+				if (heap.capture.state === 'confirm') {
+					// The question on screen takes the key: y confirms, anything else cancels.
+					if (name === 'y') {
+						const forceGc = heap.capture.forceGc;
+						store.apply({kind: 'capture-cancelled'});
+						capture(forceGc, true);
+					} else store.apply({kind: 'capture-cancelled'});
+					continue;
 				}
+				if (store.state.navigation.editingFilter && onFilterKey(name)) continue;
+				const action = actionFor(name);
+				if (action) act(action);
+				if (action === 'quit') return;
 			}
 		},
 		{isActive: isRawModeSupported === true},
 	);
 
-	const shown = frozen ?? snapshot;
-	return <App snapshot={shown} columns={size.columns} rows={size.rows} nowMs={counting ? nowMs : Date.now()} paused={frozen !== undefined} help={help} ascii={ascii} />;
+	return <App snapshot={snapshot} navigation={navigation} model={model} columns={size.columns} rows={size.rows} nowMs={shownNow} paused={state.paused} ascii={ascii} />;
 }
 
 /**
  * Runs the TUI on the alternate screen until the user quits. The terminal is
- * restored on every way out: quit, signal and exception alike (exit.ts).
+ * restored on every way out: quit, signal and exception alike (exit.ts);
+ * then the last path opened is printed on the main screen, so it stays in
+ * the scrollback to be copied into a ticket.
  */
-export async function runLive(store: Store, ascii: boolean): Promise<void> {
+export async function runLive(store: Store, queries: HeapQueries, ascii: boolean): Promise<void> {
 	const stdout = process.stdout;
 	stdout.write(enterAlternateScreen);
-	atExit(() => stdout.write(showCursor + leaveAlternateScreen));
-	const app = render(<Live store={store} ascii={ascii} />, {exitOnCtrlC: false, patchConsole: false});
+	atExit(() => {
+		stdout.write(showCursor + leaveAlternateScreen);
+		const path = store.state.navigation.path;
+		if (path && path.hops.length > 0) stdout.write(renderPathText(path, {columns: stdout.columns || 100, ascii}) + '\n');
+	});
+	const app = render(<Live store={store} queries={queries} ascii={ascii} />, {exitOnCtrlC: false, patchConsole: false});
 	await app.waitUntilExit();
 }

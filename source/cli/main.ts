@@ -12,6 +12,7 @@ import {Recorder, Replay, RecordingError, readRecording} from '../client/recordi
 import {Store} from '../store/store.js';
 import {UsageError, parseArgs, usage, version} from './args.js';
 import {atExit, exit, installExitHandlers} from './exit.js';
+import {ReportError, runOnce} from './once.js';
 
 installExitHandlers();
 
@@ -22,7 +23,8 @@ function isExpected(error: unknown): error is Error {
 		error instanceof TargetError ||
 		error instanceof AccessError ||
 		error instanceof RecordingError ||
-		error instanceof ConnectionError
+		error instanceof ConnectionError ||
+		error instanceof ReportError
 	);
 }
 
@@ -31,15 +33,16 @@ function firstSampleDeadlineMs(tickIntervalMs: number): number {
 	return 2 * tickIntervalMs + 1_000;
 }
 
-async function main(): Promise<void> {
+/** Runs heaptop and gives its exit status; expected failures throw. */
+async function main(): Promise<number> {
 	const options = parseArgs(process.argv.slice(2));
 	if (options.help) {
 		process.stdout.write(usage() + '\n');
-		return;
+		return 0;
 	}
 	if (options.version) {
 		process.stdout.write(`heaptop ${version()}\n`);
-		return;
+		return 0;
 	}
 	const dumb = process.env['TERM'] === 'dumb';
 	const ascii = options.ascii || dumb;
@@ -61,7 +64,12 @@ async function main(): Promise<void> {
 			const r = recorder;
 			atExit(() => r.close());
 		}
-		source = new Watch({target, access, onMessage: recorder ? bytes => recorder.add(bytes) : undefined});
+		source = new Watch({
+			target,
+			access,
+			onMessage: recorder ? bytes => recorder.add(bytes) : undefined,
+			onCall: recorder ? call => recorder.addCall(call) : undefined,
+		});
 	}
 	atExit(() => source.close());
 
@@ -70,8 +78,8 @@ async function main(): Promise<void> {
 
 	if (live) {
 		const {runLive} = await import('./live.js');
-		await runLive(store, ascii);
-		return;
+		await runLive(store, source, ascii);
+		return 0;
 	}
 	if (store.snapshot.samples.length === 0 && options.replay === undefined) {
 		await new Promise<void>(resolve => {
@@ -85,14 +93,13 @@ async function main(): Promise<void> {
 			});
 		});
 	}
-	const {renderReport, defaultColumns} = await import('../report/render.js');
+	const {defaultColumns} = await import('../report/render.js');
 	const columns = process.stdout.isTTY ? process.stdout.columns || defaultColumns : defaultColumns;
-	process.stdout.write(renderReport(store.snapshot, {columns, ascii}) + '\n');
+	return runOnce(store, source, options, {columns, ascii, version: version()});
 }
 
 try {
-	await main();
-	exit(0);
+	exit(await main());
 } catch (error) {
 	if (error instanceof AmbiguousTargetError) {
 		process.stdout.write(error.agents.map(describeAgent).join('\n') + '\n');

@@ -1,12 +1,14 @@
 // The typed events the client hands to the store: takes decoded WatchEvent
-// messages (source/gen, heaptop/v1) and gives plain, immutable domain values.
-// Nothing outside source/client sees a generated or a gRPC type.
+// messages (source/gen, heaptop/v1) and gives plain, immutable domain values
+// (the graph tier's are in heap.ts). Nothing outside source/client sees a
+// generated or a gRPC type.
 //
 // Units: times are milliseconds since the Unix epoch (as Date.now()); byte and
 // object counts are plain numbers (exact up to 2^53, i.e. 8 PiB); pause
 // durations stay in nanoseconds because a pause is often under 1 µs.
 import {SchemaVersion, type GcPause, type Target, type Tick, type WatchEvent} from '../gen/heaptop/v1/heaptop.js';
 import {printable} from './text.js';
+import {toHeapSnapshot, toProgress, type HeapSnapshot, type Progress} from './heap.js';
 
 /** The schema version this heaptop was generated from (proto SCHEMA_VERSION_CURRENT). */
 export const clientSchemaVersion: number = SchemaVersion.SCHEMA_VERSION_CURRENT;
@@ -61,12 +63,19 @@ export type Hello = {
 
 /**
  * What a watch tells its listener, in the order it can happen:
- * connecting → hello → sample* → (reconnecting → connecting → hello → …)* → failed | ended.
+ * connecting → hello → (sample | progress | snapshot | notice)* →
+ * (reconnecting → connecting → hello → …)* → failed | ended.
  */
 export type WatchUpdate =
 	| {readonly kind: 'connecting'; readonly address: string}
 	| {readonly kind: 'hello'; readonly hello: Hello}
 	| {readonly kind: 'sample'; readonly sample: Sample}
+	/** A capture moved on: its phase and how much of it is done. */
+	| {readonly kind: 'progress'; readonly progress: Progress}
+	/** A heap snapshot document: findings first (complete false), then complete. */
+	| {readonly kind: 'snapshot'; readonly snapshot: HeapSnapshot}
+	/** One line from the agent: a refused or failed capture, a degradation. */
+	| {readonly kind: 'notice'; readonly text: string; readonly error: boolean}
 	/** The stream broke; another attempt is made at `nextAttemptMs` (epoch ms). */
 	| {readonly kind: 'reconnecting'; readonly reason: string; readonly nextAttemptMs: number}
 	/** Nothing more will come: the reason is final (schema mismatch, target gone). */
@@ -141,5 +150,8 @@ export function toUpdate(event: WatchEvent, first: boolean): WatchUpdate {
 	}
 	if (first) throw new ProtocolError('agent did not start the stream with a Hello');
 	if (event.tick) return {kind: 'sample', sample: toSample(event.tick)};
+	if (event.progress) return {kind: 'progress', progress: toProgress(event.progress)};
+	if (event.snapshot) return {kind: 'snapshot', snapshot: toHeapSnapshot(event.snapshot)};
+	if (event.notice) return {kind: 'notice', text: printable(event.notice.text), error: event.notice.error};
 	throw new ProtocolError('agent sent an empty event (a newer schema?)');
 }

@@ -15,6 +15,9 @@
 //     exited).
 //   - Each attempt gets a fresh grpc.Client, so grpc-js' own channel backoff
 //     never delays a retry past the one announced.
+//   - Capture, Expand and Path (queries.ts) go to the client of the stream
+//     that is up; while there is none they fail at once with a reason, and
+//     a reconnect cancels those in flight.
 import grpc from '@grpc/grpc-js';
 import {HeaptopService, WatchEvent} from '../gen/heaptop/v1/heaptop.js';
 import {ProtocolError, clientSchemaVersion, toUpdate, type Hello, type WatchUpdate} from './events.js';
@@ -22,6 +25,23 @@ import {TargetError, resolveTarget, type Endpoint, type TargetSpec} from './targ
 import {discoveryDir} from './discovery.js';
 import {localAccess, newClient, sendsToken, tokenVariable, type Access} from './channel.js';
 import {shown} from './text.js';
+import type {HeapSnapshot, Hop, TreeNode} from './heap.js';
+import {
+	QueryError,
+	captureRequest,
+	decodeCapture,
+	decodeExpand,
+	decodePath,
+	encodeRequest,
+	expandRequest,
+	pathRequest,
+	unary,
+	type CallName,
+	type CaptureOptions,
+	type HeapQueries,
+	type PathOf,
+	type RecordedCall,
+} from './queries.js';
 
 /** How much of a peer's error message a line quotes. */
 const maxPeerText = 200;
@@ -44,8 +64,8 @@ export const firstMessageDeadlineMs = 60_000;
 /** Reconnect backoff: 250 ms doubling to 5 s; reset by every Hello. */
 export const backoff = {initialMs: 250, maxMs: 5_000, factor: 2} as const;
 
-/** Anything that can drive the store: a live Watch or a Replay. */
-export interface UpdateSource {
+/** Anything that can drive the store and answer its queries: a live Watch or a Replay. */
+export interface UpdateSource extends HeapQueries {
 	/** Starts delivering updates; resolves with the first Hello, rejects with a one-line Error. */
 	start(listener: (update: WatchUpdate) => void): Promise<Hello>;
 	/** Stops; no update is delivered afterwards. Safe to call more than once. */
@@ -58,6 +78,8 @@ export type WatchOptions = {
 	readonly dir?: string;
 	/** Called with the exact bytes of every WatchEvent received (for --record). */
 	readonly onMessage?: (bytes: Uint8Array) => void;
+	/** Called with every query and its answer, as exchanged (for --record). */
+	readonly onCall?: (call: RecordedCall) => void;
 	/** TLS and the token for a TCP target; defaults to localAccess (neither). */
 	readonly access?: Access;
 };
@@ -131,6 +153,8 @@ export class Watch implements UpdateSource {
 	private firstError: TargetError | undefined;
 	/** Called when a stream's response headers arrive; start() sets it until the first Hello. */
 	private onAnswer: () => void = () => {};
+	/** The client of the stream that has delivered its Hello and is still up: queries go there. */
+	private connected: grpc.Client | undefined;
 
 	constructor(options: WatchOptions) {
 		this.options = options;
@@ -182,6 +206,24 @@ export class Watch implements UpdateSource {
 		this.client?.close();
 		this.call = undefined;
 		this.client = undefined;
+		this.connected = undefined;
+	}
+
+	capture(options: CaptureOptions): Promise<HeapSnapshot> {
+		return this.query('Capture', encodeRequest('Capture', captureRequest(options))).then(decodeCapture);
+	}
+
+	expand(snapshotId: number, node: number, offset: number, limit?: number): Promise<readonly TreeNode[]> {
+		return this.query('Expand', encodeRequest('Expand', expandRequest(snapshotId, node, offset, limit))).then(decodeExpand);
+	}
+
+	path(snapshotId: number, of: PathOf): Promise<readonly Hop[]> {
+		return this.query('Path', encodeRequest('Path', pathRequest(snapshotId, of))).then(decodePath);
+	}
+
+	private query(call: CallName, request: Uint8Array): Promise<Uint8Array> {
+		if (!this.connected) return Promise.reject(new QueryError('unavailable', `${call}: not connected to the agent`));
+		return unary(this.connected, call, request, this.options.onCall);
 	}
 
 	private attempt(): void {
@@ -196,6 +238,7 @@ export class Watch implements UpdateSource {
 			return;
 		}
 		this.listener({kind: 'connecting', address: endpoint.address});
+		this.connected = undefined;
 		this.client?.close();
 		const access = this.options.access ?? localAccess;
 		const client = newClient(endpoint, access);
@@ -231,6 +274,7 @@ export class Watch implements UpdateSource {
 				this.everConnected = true;
 				this.failures = 0;
 				if (update.kind === 'hello') this.lastPid = update.hello.target.pid;
+				this.connected = client;
 			}
 			this.options.onMessage?.(message.bytes);
 			this.listener(update);
@@ -246,6 +290,7 @@ export class Watch implements UpdateSource {
 	private broken(reason: string, final: boolean): void {
 		if (this.closed) return;
 		this.call = undefined;
+		this.connected = undefined;
 		if (final || !this.everConnected) {
 			this.listener({kind: 'failed', reason});
 			return;

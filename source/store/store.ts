@@ -1,6 +1,10 @@
-// The store: takes WatchUpdates from a source and gives immutable Snapshots
-// of what the views draw: the connection state, the target, a bounded
-// history of samples and GC pauses, and the series the sparklines plot.
+// The store: takes WatchUpdates from a source (and heaptop's own updates:
+// capture requests, query answers) and gives immutable Snapshots of what the
+// views draw: the connection state, the target, a bounded history of samples
+// and GC pauses, the series the sparklines plot, and the graph tier's state
+// (heap.ts). The Store class also holds the navigation (navigation.ts) and
+// the pause: while paused, the data shown stays as it was and navigating it
+// still works.
 //
 // Connection states and their allowed transitions (the client's order):
 //
@@ -12,6 +16,9 @@
 // Snapshots are frozen and never change; every update makes a new one, so a
 // view holding an old snapshot (paused) keeps drawing exactly what it had.
 import type {Hello, Pause, Sample, TargetInfo, WatchUpdate} from '../client/events.js';
+import {initialHeap, reduceHeap, type HeapState, type LocalUpdate, type StoreUpdate} from './heap.js';
+import {heapModel, type HeapModel} from './model.js';
+import {followDocument, initialNavigation, navigate, type Move, type Navigation, type PaneHeights} from './navigation.js';
 
 export type Connection =
 	| {readonly state: 'connecting'; readonly address: string}
@@ -45,6 +52,8 @@ export type Snapshot = {
 	readonly heapLive: Series;
 	/** Per sample: bytes allocated per second. */
 	readonly allocRate: Series;
+	/** The graph tier: the snapshot document shown, the capture under way, the last notice. */
+	readonly heap: HeapState;
 };
 
 /**
@@ -76,8 +85,10 @@ function derive(
 	tickIntervalMs: number,
 	samples: readonly Sample[],
 	pauses: readonly Pause[],
+	heap: HeapState,
 ): Snapshot {
 	return Object.freeze({
+		heap,
 		connection,
 		target,
 		tickIntervalMs,
@@ -90,7 +101,7 @@ function derive(
 	});
 }
 
-export const initialSnapshot: Snapshot = derive({state: 'connecting', address: ''}, undefined, 0, [], []);
+export const initialSnapshot: Snapshot = derive({state: 'connecting', address: ''}, undefined, 0, [], [], initialHeap);
 
 function sameProcess(a: TargetInfo | undefined, b: TargetInfo): boolean {
 	return a !== undefined && a.pid === b.pid && a.startMs === b.startMs;
@@ -120,41 +131,113 @@ function applyHello(s: Snapshot, hello: Hello): Snapshot {
 	for (const x of hello.history) byTime.set(x.timeMs, x);
 	const samples = [...byTime.values()].sort((a, b) => a.timeMs - b.timeMs).slice(-historyLimit);
 	const pauses = addPauses(same ? s.pauses : [], hello.history.flatMap(x => x.pauses));
-	return derive({state: 'connected'}, hello.target, hello.tickIntervalMs, samples, pauses);
+	// Another process's snapshot ids mean nothing to this one.
+	return derive({state: 'connected'}, hello.target, hello.tickIntervalMs, samples, pauses, same ? s.heap : initialHeap);
 }
 
-/** The reducer: the snapshot after one update. Pure. */
-export function reduce(s: Snapshot, u: WatchUpdate): Snapshot {
+/** A snapshot with another connection state. */
+function withConnection(s: Snapshot, connection: Connection, heap: HeapState): Snapshot {
+	return derive(connection, s.target, s.tickIntervalMs, s.samples, s.pauses, heap);
+}
+
+/**
+ * The reducer: the snapshot after one update. Pure; `nowMs` stamps notices
+ * (they fade after a while) and is the only clock it reads.
+ */
+export function reduce(s: Snapshot, u: StoreUpdate, nowMs = 0): Snapshot {
+	const heap = reduceHeap(s.heap, u, nowMs);
 	switch (u.kind) {
 		case 'connecting':
-			return derive({state: 'connecting', address: u.address}, s.target, s.tickIntervalMs, s.samples, s.pauses);
+			return withConnection(s, {state: 'connecting', address: u.address}, heap);
 		case 'hello':
 			return applyHello(s, u.hello);
 		case 'sample': {
 			const samples = [...s.samples, u.sample].slice(-historyLimit);
-			return derive(s.connection, s.target, s.tickIntervalMs, samples, addPauses(s.pauses, u.sample.pauses));
+			return derive(s.connection, s.target, s.tickIntervalMs, samples, addPauses(s.pauses, u.sample.pauses), heap);
 		}
 		case 'reconnecting':
-			return derive({state: 'reconnecting', reason: u.reason, nextAttemptMs: u.nextAttemptMs}, s.target, s.tickIntervalMs, s.samples, s.pauses);
+			return withConnection(s, {state: 'reconnecting', reason: u.reason, nextAttemptMs: u.nextAttemptMs}, heap);
 		case 'failed':
-			return derive({state: 'failed', reason: u.reason}, s.target, s.tickIntervalMs, s.samples, s.pauses);
+			return withConnection(s, {state: 'failed', reason: u.reason}, heap);
 		case 'ended':
-			return derive({state: 'ended', reason: u.reason}, s.target, s.tickIntervalMs, s.samples, s.pauses);
+			return withConnection(s, {state: 'ended', reason: u.reason}, heap);
+		default:
+			return heap === s.heap ? s : Object.freeze({...s, heap});
 	}
 }
 
-/** Holds the current snapshot and tells subscribers when it changes. */
-export class Store {
-	private current: Snapshot = initialSnapshot;
-	private readonly listeners = new Set<(s: Snapshot) => void>();
+/** What the live screen draws from: the data shown, where the user is, and whether updates are paused. */
+export type StoreState = {
+	readonly snapshot: Snapshot;
+	readonly navigation: Navigation;
+	readonly model: HeapModel | undefined;
+	readonly paused: boolean;
+};
 
-	get snapshot(): Snapshot {
-		return this.current;
+/**
+ * Holds the current state and tells subscribers when it changes. While
+ * paused, stream updates go to the newest data only and the data shown stays;
+ * heaptop's own updates (an expansion fetched, a capture's answer) reach
+ * both, so navigating the paused screen works.
+ */
+export class Store {
+	private latest: Snapshot = initialSnapshot;
+	private shown: Snapshot = initialSnapshot;
+	private paused = false;
+	private navigation: Navigation = initialNavigation;
+	private heights: PaneHeights = {tree: 10, lists: 10, path: 10};
+	private cached: StoreState | undefined;
+	private readonly listeners = new Set<(s: Snapshot) => void>();
+	private readonly clock: () => number;
+
+	constructor({clock = Date.now}: {clock?: () => number} = {}) {
+		this.clock = clock;
 	}
 
-	apply(update: WatchUpdate): void {
-		this.current = reduce(this.current, update);
-		for (const l of this.listeners) l(this.current);
+	/** The data shown. */
+	get snapshot(): Snapshot {
+		return this.shown;
+	}
+
+	/** Everything the screen draws; the same object until something changes (useSyncExternalStore). */
+	get state(): StoreState {
+		this.cached ??= Object.freeze({snapshot: this.shown, navigation: this.navigation, model: heapModel(this.shown.heap), paused: this.paused});
+		return this.cached;
+	}
+
+	/** A stream update, or one of heaptop's own. */
+	apply(update: StoreUpdate): void {
+		const local = !isStreamUpdate(update);
+		const now = this.clock();
+		this.latest = reduce(this.latest, update, now);
+		if (!this.paused) this.shown = this.latest;
+		else if (local) this.shown = reduce(this.shown, update, now);
+		this.navigation = followDocument(this.navigation, heapModel(this.shown.heap));
+		this.changed();
+	}
+
+	/** A user's move. */
+	navigate(move: Move): void {
+		const next = navigate(this.navigation, move, heapModel(this.shown.heap), this.heights);
+		if (next === this.navigation) return;
+		this.navigation = next;
+		this.changed();
+	}
+
+	/** Pauses or resumes updating the data shown. */
+	setPaused(paused: boolean): void {
+		if (paused === this.paused) return;
+		this.paused = paused;
+		if (!paused) {
+			this.shown = this.latest;
+			this.navigation = followDocument(this.navigation, heapModel(this.shown.heap));
+		}
+		this.changed();
+	}
+
+	/** How many rows each pane shows, for page moves and scrolling (the layout tells). */
+	setPaneHeights(heights: PaneHeights): void {
+		this.heights = heights;
 	}
 
 	/** How many subscribers there are: 0 once every view has unmounted. */
@@ -162,9 +245,28 @@ export class Store {
 		return this.listeners.size;
 	}
 
-	/** Returns the function that unsubscribes. */
+	/** Calls `listener` with the data shown on every change; returns the function that unsubscribes. */
 	subscribe(listener: (s: Snapshot) => void): () => void {
 		this.listeners.add(listener);
 		return () => this.listeners.delete(listener);
 	}
+
+	private changed(): void {
+		this.cached = undefined;
+		for (const l of this.listeners) l(this.shown);
+	}
+}
+
+const localKinds: ReadonlySet<string> = new Set<LocalUpdate['kind']>([
+	'capture-requested',
+	'capture-refused',
+	'capture-failed',
+	'capture-cancelled',
+	'captured',
+	'expanded',
+	'local-notice',
+]);
+
+function isStreamUpdate(u: StoreUpdate): u is WatchUpdate {
+	return !localKinds.has(u.kind);
 }

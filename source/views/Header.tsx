@@ -31,7 +31,7 @@ export function connectionLabel(c: Connection, nowMs: number, ascii = false): {t
 }
 
 /** Why the connection is not simply up, for the line under the figures. */
-function connectionReason(c: Connection): string | undefined {
+export function connectionReason(c: Connection): string | undefined {
 	switch (c.state) {
 		case 'connecting':
 			return c.address ? `connecting to ${c.address}` : undefined;

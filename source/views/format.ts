@@ -67,3 +67,83 @@ export function ellipsizeStart(text: string, width: number, {ascii = false}: For
 export function formatWait(atMs: number, nowMs: number): string {
 	return `in ${Math.max(0, (atMs - nowMs) / 1000).toFixed(1)} s`;
 }
+
+/** A time since `atMs`, as an age: "4 s ago", "12 min ago", "3 h ago". */
+export function formatAge(atMs: number, nowMs: number): string {
+	const s = Math.max(0, Math.round((nowMs - atMs) / 1000));
+	if (s < 120) return `${s} s ago`;
+	if (s < 2 * 3600) return `${Math.round(s / 60)} min ago`;
+	return `${Math.round(s / 3600)} h ago`;
+}
+
+/** A count of folded siblings: "×12,000" ("x12,000" in ASCII). */
+export function formatTimes(count: number, {ascii = false}: FormatOptions = {}): string {
+	return `${ascii ? 'x' : '×'}${formatCount(count)}`;
+}
+
+/** A heap address: 0xc000123450. */
+export function formatAddress(address: number): string {
+	return `0x${address.toString(16)}`;
+}
+
+/** A source location as the tables show it: file name and line ("lru.go:42"); the directory adds nothing there. */
+export function formatSite(site: {readonly file: string; readonly line: number} | undefined): string {
+	if (!site) return '';
+	const file = site.file.slice(site.file.lastIndexOf('/') + 1);
+	return site.line > 0 ? `${file}:${site.line}` : file;
+}
+
+/** The states' colours (design.md §3): green live, yellow pending reclaim, red dangling. */
+export type StateColour = 'green' | 'yellow' | 'red' | undefined;
+
+export function stateColour(state: string): StateColour {
+	switch (state) {
+		case 'live':
+			return 'green';
+		case 'pending':
+		case 'pending-finalizer':
+		case 'weak':
+			return 'yellow';
+		case 'free':
+		case 'stack':
+			return 'red';
+		default:
+			return undefined;
+	}
+}
+
+/** What a state is called where a table or a path spells it out. */
+export function stateName(state: string): string {
+	switch (state) {
+		case 'pending-finalizer':
+			return 'pending finalizer';
+		case 'weak':
+			return 'weakly held';
+		case 'free':
+			return 'freed';
+		case 'stack':
+			return 'on a stack';
+		default:
+			return state;
+	}
+}
+
+/** Finding kinds as the UI spells them. */
+export function findingName(kind: string): string {
+	switch (kind) {
+		case 'dangling-soon':
+			return 'dangling soon';
+		case 'stack':
+			return 'stack reference';
+		default:
+			return kind;
+	}
+}
+
+/** `text` cut to `width` columns with an ellipsis at the end, or padded to it. */
+export function fit(text: string, width: number, {ascii = false}: FormatOptions = {}): string {
+	if (width <= 0) return '';
+	if (text.length <= width) return text.padEnd(width);
+	const mark = ascii ? '.' : '…';
+	return text.slice(0, width - 1) + mark;
+}

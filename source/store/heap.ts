@@ -1,0 +1,137 @@
+// The graph tier's data in the store: takes heap snapshot documents, capture
+// progress, notices and the answers of Capture and Expand, and gives the
+// HeapState the views draw from — the document shown, the tree nodes fetched
+// beyond it, where a capture is, and the last notice.
+//
+// Capture states and their allowed transitions:
+//
+//   idle ──c / C──▶ requested ──progress──▶ running ──complete document──▶ idle
+//     ▲               │  │                    │  findings-only document: stays running
+//     │               │  └─refused for cost─▶ confirm ──y──▶ requested
+//     │               │                         └──any other key──▶ idle
+//     │               └──────failed──────────▶ failed(reason) ──c / C──▶ requested
+//     └───────────── progress from another client's capture: idle ──▶ running
+//
+// A document replaces the one shown when it is newer (a higher id), or is the
+// complete version of the findings-only document shown (same id). The
+// snapshot states the views tell apart (snapshotState) follow from these.
+import type {HeapSnapshot, Progress, TreeNode} from '../client/heap.js';
+import type {WatchUpdate} from '../client/events.js';
+
+export type CaptureState =
+	| {readonly state: 'idle'}
+	/** Asked for; no progress seen yet. */
+	| {readonly state: 'requested'; readonly forceGc: boolean}
+	| {readonly state: 'running'; readonly progress: Progress}
+	/** The agent refused for cost; the user is asked to confirm. */
+	| {readonly state: 'confirm'; readonly forceGc: boolean; readonly reason: string}
+	| {readonly state: 'failed'; readonly reason: string};
+
+/** A one-line message for the user, from the agent or from a query that failed. */
+export type Notice = {readonly text: string; readonly error: boolean; readonly atMs: number};
+
+export type HeapState = {
+	/** The newest document, or none before the first capture. */
+	readonly document: HeapSnapshot | undefined;
+	/** Tree nodes Expand returned for this document, in arrival order. */
+	readonly fetched: readonly TreeNode[];
+	readonly capture: CaptureState;
+	readonly notice: Notice | undefined;
+};
+
+/** What the header says about snapshots: none yet, capturing, findings only, complete, or failed. */
+export type SnapshotState =
+	| {readonly state: 'none'}
+	| {readonly state: 'capturing'; readonly progress: Progress | undefined}
+	| {readonly state: 'findings-only'}
+	| {readonly state: 'complete'}
+	| {readonly state: 'failed'; readonly reason: string};
+
+/** Updates that come from heaptop itself (keys, query answers), not from the stream. */
+export type LocalUpdate =
+	| {readonly kind: 'capture-requested'; readonly forceGc: boolean}
+	| {readonly kind: 'capture-refused'; readonly forceGc: boolean; readonly reason: string}
+	| {readonly kind: 'capture-failed'; readonly reason: string}
+	| {readonly kind: 'capture-cancelled'}
+	/** Capture's own reply: the complete document. */
+	| {readonly kind: 'captured'; readonly snapshot: HeapSnapshot}
+	| {readonly kind: 'expanded'; readonly snapshotId: number; readonly nodes: readonly TreeNode[]}
+	| {readonly kind: 'local-notice'; readonly text: string; readonly error: boolean};
+
+/** Everything the store reduces: the stream's updates and heaptop's own. */
+export type StoreUpdate = WatchUpdate | LocalUpdate;
+
+export const initialHeap: HeapState = Object.freeze({document: undefined, fetched: Object.freeze([]), capture: Object.freeze({state: 'idle'}), notice: undefined});
+
+export function snapshotState(h: HeapState): SnapshotState {
+	const c = h.capture;
+	if (c.state === 'requested') return {state: 'capturing', progress: undefined};
+	if (c.state === 'running') return {state: 'capturing', progress: c.progress};
+	if (c.state === 'failed' && !h.document) return {state: 'failed', reason: c.reason};
+	if (!h.document) return {state: 'none'};
+	return h.document.complete ? {state: 'complete'} : {state: 'findings-only'};
+}
+
+function heap(h: HeapState, change: Partial<HeapState>): HeapState {
+	return Object.freeze({...h, ...change});
+}
+
+/** Whether `s` should replace the document shown. */
+function isNewer(s: HeapSnapshot, shown: HeapSnapshot | undefined): boolean {
+	return !shown || s.id > shown.id || (s.id === shown.id && s.complete && !shown.complete);
+}
+
+function withDocument(h: HeapState, s: HeapSnapshot): HeapState {
+	if (!isNewer(s, h.document)) return h;
+	const sameId = h.document?.id === s.id;
+	const c = h.capture;
+	// A complete document ends the capture it belongs to (and any older one).
+	const done = s.complete && (c.state === 'requested' || (c.state === 'running' && c.progress.snapshotId <= s.id));
+	return heap(h, {document: s, fetched: sameId ? h.fetched : Object.freeze([]), capture: done ? {state: 'idle'} : c});
+}
+
+/** The heap state after a stream update (progress, snapshot, notice) or a local one. Pure. */
+export function reduceHeap(h: HeapState, u: StoreUpdate, nowMs: number): HeapState {
+	switch (u.kind) {
+		case 'progress': {
+			const p = u.progress;
+			// Progress of a capture whose complete document is already shown is late news.
+			if (h.document && (p.snapshotId < h.document.id || (p.snapshotId === h.document.id && h.document.complete))) return h;
+			if (p.phase === 'done') return h;
+			return heap(h, {capture: {state: 'running', progress: p}});
+		}
+		case 'snapshot':
+		case 'captured':
+			return withDocument(h, u.snapshot);
+		case 'notice': {
+			const notice = {text: u.text, error: u.error, atMs: nowMs};
+			const c = h.capture;
+			// The agent tells every watcher when a capture fails: it is no longer running.
+			if (u.error && (c.state === 'running' || c.state === 'requested')) return heap(h, {notice, capture: {state: 'failed', reason: u.text}});
+			return heap(h, {notice});
+		}
+		case 'local-notice':
+			return heap(h, {notice: {text: u.text, error: u.error, atMs: nowMs}});
+		case 'capture-requested':
+			return heap(h, {capture: {state: 'requested', forceGc: u.forceGc}});
+		case 'capture-refused':
+			return heap(h, {capture: {state: 'confirm', forceGc: u.forceGc, reason: u.reason}});
+		case 'capture-failed':
+			return heap(h, {capture: {state: 'failed', reason: u.reason}, notice: {text: u.reason, error: true, atMs: nowMs}});
+		case 'capture-cancelled':
+			return h.capture.state === 'confirm' ? heap(h, {capture: {state: 'idle'}}) : h;
+		case 'expanded': {
+			if (h.document?.id !== u.snapshotId || u.nodes.length === 0) return h;
+			const known = new Set(h.fetched.map(n => n.id));
+			const fresh = u.nodes.filter(n => !known.has(n.id));
+			return fresh.length === 0 ? h : heap(h, {fetched: Object.freeze([...h.fetched, ...fresh])});
+		}
+		case 'reconnecting':
+		case 'failed': {
+			const c = h.capture.state;
+			return c === 'running' || c === 'requested' ? heap(h, {capture: {state: 'failed', reason: `capture lost: ${u.reason}`}}) : h;
+		}
+		default:
+			return h;
+	}
+}

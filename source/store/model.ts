@@ -1,0 +1,214 @@
+// The heap model: takes the document shown (and the tree nodes fetched
+// beyond it) and gives what the panes list — the tree as rows given which
+// nodes are open, the groups of a list tab sorted and filtered, and the
+// findings in the order d and D visit them.
+//
+// Everything here is derived and cached by identity: a document, its
+// fetched nodes and the navigation's inputs are immutable, so the same
+// inputs give the very same arrays. A cursor move re-renders without
+// re-deriving anything; a new document, an expansion or a new filter
+// derives once. Work is linear in the rows derived, never in the heap.
+import type {Finding, FindingKindName, HeapSnapshot, ListGroup, ListName, Site, TreeNode} from '../client/heap.js';
+import type {HeapState} from './heap.js';
+
+export type HeapModel = {
+	readonly document: HeapSnapshot;
+	/** Every tree node known, from the document and from Expand, by id. */
+	readonly nodes: ReadonlyMap<number, TreeNode>;
+	readonly nodesByKey: ReadonlyMap<string, TreeNode>;
+	/** A node's children known so far, in the agent's order (by retained size); 0 holds the top level. */
+	readonly children: ReadonlyMap<number, readonly number[]>;
+	/** Hidden-reference findings, in the order d visits them (findingOrder). */
+	readonly danglingFindings: readonly Finding[];
+	readonly findingsByKey: ReadonlyMap<string, Finding>;
+	/** Per list tab: its groups in the document's order, their objects and bytes. */
+	readonly lists: Readonly<Record<ListName, {readonly groups: readonly ListGroup[]; readonly objects: number; readonly bytes: number}>>;
+	/** The heap the snapshot saw, for shares: the capture's figure, else the tree's top level. */
+	readonly heapBytes: number;
+};
+
+/**
+ * The hidden-reference kinds d and D step through, most urgent first: memory
+ * already gone, a stack that will move, garbage the next GC frees, then
+ * live objects held only by a word nothing protects. Leaks and suspects are
+ * in the Leaks tab.
+ */
+export const findingOrder: readonly FindingKindName[] = ['dangling', 'stack', 'dangling-soon', 'unprotected'];
+
+const models = new WeakMap<HeapSnapshot, {fetched: readonly TreeNode[]; model: HeapModel}>();
+
+export function heapModel(h: HeapState): HeapModel | undefined {
+	const document = h.document;
+	if (!document) return undefined;
+	const cached = models.get(document);
+	if (cached && cached.fetched === h.fetched) return cached.model;
+	const model = build(document, h.fetched);
+	models.set(document, {fetched: h.fetched, model});
+	return model;
+}
+
+function build(document: HeapSnapshot, fetched: readonly TreeNode[]): HeapModel {
+	const nodes = new Map<number, TreeNode>();
+	const children = new Map<number, number[]>();
+	for (const node of [...document.tree, ...fetched]) {
+		if (node.id === 0 || nodes.has(node.id)) continue;
+		nodes.set(node.id, node);
+		const siblings = children.get(node.parent);
+		if (siblings) siblings.push(node.id);
+		else children.set(node.parent, [node.id]);
+	}
+	const rank = (f: Finding) => findingOrder.indexOf(f.kind);
+	const danglingFindings = document.findings
+		.map((f, i) => ({f, i}))
+		.filter(({f}) => rank(f) >= 0)
+		.sort((a, b) => rank(a.f) - rank(b.f) || a.i - b.i)
+		.map(({f}) => f);
+	const lists = {} as Record<ListName, {groups: ListGroup[]; objects: number; bytes: number}>;
+	for (const name of ['live', 'pending', 'dangling', 'leaks'] as const) lists[name] = {groups: [], objects: 0, bytes: 0};
+	for (const g of document.groups) {
+		if (g.list === 'unknown') continue;
+		const l = lists[g.list];
+		l.groups.push(g);
+		l.objects += g.count;
+		l.bytes += g.bytes;
+	}
+	const top = (children.get(0) ?? []).reduce((sum, id) => sum + nodes.get(id)!.retainedBytes, 0);
+	return Object.freeze({
+		document,
+		nodes,
+		nodesByKey: new Map([...nodes.values()].map(n => [n.key, n])),
+		children,
+		danglingFindings: Object.freeze(danglingFindings),
+		findingsByKey: new Map(document.findings.map(f => [f.key, f])),
+		lists,
+		heapBytes: document.stats.heapBytes || top,
+	});
+}
+
+/**
+ * One row of the heap tree. `rails` says, for each ancestor between the top
+ * level and the row's parent, whether more siblings follow it ("1") — where
+ * a vertical line continues — so a view can draw the branches of only the
+ * rows it shows.
+ */
+export type TreeRow =
+	| {
+			readonly kind: 'node';
+			readonly key: string;
+			readonly node: TreeNode;
+			readonly depth: number;
+			readonly last: boolean;
+			readonly rails: string;
+			readonly open: boolean;
+			/** Children it has in all (loaded or not). */
+			readonly hasChildren: boolean;
+	  }
+	| {
+			/** Children of `parent` the agent has and heaptop has not fetched yet. */
+			readonly kind: 'more';
+			readonly key: string;
+			readonly parent: TreeNode;
+			readonly depth: number;
+			readonly last: true;
+			readonly rails: string;
+			readonly loaded: number;
+			readonly remaining: number;
+	  };
+
+/** Nodes open before the user says otherwise: the root groups (globals, goroutines, …). */
+export function openByDefault(node: TreeNode): boolean {
+	return node.kind === 'root-group';
+}
+
+/** Whether a node is open: its default, flipped when the user toggled it (by key, so it holds across snapshots). */
+export function isOpen(node: TreeNode, toggled: ReadonlySet<string>): boolean {
+	return openByDefault(node) !== toggled.has(node.key);
+}
+
+/** Children of `node` known but not loaded: what a "more" row stands for. */
+export function unloadedChildren(model: HeapModel, node: TreeNode): number {
+	return Math.max(0, node.childrenTotal - (model.children.get(node.id)?.length ?? 0));
+}
+
+let treeCache: {model: HeapModel; toggled: ReadonlySet<string>; rows: readonly TreeRow[]} | undefined;
+
+/**
+ * The tree's rows, pre-order, through the open nodes only. Iterative (an
+ * explicit stack), so a deep chain of single children cannot overflow.
+ */
+export function treeRows(model: HeapModel, toggled: ReadonlySet<string>): readonly TreeRow[] {
+	if (treeCache && treeCache.model === model && treeCache.toggled === toggled) return treeCache.rows;
+	const rows: TreeRow[] = [];
+	type Frame = {readonly id: number; readonly depth: number; readonly last: boolean; readonly rails: string} | {readonly more: TreeNode; readonly depth: number; readonly rails: string};
+	const stack: Frame[] = [];
+	const push = (parentId: number, parent: TreeNode | undefined, depth: number, rails: string) => {
+		const ids = model.children.get(parentId) ?? [];
+		const remaining = parent ? unloadedChildren(model, parent) : 0;
+		// Pushed in reverse so they pop in order; the "more" row comes last.
+		if (parent && remaining > 0) stack.push({more: parent, depth, rails});
+		for (let i = ids.length - 1; i >= 0; i--) stack.push({id: ids[i]!, depth, last: i === ids.length - 1 && remaining === 0, rails});
+	};
+	push(0, undefined, 0, '');
+	while (stack.length > 0) {
+		const f = stack.pop()!;
+		if ('more' in f) {
+			const loaded = model.children.get(f.more.id)?.length ?? 0;
+			rows.push({kind: 'more', key: `more ${f.more.key}`, parent: f.more, depth: f.depth, last: true, rails: f.rails, loaded, remaining: unloadedChildren(model, f.more)});
+			continue;
+		}
+		const node = model.nodes.get(f.id)!;
+		const open = isOpen(node, toggled);
+		const hasChildren = node.childrenTotal > 0 || model.children.has(node.id);
+		rows.push({kind: 'node', key: node.key, node, depth: f.depth, last: f.last, rails: f.rails, open, hasChildren});
+		if (open && hasChildren) push(node.id, node, f.depth + 1, f.depth === 0 ? '' : f.rails + (f.last ? '0' : '1'));
+	}
+	treeCache = {model, toggled, rows};
+	return rows;
+}
+
+/** How a list tab can be ordered; `s` steps through them in this order. */
+export const sortKeys = ['bytes', 'count', 'retained', 'type'] as const;
+export type SortKey = (typeof sortKeys)[number];
+
+/** "file.go:12 pkg.fn", what a filter matches a site against. */
+function siteText(site: Site | undefined): string {
+	return site ? `${site.file}:${site.line} ${site.function}` : '';
+}
+
+const compare: Record<SortKey, (a: ListGroup, b: ListGroup) => number> = {
+	bytes: (a, b) => b.bytes - a.bytes,
+	count: (a, b) => b.count - a.count,
+	retained: (a, b) => b.retainedBytes - a.retainedBytes,
+	type: (a, b) => (a.typeName < b.typeName ? -1 : a.typeName > b.typeName ? 1 : 0),
+};
+
+const listCache = new WeakMap<HeapModel, Map<string, readonly ListGroup[]>>();
+
+/**
+ * A tab's groups, filtered (case-insensitive, on type name and allocation
+ * site) and sorted; ties keep the document's order.
+ */
+export function listRows(model: HeapModel, tab: ListName, sort: SortKey, filter: string): readonly ListGroup[] {
+	let byQuery = listCache.get(model);
+	if (!byQuery) listCache.set(model, (byQuery = new Map()));
+	const query = `${tab}\u0000${sort}\u0000${filter}`;
+	const cached = byQuery.get(query);
+	if (cached) return cached;
+	const needle = filter.toLowerCase();
+	const groups = model.lists[tab].groups;
+	const kept = needle === '' ? groups.slice() : groups.filter(g => `${g.typeName} ${siteText(g.site)}`.toLowerCase().includes(needle));
+	// Array.prototype.sort is stable: equal groups keep the document's order.
+	const rows = Object.freeze(kept.sort(compare[sort]));
+	byQuery.set(query, rows);
+	return rows;
+}
+
+/** A row's position by key, for rows that are arrays of keyed values; cached per array. */
+const indexes = new WeakMap<readonly {readonly key: string}[], ReadonlyMap<string, number>>();
+
+export function indexOfKey(rows: readonly {readonly key: string}[], key: string | undefined): number {
+	if (key === undefined) return -1;
+	let index = indexes.get(rows);
+	if (!index) indexes.set(rows, (index = new Map(rows.map((r, i) => [r.key, i]))));
+	return index.get(key) ?? -1;
+}

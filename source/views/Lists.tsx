@@ -1,0 +1,104 @@
+// Lists: the object lists — tabs Live / Pending / Dangling / Leaks, each
+// row a group of one type and allocation site with its count and bytes,
+// coloured by state, in the order and under the filter the user chose.
+// Takes the rows from the store (model.listRows) and draws only those that
+// fit its height: a 100,000-row list costs what 40 rows cost.
+import React from 'react';
+import {Box, Text} from 'ink';
+import {listNames, type ListGroup, type ListName} from '../client/heap.js';
+import type {HeapModel, SortKey} from '../store/model.js';
+import {cursorIndex, visibleWindow, type Cursor} from '../store/navigation.js';
+import {fit, formatBytes, formatCount, formatSite, stateColour} from './format.js';
+
+export type Props = {
+	readonly model: HeapModel | undefined;
+	readonly rows: readonly ListGroup[];
+	readonly tab: ListName;
+	readonly cursor: Cursor;
+	readonly sort: SortKey;
+	readonly filter: string;
+	readonly editingFilter: boolean;
+	readonly focused: boolean;
+	readonly width: number;
+	/** Rows for the groups, below the tabs line. */
+	readonly height: number;
+	readonly empty?: string;
+	readonly ascii?: boolean;
+};
+
+/** Tab titles and colours: the state each list is about. */
+export const tabs: Readonly<Record<ListName, {readonly title: string; readonly color: string}>> = {
+	live: {title: 'Live', color: 'green'},
+	pending: {title: 'Pending', color: 'yellow'},
+	dangling: {title: 'Dangling', color: 'red'},
+	leaks: {title: 'Leaks', color: 'magenta'},
+};
+
+const countWidth = 10;
+const bytesWidth = 10;
+const retainedWidth = 10;
+const siteWidth = 22;
+const siteMinColumns = 100;
+
+function columns(width: number): {name: number; site: number} {
+	const site = width >= siteMinColumns ? siteWidth : 0;
+	return {name: Math.max(10, width - countWidth - bytesWidth - retainedWidth - (site > 0 ? site + 1 : 0) - 1), site};
+}
+
+function Tabs({model, tab, sort, filter, editingFilter, focused, width, ascii}: Pick<Props, 'model' | 'tab' | 'sort' | 'filter' | 'editingFilter' | 'focused' | 'width' | 'ascii'>) {
+	const right = `sort ${sort}${editingFilter || filter ? `  /${filter}${editingFilter ? (ascii ? '_' : '▏') : ''}` : ''}`;
+	const titles = listNames.map(name => ` ${tabs[name].title} ${model ? formatCount(model.lists[name].groups.length) : '-'} `);
+	const used = titles.reduce((n, t) => n + t.length + 1, 0);
+	return (
+		<Text wrap="truncate">
+			{listNames.map((name, i) => (
+				<Text key={name}>
+					<Text bold={name === tab} inverse={name === tab && focused} color={tabs[name].color}>
+						{titles[i]}
+					</Text>
+					<Text> </Text>
+				</Text>
+			))}
+			<Text color={editingFilter ? 'cyan' : undefined} dimColor={!editingFilter}>
+				{right.padStart(Math.max(right.length + 1, width - used))}
+			</Text>
+		</Text>
+	);
+}
+
+function Row({group, selected, focused, width, ascii}: {readonly group: ListGroup; readonly selected: boolean; readonly focused: boolean; readonly width: number; readonly ascii: boolean}) {
+	const c = columns(width);
+	return (
+		<Text wrap="truncate" inverse={selected && focused} bold={selected && !focused}>
+			<Text color={stateColour(group.state)}>{fit(group.typeName || 'untyped', c.name, {ascii})}</Text>
+			<Text> {formatCount(group.count).padStart(countWidth)}</Text>
+			<Text>{formatBytes(group.bytes).padStart(bytesWidth)}</Text>
+			<Text dimColor>{(group.retainedBytes > 0 ? formatBytes(group.retainedBytes) : '').padStart(retainedWidth)}</Text>
+			{c.site > 0 ? <Text dimColor> {fit(formatSite(group.site), c.site, {ascii})}</Text> : null}
+		</Text>
+	);
+}
+
+export default function Lists(props: Props) {
+	const {rows, cursor, focused, width, height, empty, ascii = false} = props;
+	const c = columns(width);
+	const index = cursorIndex(cursor, rows);
+	const start = visibleWindow(cursor.offset, index, rows.length, height - 1);
+	const shown = rows.slice(start, start + height - 1);
+	const heading = `${'type'.padEnd(c.name)} ${'objects'.padStart(countWidth)}${'bytes'.padStart(bytesWidth)}${'retained'.padStart(retainedWidth)}${c.site > 0 ? ` ${'site'.padEnd(c.site)}` : ''}`;
+	return (
+		<Box flexDirection="column" width={width} height={height + 1} flexShrink={0}>
+			<Tabs {...props} ascii={ascii} />
+			<Text dimColor wrap="truncate">
+				{heading}
+			</Text>
+			{shown.length === 0 ? (
+				<Text dimColor wrap="truncate">
+					{empty ?? ''}
+				</Text>
+			) : (
+				shown.map((group, i) => <Row key={start + i} group={group} selected={start + i === index} focused={focused} width={width} ascii={ascii} />)
+			)}
+		</Box>
+	);
+}
