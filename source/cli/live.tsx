@@ -200,10 +200,17 @@ export function Live({store, queries, ascii}: LiveProps) {
 				capture(action === 'capture-gc', false);
 				return;
 			case 'next-dangling':
-			case 'previous-dangling':
+			case 'previous-dangling': {
+				const m = store.state.model;
+				if (!m || m.danglingFindings.length === 0) {
+					const text = m ? `snapshot #${m.document.id} has no hidden references${m.document.complete ? '' : ' so far'}` : 'no heap snapshot yet: c captures one';
+					store.apply({kind: 'local-notice', text, error: false});
+					return;
+				}
 				store.navigate({kind: 'finding', delta: action === 'next-dangling' ? 1 : -1});
 				completeFinding(store.state.navigation.finding);
 				return;
+			}
 			case 'next-pane':
 				store.navigate({kind: 'focus-next'});
 				return;
