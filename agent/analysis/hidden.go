@@ -254,7 +254,7 @@ func (a *Analysis) judgeHidden(prev *Memory, next *Memory) {
 			st.Excluded[exNotInteger]++
 			continue
 		}
-		switch a.wordCode(w.Holder, h) {
+		switch a.wordCode(w.Holder, uint64(w.Offset), h) {
 		case RuntimeCode:
 			st.Excluded[exRuntime]++
 			continue
@@ -286,8 +286,8 @@ func pointerSizedInteger(h symbols.Hop) bool {
 	return false
 }
 
-// wordCode says whose code a word belongs to (rule 6).
-func (a *Analysis) wordCode(v graph.Vertex, h symbols.Hop) Code {
+// wordCode says whose code the word at off in holder v belongs to (rule 6).
+func (a *Analysis) wordCode(v graph.Vertex, off uint64, h symbols.Hop) Code {
 	if h.OwnerPkg != "" {
 		return a.pkgs.Of(h.OwnerPkg)
 	}
@@ -304,7 +304,7 @@ func (a *Analysis) wordCode(v graph.Vertex, h symbols.Hop) Code {
 	case graph.RootFrame:
 		return a.pkgs.OfSymbol(g.Funcs[g.Frames[root.Index].Func])
 	case graph.RootData, graph.RootBSS, graph.RootNoptrData, graph.RootNoptrBSS:
-		if name, _, ok := a.names.Global(root.Addr); ok {
+		if name, _, ok := a.names.Global(root.Addr + off); ok {
 			return a.pkgs.OfSymbol(name)
 		}
 	}

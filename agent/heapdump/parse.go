@@ -403,7 +403,10 @@ func (p *parser) record(start int, v Visitor) error {
 		r.GoPC = p.uvarint()
 		r.Status = p.uvarint()
 		r.System = p.bool()
-		r.Background = p.bool()
+		at := p.off
+		if r.Background = p.bool(); r.Background && p.err == nil {
+			p.fail(at, ErrCorrupt, "background flag set (go1.26 always writes false)")
+		}
 		r.WaitSince = p.uvarint()
 		r.WaitReason = p.str("wait reason")
 		r.Ctxt = p.uvarint()

@@ -21,6 +21,8 @@ import (
 // naming, and prints a JSON report; these types mirror its Report.
 type report struct {
 	Chain      []hop
+	Queued     []hop
+	Closure    []hop
 	Objects    map[string]object
 	BigReflect string
 	Worker     frameRoot
@@ -101,7 +103,35 @@ func sessionChain(t *testing.T) []hop {
 	}
 }
 
-func checkChain(t *testing.T, got, want []hop, match func(got, want hop) bool) {
+// queuedChain is the chain from the Extras object to the *Small queued in
+// its channel: a field, the channel's buffer (runtime), an element.
+func queuedChain(t *testing.T) []hop {
+	return []hop{
+		{Via: "VIA_FIELD", Label: ".notify", object: object{Type: "main.Extras", Source: "propagated", Site: marker(t, "extras")}},
+		{Via: "VIA_RUNTIME", Label: "(chan buffer)", Internal: true, object: object{Type: "chan header of chan *main.Small", Source: "propagated", Site: marker(t, "chan")}},
+		{Via: "VIA_INDEX", Label: "[0]", object: object{Type: "[]*main.Small backing array", Source: "propagated", Site: marker(t, "chan")}},
+		{object: object{Type: "main.Small", Source: "propagated", Site: marker(t, "queued")}},
+	}
+}
+
+// closureChain is the chain from the Extras object to the session its
+// closure captured: a field, a closure variable named from DWARF.
+func closureChain(t *testing.T) []hop {
+	return []hop{
+		{Via: "VIA_FIELD", Label: ".onClose", object: object{Type: "main.Extras", Source: "propagated", Site: marker(t, "extras")}},
+		{Via: "VIA_CLOSURE", Label: ".s3", object: object{Type: "closure main.plant.func1", Source: "propagated", Site: marker(t, "closure")}},
+		{object: object{Type: "main.Session", Source: "propagated", Site: marker(t, "session")}},
+	}
+}
+
+// sameHop compares hops without what the tests do not pin (sizes, the
+// site's function name, a root's degradation).
+func sameHop(got, want hop) bool {
+	got.Bytes, got.SiteFunc, got.SiteInlined, got.Degraded = 0, "", false, nil
+	return fmt.Sprint(got) == fmt.Sprint(want)
+}
+
+func checkChain(t *testing.T, name string, got, want []hop, match func(got, want hop) bool) {
 	t.Helper()
 	ok := len(got) == len(want)
 	for i := 0; ok && i < len(got); i++ {
@@ -112,7 +142,7 @@ func checkChain(t *testing.T, got, want []hop, match func(got, want hop) bool) {
 		for _, h := range got {
 			fmt.Fprintf(&b, "\n\t%s %q internal=%v | %s (%s) at %s", h.Via, h.Label, h.Internal, h.Type, h.Source, h.Site)
 		}
-		t.Errorf("chain to a session's buffer:%s", b.String())
+		t.Errorf("%s:%s", name, b.String())
 	}
 }
 
@@ -128,7 +158,8 @@ func checkObject(t *testing.T, r report, name string, want object) {
 // TestRegistry runs the registry program built as users build services,
 // default and PIE, and asserts every name issue 4 lists: the chain to a
 // session's buffer with its types and allocation sites, header, propagated
-// and interface types, and the goroutine blocked in worker.
+// and interface types, and the goroutine blocked in worker; and the labels
+// of a channel's buffer and a closure's variable.
 func TestRegistry(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("capture runs on Linux")
@@ -143,10 +174,9 @@ func TestRegistry(t *testing.T) {
 	for _, b := range builds {
 		t.Run(b.name, func(t *testing.T) {
 			r := runRegistry(t, b.flags...)
-			checkChain(t, r.Chain, sessionChain(t), func(got, want hop) bool {
-				got.Bytes, got.SiteFunc, got.SiteInlined, got.Degraded = 0, "", false, nil
-				return fmt.Sprint(got) == fmt.Sprint(want)
-			})
+			checkChain(t, "chain to a session's buffer", r.Chain, sessionChain(t), sameHop)
+			checkChain(t, "chain to the *Small in a channel", r.Queued, queuedChain(t), sameHop)
+			checkChain(t, "chain to the session of a closure", r.Closure, closureChain(t), sameHop)
 			if len(r.Degraded) != 0 {
 				t.Errorf("degraded names in a build with symbols and DWARF: %q", r.Degraded)
 			}
@@ -159,6 +189,11 @@ func TestRegistry(t *testing.T) {
 			checkObject(t, r, "point", object{Type: "main.Point", Source: "interface", Site: marker(t, "point")})
 			checkObject(t, r, "failure", object{Type: "main.Failure", Source: "interface", Site: marker(t, "failure")})
 			checkObject(t, r, "workerbuf", object{Type: "[]uint8 backing array", Source: "local", Site: marker(t, "workerbuf")})
+			// The conflict rule: whole beats part, an array beats its
+			// first element; a part alone names the part and where it is.
+			checkObject(t, r, "whole", object{Type: "main.Outer", Source: "global", Site: marker(t, "whole")})
+			checkObject(t, r, "part", object{Type: "main.Inner at +0x8", Source: "global", Site: marker(t, "part")})
+			checkObject(t, r, "elems", object{Type: "[]main.Inner backing array", Source: "global", Site: marker(t, "elems")})
 			want := frameRoot{
 				Name: fmt.Sprintf("goroutine %d frame main.worker", r.WorkerGoid), Label: "buf", Via: "VIA_FRAME",
 				Func: "main.worker", At: marker(t, "block"), CreatedByFunc: "main.main", CreatedByAt: marker(t, "go"),
@@ -189,7 +224,7 @@ func TestRegistry_stripped(t *testing.T) {
 	offset := regexp.MustCompile(`^\+0x[0-9a-f]+$`)
 	untyped := regexp.MustCompile(`^untyped \d+ B$`)
 	want := sessionChain(t)
-	checkChain(t, r.Chain, want, func(got, want hop) bool {
+	checkChain(t, "chain to a session's buffer", r.Chain, want, func(got, want hop) bool {
 		switch {
 		case want.Via == "VIA_GLOBAL":
 			return got.Via == want.Via && regexp.MustCompile(`^bss\+0x[0-9a-f]+$`).MatchString(got.Label) &&
@@ -199,8 +234,7 @@ func TestRegistry_stripped(t *testing.T) {
 			return got.Via == "VIA_POINTER" && offset.MatchString(got.Label) && untyped.MatchString(got.Type) &&
 				got.Source == "untyped" && got.Site == want.Site
 		}
-		got.Bytes, got.SiteFunc, got.SiteInlined = 0, "", false
-		return fmt.Sprint(got) == fmt.Sprint(want)
+		return sameHop(got, want)
 	})
 	checkObject(t, r, "big", object{Type: "main.Big", Source: "header", Site: marker(t, "big")})
 	checkObject(t, r, "small", object{Type: "untyped 16 B", Source: "untyped", Site: marker(t, "small")})

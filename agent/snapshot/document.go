@@ -111,7 +111,12 @@ func (h *held) notes(k costs) []string {
 	a := h.a
 	notes := append([]string(nil), k.degraded...)
 	cv := k.coverage
-	if cv.Objects > 0 && cv.SitedObjects < cv.Objects {
+	switch {
+	case cv.Objects == 0 || cv.SitedObjects == cv.Objects:
+	case k.sampleRate == 1:
+		notes = append(notes, fmt.Sprintf("allocation sites are recorded for every allocation since the agent started: %s of objects and %s of bytes have one (those allocated before have none)",
+			percent(cv.SitedObjects, cv.Objects), percent(cv.SitedBytes, cv.Bytes)))
+	default:
 		notes = append(notes, fmt.Sprintf("allocation sites are sampled (runtime.MemProfileRate %d): %s of objects and %s of bytes have one; start the agent with FullAllocSites to record all",
 			k.sampleRate, percent(cv.SitedObjects, cv.Objects), percent(cv.SitedBytes, cv.Bytes)))
 	}

@@ -150,13 +150,18 @@ func (s *service) produce(ctx context.Context, rate, customers int) {
 // work serves jobs until the queue is closed.
 func (s *service) work() {
 	for j := range s.queue {
-		st, ok := s.cache.get(j.customer)
-		if !ok {
-			st = render(j.customer)
-			s.cache.put(j.customer, st)
-		}
-		s.sent.Add(uint64(crc32.ChecksumIEEE(answer(st))))
+		s.serve(j)
 	}
+}
+
+// serve answers one job.
+func (s *service) serve(j job) {
+	st, ok := s.cache.get(j.customer)
+	if !ok {
+		st = render(j.customer)
+		s.cache.put(j.customer, st)
+	}
+	s.sent.Add(uint64(crc32.ChecksumIEEE(answer(st))))
 }
 
 // answer is what would go on the wire: a header and the statement, in a

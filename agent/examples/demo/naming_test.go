@@ -4,9 +4,12 @@ import (
 	"cmp"
 	"context"
 	"maps"
+	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +27,8 @@ import (
 // builds the graph and names it (once to warm up: the first capture reads
 // the executable's symbols and DWARF, garbage a long-running agent makes
 // once; then b.N times), and reports the share of objects and bytes typed
-// and with an allocation site, and logs the largest untyped groups. Build it with `go test -c` (go test
+// and with an allocation site (summed over the captures), and logs the
+// largest groups of untyped program bytes. Build it with `go test -c` (go test
 // strips the binary it runs of DWARF, which typing from globals and stack
 // slots needs):
 //
@@ -58,16 +62,20 @@ func BenchmarkDemoNaming(b *testing.B) {
 		b.Fatal(err)
 	}
 	warm.Close()
+	var cs census
 	b.ResetTimer()
 	for range b.N {
 		res, err := pipeline.Run(context.Background(), c, im)
 		if err != nil {
 			b.Fatal(err)
 		}
-		report(b, res)
+		b.StopTimer()
+		cs.add(res)
+		b.StartTimer()
 		res.Close()
 	}
 	b.StopTimer()
+	cs.report(b)
 	cancel()
 	<-produced
 	close(s.queue)
@@ -75,23 +83,34 @@ func BenchmarkDemoNaming(b *testing.B) {
 	runtime.KeepAlive(s)
 }
 
-func report(b *testing.B, res *pipeline.Result) {
-	cv := res.Names.Coverage()
-	b.ReportMetric(float64(cv.Objects), "objects")
-	b.ReportMetric(float64(cv.Bytes), "heap-bytes")
-	b.ReportMetric(100*float64(cv.TypedBytes)/float64(cv.Bytes), "%bytes-typed")
-	b.ReportMetric(100*float64(cv.TypedObjects)/float64(cv.Objects), "%objects-typed")
-	b.ReportMetric(100*float64(cv.TypedBytes-cv.AgentTyped)/float64(cv.Bytes-cv.AgentBytes), "%program-bytes-typed")
-	b.ReportMetric(100*float64(cv.SitedBytes)/float64(cv.Bytes), "%bytes-sited")
-	b.ReportMetric(100*float64(cv.SitedObjects)/float64(cv.Objects), "%objects-sited")
-	b.ReportMetric(float64(res.Name.Nanoseconds())/float64(cv.Objects)*1e6/1e9, "s-name/Mobject")
-	b.Logf("coverage %+v", cv)
-	logUntyped(b, res.Graph, res.Names)
+// census sums, over the captures of a benchmark, the bytes of each kind
+// of object: the agent's own or the program's (including objects allocated
+// before the agent started, which have no site), reachable from a root or
+// not, typed or not; and the untyped program bytes by allocation site,
+// allocating runtime function, size, and whether the GC scans them.
+type census struct {
+	bytes   map[censusKey]uint64
+	untyped map[untypedGroup]uint64
+	sited   [2]uint64 // all bytes, sited bytes
+	naming  time.Duration
+	objects int
 }
 
-// logUntyped logs the largest groups of untyped bytes by allocation site,
-// size and whether the GC scans them, split by reachability from the roots.
-func logUntyped(b *testing.B, g *graph.Graph, n *naming.Names) {
+type censusKey struct{ agent, reachable, typed bool }
+
+type untypedGroup struct {
+	site, alloc string
+	size        uint32
+	scan, rch   bool
+}
+
+func (c *census) add(res *pipeline.Result) {
+	g, n := res.Graph, res.Names
+	if c.bytes == nil {
+		c.bytes, c.untyped = map[censusKey]uint64{}, map[untypedGroup]uint64{}
+	}
+	c.naming += res.Name
+	c.objects += g.NumObjects()
 	reached := make([]bool, g.NumObjects())
 	var stack []graph.Vertex
 	for r := range graph.RootID(g.NumRoots()) {
@@ -108,34 +127,103 @@ func logUntyped(b *testing.B, g *graph.Graph, n *naming.Names) {
 			}
 		}
 	}
-	type group struct {
-		site      string
-		size      uint32
-		scan, rch bool
-	}
-	bytes := map[group]uint64{}
-	var total [2]uint64
 	for o := range graph.ObjectID(g.NumObjects()) {
 		_, size := g.Object(o)
-		if reached[o] {
-			total[1] += uint64(size)
-		} else {
-			total[0] += uint64(size)
-		}
-		if t, _ := n.Type(o); t != naming.Untyped {
-			continue
-		}
+		t, _ := n.Type(o)
 		site := n.Site(n.SiteOf(o))
-		name := site.String()
-		if site.Agent {
-			name = "(agent) " + name
+		c.bytes[censusKey{site.Agent, reached[o], t != naming.Untyped}] += uint64(size)
+		c.sited[0] += uint64(size)
+		if site.File != "" {
+			c.sited[1] += uint64(size)
 		}
-		bytes[group{name, size, g.Flags(o)&graph.Pointers != 0, reached[o]}] += uint64(size)
+		if t == naming.Untyped && !site.Agent {
+			c.untyped[untypedGroup{site.String(), allocator(g, o), size, g.Flags(o)&graph.Pointers != 0, reached[o]}] += uint64(size)
+		}
 	}
-	groups := slices.Collect(maps.Keys(bytes))
-	slices.SortFunc(groups, func(x, y group) int { return cmp.Compare(bytes[y], bytes[x]) })
-	b.Logf("heap: %d B reachable, %d B unreachable", total[1], total[0])
-	for _, k := range groups[:min(len(groups), 15)] {
-		b.Logf("untyped %9d B: %6d B objects, scan %-5v reachable %-5v %s", bytes[k], k.size, k.scan, k.rch, k.site)
+}
+
+// allocator is the runtime function that allocated o (the frame inside its
+// site: runtime.growslice, runtime.newobject, ...), "" if not sampled.
+func allocator(g *graph.Graph, o graph.ObjectID) string {
+	samples := g.SamplesOf(o)
+	if len(samples) == 0 {
+		return ""
+	}
+	frames := g.Buckets[samples[0].Bucket].Frames
+	for i, f := range frames {
+		if !strings.HasPrefix(f.Func, "runtime.") && !strings.HasPrefix(f.Func, "internal/runtime/") && i > 0 {
+			return frames[i-1].Func
+		}
+	}
+	return ""
+}
+
+func (c *census) report(b *testing.B) {
+	share := func(match func(censusKey) bool) float64 {
+		var typed, all uint64
+		for k, v := range c.bytes {
+			if match(k) {
+				all += v
+				if k.typed {
+					typed += v
+				}
+			}
+		}
+		return 100 * float64(typed) / float64(all)
+	}
+	all := func(censusKey) bool { return true }
+	b.ReportMetric(share(all), "%bytes-typed")
+	b.ReportMetric(share(func(k censusKey) bool { return !k.agent }), "%program-bytes-typed")
+	b.ReportMetric(share(func(k censusKey) bool { return !k.agent && k.reachable }), "%reachable-program-bytes-typed")
+	b.ReportMetric(100*float64(c.sited[1])/float64(c.sited[0]), "%bytes-sited")
+	b.ReportMetric(float64(c.objects)/float64(b.N), "objects")
+	b.ReportMetric(c.naming.Seconds()/float64(c.objects)*1e6, "s-name/Mobject")
+	for k, v := range c.bytes {
+		b.Logf("agent %-5v reachable %-5v typed %-5v %10d B", k.agent, k.reachable, k.typed, v/uint64(b.N))
+	}
+	groups := slices.Collect(maps.Keys(c.untyped))
+	slices.SortFunc(groups, func(x, y untypedGroup) int { return cmp.Compare(c.untyped[y], c.untyped[x]) })
+	for _, k := range groups[:min(len(groups), 12)] {
+		b.Logf("untyped program bytes %9d B: %6d B objects, scan %-5v reachable %-5v %s via %s", c.untyped[k]/uint64(b.N), k.size, k.scan, k.rch, k.site, k.alloc)
+	}
+}
+
+// BenchmarkDemoAllocRate measures what FullAllocSites costs the program:
+// the demo's jobs (a cache lookup, a statement rendered on a miss, the
+// answer built and checksummed: the demo's allocation mix), run by
+// GOMAXPROCS goroutines as the demo's workers do, at the runtime's
+// default MemProfileRate and at 1 (every allocation profiled):
+//
+//	go test -run '^$' -bench DemoAllocRate -benchtime 3s -count 3 ./examples/demo
+func BenchmarkDemoAllocRate(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		rate int
+	}{{"default", runtime.MemProfileRate}, {"full", 1}} {
+		b.Run(c.name, func(b *testing.B) {
+			defer func(r int) { runtime.MemProfileRate = r }(runtime.MemProfileRate)
+			runtime.MemProfileRate = c.rate
+			s := &service{cache: newLRU(500)}
+			zipf := rand.NewZipf(rand.New(rand.NewPCG(3, 4)), 1.1, 1, 4999)
+			for range 20_000 { // a warm cache: the hit rate of a running demo
+				s.serve(job{customer: int(zipf.Uint64())})
+			}
+			var seed atomic.Uint64
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				zipf := rand.NewZipf(rand.New(rand.NewPCG(seed.Add(1), 2)), 1.1, 1, 4999)
+				for pb.Next() {
+					s.serve(job{customer: int(zipf.Uint64())})
+				}
+			})
+			b.StopTimer()
+			runtime.ReadMemStats(&after)
+			secs := b.Elapsed().Seconds()
+			b.ReportMetric(float64(b.N)/secs, "jobs/s")
+			b.ReportMetric(float64(after.Mallocs-before.Mallocs)/secs, "allocs/s")
+		})
 	}
 }

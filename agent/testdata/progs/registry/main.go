@@ -7,8 +7,12 @@
 //   - a Big (over 512 B: typed from its malloc header) and a Small (under:
 //     typed by propagation) under the registry;
 //   - an any holding a *Payload, an any holding a Point by value (boxed), an
-//     error holding a *Failure (an itab), in Extras;
-//   - a goroutine blocked in worker holding a buffer in a local.
+//     error holding a *Failure (an itab), a channel holding a *Small and a
+//     closure over a session, in Extras;
+//   - a goroutine blocked in worker holding a buffer in a local;
+//   - typing conflicts: an Outer reached whole and through its Inner field,
+//     one reached only through its field, a slice's array reached through
+//     its first element too.
 //
 // The lines the tests expect are marked "// marker:name". It starts the
 // agent with FullAllocSites first, so every planted object has a site. Its
@@ -71,13 +75,39 @@ type Failure struct {
 func (f *Failure) Error() string { return "failure " + strconv.Itoa(f.code) }
 
 type Extras struct {
-	small  *Small
-	anyVal any   // a *Payload
-	boxed  any   // a Point, boxed
-	err    error // a *Failure
+	small   *Small
+	anyVal  any   // a *Payload
+	boxed   any   // a Point, boxed
+	err     error // a *Failure
+	notify  chan *Small
+	onClose func() int // a closure over a session
 }
 
 var registry *Registry
+
+// Conflicts: an object reached both whole and through a part, one reached
+// only through a part, a slice's array reached through its first element.
+type Inner struct {
+	p *int
+	n int
+}
+
+type Outer struct {
+	a     int
+	inner Inner
+}
+
+var (
+	wholeAndPart *Outer
+	part         *Inner
+	onlyPart     *Inner
+	elems        []Inner
+	firstElem    *Inner
+)
+
+// queuedAddr is the address of the *Small queued in Extras.notify, for the
+// report.
+var queuedAddr uintptr
 
 const numSessions = 20
 
@@ -94,13 +124,26 @@ func plant() {
 		r.sessions[s.User] = s // marker:put
 	}
 	r.big = &Big{owner: r.sessions["user0"]} // marker:big
-	r.extras = &Extras{
-		small:  &Small{n: 1},                                                 // marker:small
-		anyVal: &Payload{data: new([4]int), n: 2},                            // marker:payload
-		boxed:  Point{X: 1, Y: 2, label: new(string)},                        // marker:point
-		err:    &Failure{code: 3, cause: &Small{owner: r.sessions["user1"]}}, // marker:failure
+	notify := make(chan *Small, 4)           // marker:chan
+	queued := &Small{n: 4}                   // marker:queued
+	queuedAddr = uintptr(unsafe.Pointer(queued))
+	notify <- queued
+	s3 := r.sessions["user3"]
+	r.extras = &Extras{ // marker:extras
+		notify:  notify,
+		onClose: func() int { return s3.ID },                                  // marker:closure
+		small:   &Small{n: 1},                                                 // marker:small
+		anyVal:  &Payload{data: new([4]int), n: 2},                            // marker:payload
+		boxed:   Point{X: 1, Y: 2, label: new(string)},                        // marker:point
+		err:     &Failure{code: 3, cause: &Small{owner: r.sessions["user1"]}}, // marker:failure
 	}
 	registry = r
+
+	wholeAndPart = &Outer{inner: Inner{p: new(int)}} // marker:whole
+	part = &wholeAndPart.inner
+	onlyPart = &(&Outer{inner: Inner{p: new(int)}}).inner // marker:part
+	elems = make([]Inner, 6)                              // marker:elems
+	firstElem = &elems[0]
 }
 
 // worker holds a buffer in a local while it blocks.

@@ -20,10 +20,13 @@ import (
 // Report is what the program prints, as JSON.
 type Report struct {
 	// Chain is the shortest path from a root to the buffer of session
-	// "user7", as naming labels it.
-	Chain []Hop
+	// "user7", as naming labels it; Queued and Closure the shortest paths
+	// from the Extras object to the *Small queued in its channel and to the
+	// session its closure holds.
+	Chain, Queued, Closure []Hop
 	// Objects describes planted objects by name: session, buf, big, small,
-	// payload, point (the box), failure, workerbuf.
+	// payload, point (the box), failure, workerbuf, queued, whole, part,
+	// elems.
 	Objects map[string]Object
 	// BigReflect is reflect.TypeOf of the Big value, as the program sees it.
 	BigReflect string
@@ -80,6 +83,10 @@ func report(workerGoid, workerBuf uint64) error {
 		"point":     addr(data(&r.extras.boxed)),
 		"failure":   addr(data(&failure)),
 		"workerbuf": workerBuf,
+		"queued":    uint64(queuedAddr),
+		"whole":     addr(unsafe.Pointer(wholeAndPart)),
+		"part":      addr(unsafe.Pointer(onlyPart)),
+		"elems":     addr(unsafe.Pointer(firstElem)),
 	}
 	rep := Report{Objects: map[string]Object{}, BigReflect: reflect.TypeOf(*r.big).String(),
 		WorkerGoid: workerGoid, Degraded: n.Degraded(), Coverage: n.Coverage()}
@@ -90,9 +97,25 @@ func report(workerGoid, workerBuf uint64) error {
 		}
 		rep.Objects[name] = describe(n, g, o)
 	}
-	buf, _ := g.FindObject(planted["buf"])
-	if rep.Chain, err = chain(n, g, buf); err != nil {
-		return err
+	var roots []graph.Vertex
+	for r := range graph.RootID(g.NumRoots()) {
+		roots = append(roots, g.RootVertex(r))
+	}
+	extras, _ := g.FindObject(addr(unsafe.Pointer(r.extras)))
+	fromExtras := []graph.Vertex{g.ObjectVertex(extras)}
+	for _, c := range []struct {
+		dst    *[]Hop
+		from   []graph.Vertex
+		target uint64
+	}{
+		{&rep.Chain, roots, planted["buf"]},
+		{&rep.Queued, fromExtras, planted["queued"]},
+		{&rep.Closure, fromExtras, addr(unsafe.Pointer(r.sessions["user3"]))},
+	} {
+		o, _ := g.FindObject(c.target)
+		if *c.dst, err = chain(n, g, c.from, o); err != nil {
+			return err
+		}
 	}
 	wb, _ := g.FindObject(workerBuf)
 	rep.Worker = frameHolding(n, g, wb)
@@ -111,19 +134,20 @@ func describe(n *naming.Names, g *graph.Graph, o graph.ObjectID) Object {
 	return obj
 }
 
-// chain is the shortest path from any root to target (breadth-first, roots
-// in graph order), each hop labelled by naming. It is this test program's
-// own: retention paths belong to the analysis stage.
-func chain(n *naming.Names, g *graph.Graph, target graph.ObjectID) ([]Hop, error) {
+// chain is the shortest path from the vertices from to target
+// (breadth-first, in order), each hop labelled by naming. It is this test
+// program's own: retention paths belong to the analysis stage.
+func chain(n *naming.Names, g *graph.Graph, from []graph.Vertex, target graph.ObjectID) ([]Hop, error) {
 	type via struct {
 		from graph.Vertex
 		edge graph.EdgeID
 	}
 	parent := make(map[graph.ObjectID]via)
-	var queue []graph.Vertex
-	for r := range graph.RootID(g.NumRoots()) {
-		queue = append(queue, g.RootVertex(r))
+	start := map[graph.Vertex]bool{}
+	for _, v := range from {
+		start[v] = true
 	}
+	queue := append([]graph.Vertex(nil), from...)
 	for len(queue) > 0 {
 		v := queue[0]
 		queue = queue[1:]
@@ -152,6 +176,9 @@ func chain(n *naming.Names, g *graph.Graph, target graph.ObjectID) ([]Hop, error
 		o, _ = g.VertexObject(p.from)
 		h.Object = describe(n, g, o)
 		hops = append([]Hop{h}, hops...)
+		if start[p.from] {
+			return hops, nil
+		}
 	}
 }
 
