@@ -1,8 +1,13 @@
-// Makes snapshots/demo.jsonl, the recording the view tests render from:
-// builds the real demo (agent/examples/demo, with its planted dangling
-// reference and leak) with `go build`, starts it with the real agent in a
-// private discovery directory, and records its Watch stream and the queries
-// beside it with the same Watch and Recorder that `heaptop --record` uses.
+// Makes the recordings the view tests render from: builds a real Go program
+// with `go build`, starts it with the real agent in a private discovery
+// directory, and records its Watch stream and the queries beside it with
+// the same Watch and Recorder that `heaptop --record` uses. The programs:
+//   demo    agent/examples/demo, the service heaptop is shown on
+//           → snapshots/demo.jsonl
+//   hidden  agent/testdata/progs/hidden, which plants a hidden reference of
+//           each kind (uintptrs to freed slots in main.freedHandles, to a
+//           parked goroutine's local, to a pending object, to a held one)
+//           → snapshots/hidden.jsonl
 //
 // It connects after the agent has sampled for a few seconds, so the recorded
 // Hello carries history, as a watcher joining a running service sees it.
@@ -17,7 +22,7 @@
 //            what a new snapshot keeps (the cursor, the open nodes).
 // A capture refused for its cost is recorded, then confirmed, as `y` does.
 //
-//   node --import tsx snapshots/record.ts [out=snapshots/demo.jsonl]
+//   node --import tsx snapshots/record.ts [demo|hidden] [out=snapshots/<program>.jsonl]
 //
 // Re-run it after a schema change (the tests' expected frames change with it).
 import {execFileSync, spawn} from 'node:child_process';
@@ -31,7 +36,10 @@ import type {HeapSnapshot} from '../source/client/heap.js';
 import {version} from '../source/cli/args.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const out = path.resolve(process.argv[2] ?? path.join(root, 'snapshots/demo.jsonl'));
+const programs: Record<string, string> = {demo: './examples/demo', hidden: './testdata/progs/hidden'};
+const program = process.argv[2] ?? 'demo';
+if (!programs[program]) throw new Error(`no program ${program}: one of ${Object.keys(programs).join(', ')}`);
+const out = path.resolve(process.argv[3] ?? path.join(root, `snapshots/${program}.jsonl`));
 
 /** How long the agent samples before the recording starts: history for the Hello. */
 const historySeconds = 5;
@@ -41,9 +49,10 @@ const pauseSeconds = 3;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heaptop-record-'));
 fs.chmodSync(dir, 0o700);
 const binary = path.join(dir, 'demo');
-execFileSync('go', ['build', '-o', binary, './examples/demo'], {cwd: path.join(root, 'agent'), stdio: 'inherit'});
+execFileSync('go', ['build', '-o', binary, programs[program]!], {cwd: path.join(root, 'agent'), stdio: 'inherit'});
 
-const demo = spawn(binary, [], {env: {...process.env, HEAPTOP_DIR: dir}, stdio: ['ignore', 'inherit', 'inherit']});
+// stdin stays open: the hidden program runs until it is closed.
+const demo = spawn(binary, [], {env: {...process.env, HEAPTOP_DIR: dir}, stdio: ['pipe', 'inherit', 'inherit']});
 const exited = new Promise(resolve => demo.once('exit', resolve));
 process.on('exit', () => {
 	demo.kill('SIGKILL');
@@ -53,7 +62,7 @@ process.on('exit', () => {
 const sleep = (seconds: number) => new Promise(resolve => setTimeout(resolve, seconds * 1000));
 const deadline = Date.now() + 15_000;
 while (!fs.existsSync(path.join(dir, `${demo.pid}.json`))) {
-	if (Date.now() > deadline || demo.exitCode !== null) throw new Error('the demo did not announce its agent');
+	if (Date.now() > deadline || demo.exitCode !== null) throw new Error(`${program} did not announce its agent`);
 	await sleep(0.05);
 }
 await sleep(historySeconds);
@@ -114,6 +123,6 @@ demo.kill('SIGTERM');
 await exited;
 const size = fs.statSync(out).size;
 console.log(
-	`recorded ${counts.events} events (${counts.snapshots} snapshot documents) and ${counts.calls} calls from the demo (pid ${demo.pid}) into ${path.relative(root, out)}, ${(size / 1024).toFixed(0)} KiB`,
+	`recorded ${counts.events} events (${counts.snapshots} snapshot documents) and ${counts.calls} calls from ${program} (pid ${demo.pid}) into ${path.relative(root, out)}, ${(size / 1024).toFixed(0)} KiB`,
 );
 process.exit(0);
