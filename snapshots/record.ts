@@ -48,7 +48,7 @@ const pauseSeconds = 3;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heaptop-record-'));
 fs.chmodSync(dir, 0o700);
-const binary = path.join(dir, 'demo');
+const binary = path.join(dir, program);
 execFileSync('go', ['build', '-o', binary, programs[program]!], {cwd: path.join(root, 'agent'), stdio: 'inherit'});
 
 // stdin stays open: the hidden program runs until it is closed.

@@ -49,11 +49,10 @@ export function hopCells(hop: Hop, target = isHiddenTarget(hop)): {label: string
 		return {label: hop.label, type: hop.typeName, size, where: `hidden word at ${formatAddress(hop.address + hop.offset)}`, note: 'the GC does not follow it'};
 	}
 	if (hop.via === 'frame' || (target && hop.state === 'stack')) {
+		// A stack target's label names the goroutine and function already: its line says where it waits.
 		const created = hop.createdBy ? `created at ${formatSite(hop.createdBy)}` : '';
-		const state = target ? stateName(hop.state) : '';
-		const note = [state, hop.waitReason, created].filter(Boolean).join(', ');
-		const where = [site ? `at ${site}${fn}` : '', target && hop.address > 0 ? `(${formatAddress(hop.address)})` : ''].filter(Boolean).join(' ');
-		return {label: hop.label, type: hop.typeName, size, where, note};
+		const note = [hop.waitReason, created].filter(Boolean).join(', ');
+		return {label: hop.label, type: hop.typeName, size, where: site ? `at ${site}${target ? '' : fn}` : '', note};
 	}
 	const state = hop.state === 'live' || hop.state === 'unknown' ? '' : stateName(hop.state);
 	const at = hop.address > 0 ? `at ${formatAddress(hop.address)}` : '';
