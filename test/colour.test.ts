@@ -26,14 +26,14 @@ test.serial('replay - --replay --once prints the recording’s final state', asy
 	t.is(
 		run.stdout,
 		[
-			'heaptop  pid 25332  go1.26.8  /tmp/heaptop-record-Tq3dgl/demo                           replay ended',
-			'heap live 2.48 MiB / goal 5.21 MiB   objects 11,081   goroutines 13   GC 14 cycles, 0.00% CPU',
+			'heaptop  pid 27439  go1.26.8  /tmp/heaptop-record-QVHLcu/demo                           replay ended',
+			'heap live 15.6 MiB / goal 31.4 MiB   objects 57,700   goroutines 13   GC 21 cycles, 0.00% CPU',
 			'end of recording snapshots/demo.jsonl',
 			'',
-			'GC pause                              ▂█▂▂▄▂▁▁▁▁▁▁▂▁ min     193 µs  max    4.05 ms  last     360 µs',
-			'heap live                  ▁▃▄▄▅▇▇▇█████████████████ min        0 B  max   2.53 MiB  last   2.48 MiB',
-			'alloc rate                 ▆██▆▆▆▆▅▆▃▅▄▆▆▃▅▆▆▄▆▄▆▄▅▅ min  586 KiB/s  max 2.07 MiB/s  last 1.14 MiB/s',
-			'last 25 samples (25 s) and last 14 GC pauses',
+			'GC pause                       ▁▁▁▁▁▁█▁▁▁▁▁▁▁▁▁▁▁▁▁▁ min     282 µs  max     464 ms  last    5.91 ms',
+			'heap live           ▁▁▁▁▁▁▁▂▂▄▄▄▄▄▂▂▂▂▂▇▇▇▇▇▇█▇▇▇███ min        0 B  max   15.6 MiB  last   15.6 MiB',
+			'alloc rate          ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▂▃█▁▁▁▁▁▁▁▁▂▁▁ min 69.9 KiB/s  max 55.5 MiB/s  last 1.27 MiB/s',
+			'last 32 samples (32 s) and last 21 GC pauses',
 			'',
 		].join('\n'),
 	);

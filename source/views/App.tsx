@@ -74,7 +74,7 @@ export default function App({snapshot, navigation = initialNavigation, model = h
 			<SnapshotLine heap={snapshot.heap} nowMs={nowMs} width={columns} ascii={ascii} />
 			{nav.help ? (
 				<Box marginTop={gap} flexDirection="column" flexGrow={1}>
-					<Help />
+					<Help height={height - l.header - gap - 1} width={columns} />
 				</Box>
 			) : (
 				<Box flexDirection="column" flexGrow={1}>
