@@ -8,6 +8,9 @@
 //           each kind (uintptrs to freed slots in main.freedHandles, to a
 //           parked goroutine's local, to a pending object, to a held one)
 //           → snapshots/hidden.jsonl
+//   heapgen agent/examples/heapgen -objects 1e6: a large heap for the
+//           frame-cost benchmark (test/bench/frames.tsx); one capture, not
+//           committed (it is big; BENCHMARKS.md says how to make it)
 //
 // It connects after the agent has sampled for a few seconds, so the recorded
 // Hello carries history, as a watcher joining a running service sees it.
@@ -36,7 +39,12 @@ import type {HeapSnapshot} from '../source/client/heap.js';
 import {version} from '../source/cli/args.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const programs: Record<string, string> = {demo: './examples/demo', hidden: './testdata/progs/hidden'};
+/** Each program's package in agent/, its arguments, and whether the second capture (C) is recorded. */
+const programs: Record<string, {pkg: string; args: string[]; gcCapture: boolean}> = {
+	demo: {pkg: './examples/demo', args: [], gcCapture: true},
+	hidden: {pkg: './testdata/progs/hidden', args: [], gcCapture: true},
+	heapgen: {pkg: './examples/heapgen', args: ['-objects', '1e6', '-bytes', '100MB'], gcCapture: false},
+};
 const program = process.argv[2] ?? 'demo';
 if (!programs[program]) throw new Error(`no program ${program}: one of ${Object.keys(programs).join(', ')}`);
 const out = path.resolve(process.argv[3] ?? path.join(root, `snapshots/${program}.jsonl`));
@@ -49,10 +57,11 @@ const pauseSeconds = 3;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heaptop-record-'));
 fs.chmodSync(dir, 0o700);
 const binary = path.join(dir, program);
-execFileSync('go', ['build', '-o', binary, programs[program]!], {cwd: path.join(root, 'agent'), stdio: 'inherit'});
+const {pkg, args, gcCapture} = programs[program]!;
+execFileSync('go', ['build', '-o', binary, pkg], {cwd: path.join(root, 'agent'), stdio: 'inherit'});
 
 // stdin stays open: the hidden program runs until it is closed.
-const demo = spawn(binary, [], {env: {...process.env, HEAPTOP_DIR: dir}, stdio: ['pipe', 'inherit', 'inherit']});
+const demo = spawn(binary, args, {env: {...process.env, HEAPTOP_DIR: dir}, stdio: ['pipe', 'inherit', 'inherit']});
 const exited = new Promise(resolve => demo.once('exit', resolve));
 process.on('exit', () => {
 	demo.kill('SIGKILL');
@@ -60,7 +69,7 @@ process.on('exit', () => {
 });
 
 const sleep = (seconds: number) => new Promise(resolve => setTimeout(resolve, seconds * 1000));
-const deadline = Date.now() + 15_000;
+const deadline = Date.now() + 300_000; // heapgen builds its heap first
 while (!fs.existsSync(path.join(dir, `${demo.pid}.json`))) {
 	if (Date.now() > deadline || demo.exitCode !== null) throw new Error(`${program} did not announce its agent`);
 	await sleep(0.05);
@@ -113,8 +122,10 @@ async function explore(doc: HeapSnapshot): Promise<void> {
 await sleep(pauseSeconds);
 const first = await capture(false);
 await explore(first);
-await sleep(pauseSeconds);
-await capture(true);
+if (gcCapture) {
+	await sleep(pauseSeconds);
+	await capture(true);
+}
 await sleep(pauseSeconds);
 
 watch.close();

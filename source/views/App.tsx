@@ -69,7 +69,7 @@ export default function App({snapshot, navigation = initialNavigation, model = h
 				? 'no dangling references found'
 				: `no ${tabs[nav.tab].title.toLowerCase()} objects`;
 	return (
-		<Box flexDirection="column" width={columns} height={height} overflow="hidden">
+		<Box flexDirection="column" width={columns} height={height}>
 			<Header snapshot={snapshot} columns={columns} nowMs={nowMs} ascii={ascii} />
 			<SnapshotLine heap={snapshot.heap} nowMs={nowMs} width={columns} ascii={ascii} />
 			{nav.help ? (

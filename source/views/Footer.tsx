@@ -11,7 +11,7 @@ export type Props = {
 
 export default function Footer({paused, keymap = defaultKeymap}: Props) {
 	return (
-		<Box justifyContent="space-between" height={1} overflow="hidden">
+		<Box justifyContent="space-between" height={1}>
 			<Text wrap="truncate">
 				{keymap
 					.filter(b => b.hint)

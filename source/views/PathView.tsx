@@ -120,7 +120,7 @@ export default function PathView({path, position, focused, width, height, ascii 
 	const colour = path.kind === 'leak' || path.kind === 'suspect' ? 'magenta' : path.kind ? 'red' : undefined;
 	const more = path.hops.length > rows ? `hops ${start + 1}-${start + hops.length} of ${path.hops.length}` : `${path.hops.length} hops`;
 	return (
-		<Box flexDirection="column" width={width} height={height === undefined ? undefined : height + 1} overflow="hidden" flexShrink={0}>
+		<Box flexDirection="column" width={width} height={height === undefined ? undefined : height + 1} flexShrink={0}>
 			<PaneTitle title="Path" detail={detail} right={path.status === 'ready' ? more : ''} focused={focused} width={width} />
 			<Text wrap="truncate" color={colour} bold>
 				{path.title}
