@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"cmp"
 	"fmt"
 	"hash/fnv"
 	"path/filepath"
@@ -14,8 +15,9 @@ import (
 )
 
 // Findings in the document. Findings whose chains have the same shape (the
-// same hops but for indexes, goroutine ids and addresses: a slice of 500
-// dangling uintptrs) are one Finding with a count; the first (in the
+// same hops but for indexes, goroutine ids, addresses and which of a map's
+// tables holds the entry: a slice of 500 dangling uintptrs, 9,000 leaked
+// map values) are one Finding with a count; the first (in the
 // analysis's order: by holder, then offset) gives the chain. Chains longer
 // than maxHops keep their first elidedHead and last hops, a placeholder
 // hop standing for the rest (Path with the finding's key returns it all).
@@ -56,6 +58,7 @@ func (h *held) findingChain(f findingRef) []*heaptopv1.Hop {
 var (
 	goroutineID = regexp.MustCompile(`goroutine \d+`)
 	intoOffset  = regexp.MustCompile(` \(\+\d+ into it\)`)
+	number      = regexp.MustCompile(`\d+`)
 )
 
 // shape is what findings folded together share.
@@ -64,6 +67,9 @@ func shape(kind analysis.FindingKind, hops []*heaptopv1.Hop, extra string) strin
 	b.WriteString(kind.String())
 	for _, h := range hops {
 		label := intoOffset.ReplaceAllString(goroutineID.ReplaceAllString(normalize(h.Label), "goroutine N"), "")
+		if h.Via == heaptopv1.Via_VIA_RUNTIME {
+			label = number.ReplaceAllString(label, "N") // "(map table 6)"
+		}
 		fmt.Fprintf(&b, "|%d %s %s %s", h.Via, label, h.TypeName, h.State)
 		if h.Site != nil {
 			fmt.Fprintf(&b, " %s:%d", filepath.Base(h.Site.File), h.Site.Line)
@@ -206,8 +212,9 @@ func (h *held) suspectChain(s analysis.SuspectRef) []*heaptopv1.Hop {
 }
 
 // accumulationText describes a suspect's accumulation point and the
-// biggest folded rows under it: "map header of map[string]*main.entry
-// (cache.go:20) holding ×10000 *main.entry (cache.go:42) 3.1 MiB".
+// biggest groups it retains, looking through a map's machinery to its
+// entries: "map header of map[string]*main.entry holding ×10000
+// main.entry (cache.go:42) 3.1 MiB".
 func (h *held) accumulationText(s analysis.SuspectRef) string {
 	acc := s.Accumulation()
 	var name string
@@ -216,24 +223,67 @@ func (h *held) accumulationText(s analysis.SuspectRef) string {
 	} else {
 		name, _, _ = h.chains.holderName(acc)
 	}
-	rows, err := h.rowsLocked(uint32(acc))
-	if err != nil || len(rows) == 0 {
+	groups := h.contents(acc)
+	if len(groups) == 0 {
 		return name
 	}
 	var parts []string
-	for _, r := range rows[:min(3, len(rows))] {
-		o, ok := h.a.VertexObject(r.v)
-		if !ok {
-			continue
-		}
-		ts := h.a.TypeSites[h.a.TypeSiteOf(o)]
+	for _, g := range groups[:min(3, len(groups))] {
+		ts := h.a.TypeSites[g.typeSite]
 		where := ""
 		if ts.Site.File != "" {
 			where = fmt.Sprintf(" (%s:%d)", filepath.Base(ts.Site.File), ts.Site.Line)
 		}
-		parts = append(parts, fmt.Sprintf("×%d %s%s %s", r.count, ts.Type, where, bytesText(r.retained)))
+		parts = append(parts, fmt.Sprintf("×%d %s%s %s", g.count, ts.Type, where, bytesText(g.retained)))
 	}
 	return name + " holding " + strings.Join(parts, ", ")
+}
+
+// content is a group of objects one vertex retains directly.
+type content struct {
+	typeSite int
+	count    int
+	retained uint64
+}
+
+// contents groups the objects v's dominator-tree children stand for by
+// type and site, the biggest first; a child that is a map's runtime
+// machinery (directory, table, groups) is looked through, so a map's
+// contents are its keys and values.
+func (h *held) contents(v analysis.Vertex) []content {
+	a := h.a
+	byTypeSite := map[int]*content{}
+	var out []*content
+	stack := []analysis.Vertex{v}
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range a.Children(cur) {
+			o, ok := a.VertexObject(c)
+			if !ok {
+				continue
+			}
+			if h.chains.nm.Internal(o) {
+				stack = append(stack, c)
+				continue
+			}
+			k := a.TypeSiteOf(o)
+			g := byTypeSite[k]
+			if g == nil {
+				g = &content{typeSite: k}
+				byTypeSite[k] = g
+				out = append(out, g)
+			}
+			g.count++
+			g.retained += a.Retained(c)
+		}
+	}
+	slices.SortStableFunc(out, func(x, y *content) int { return cmp.Compare(y.retained, x.retained) })
+	groups := make([]content, len(out))
+	for i, g := range out {
+		groups[i] = *g
+	}
+	return groups
 }
 
 // bytesText is a size as people read it: "3.1 MiB".

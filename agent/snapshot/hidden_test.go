@@ -106,8 +106,34 @@ func TestHidden(t *testing.T) {
 		}
 	})
 
+	// The second capture: main.reusedAddr's victim was live (unprotected)
+	// in the first; freed since and its slot taken by a main.reuser, it is
+	// dangling, and the finding says what the slot held before.
+	t.Run("uintptr_to_reused_slot", func(t *testing.T) {
+		before := findingsOf(s, heaptopv1.FindingKind_FINDING_KIND_UNPROTECTED, "main.reusedAddr")
+		if len(before) != 1 || before[0].Path[2].TypeName != "main.victim" {
+			t.Fatalf("first capture: want main.reusedAddr unprotected, naming a live main.victim; got:\n%s", describeAll(before))
+		}
+		p.send(t, "reuse")
+		if r := p.marker(t, "reused"); r["ok"] != "true" {
+			t.Fatalf("the program found no reuser in the freed slot after %s allocations", r["tries"])
+		}
+		s2 := p.capture(t, &heaptopv1.CaptureRequest{})
+		fs := findingsOf(s2, heaptopv1.FindingKind_FINDING_KIND_DANGLING, "main.reusedAddr")
+		if len(fs) != 1 || fs[0].Count != 1 || len(fs[0].Path) != 3 {
+			t.Fatalf("second capture: want one dangling finding from main.reusedAddr; got %d:\n%s", len(fs), describeAll(fs))
+		}
+		target := fs[0].Path[2]
+		reuserLine := fmt.Sprintf("main.go:%d", markerLine(t, "hidden", "main.go", "reuser"))
+		wantLabel := fmt.Sprintf("slot reused by main.reuser (was main.victim (main.newVictim at main.go:%d))", markerLine(t, "hidden", "main.go", "victim"))
+		if target.State != heaptopv1.State_STATE_LIVE || target.TypeName != "main.reuser" || siteLine(target) != reuserLine || target.Label != wantLabel {
+			t.Errorf("target: %v %q %q at %s, want the live main.reuser allocated at %s, %q\n%s",
+				target.State, target.TypeName, target.Label, siteLine(target), reuserLine, wantLabel, describe(fs[0]))
+		}
+	})
+
 	t.Run("nothing_else", func(t *testing.T) {
-		planted := map[string]bool{"main.freedHandles": true, "main.stackAddr": true, "main.soonAddr": true, "main.heldAddr": true}
+		planted := map[string]bool{"main.freedHandles": true, "main.stackAddr": true, "main.soonAddr": true, "main.heldAddr": true, "main.reusedAddr": true}
 		var others []*heaptopv1.Finding
 		for _, f := range s.Findings {
 			if hiddenKinds[f.Kind] && !planted[f.Path[0].Label] {

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,7 +39,16 @@ type prog struct {
 // line ("<name>: pid=… agent=…") and connects to its agent.
 func startProg(t *testing.T, name string, args ...string) *prog {
 	t.Helper()
-	bin := testprog.Build(t, name)
+	return startProgAt(t, name, name+":", args...)
+}
+
+// startProgAt builds and starts the program testprog.Build names pkg,
+// waits for its line starting with ready and carrying agent=…, and
+// connects to its agent.
+func startProgAt(t *testing.T, pkg, ready string, args ...string) *prog {
+	t.Helper()
+	name := filepath.Base(pkg)
+	bin := testprog.Build(t, pkg)
 	p := &prog{name: name, lines: make(chan string, 64)}
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), "HEAPTOP_DIR="+filepath.Join(t.TempDir(), "ht"))
@@ -54,9 +64,16 @@ func startProg(t *testing.T, name string, args ...string) *prog {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
+		// The planted programs end when stdin closes, the demo on SIGTERM.
 		p.stdin.Close()
 		done := make(chan struct{})
 		go func() { p.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+			return
+		case <-time.After(2 * time.Second):
+			p.cmd.Process.Signal(syscall.SIGTERM)
+		}
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
@@ -71,8 +88,7 @@ func startProg(t *testing.T, name string, args ...string) *prog {
 		}
 		close(p.lines)
 	}()
-	ready := p.marker(t, name+":")
-	p.addr = ready["agent"]
+	p.addr = p.marker(t, ready)["agent"]
 	p.client = heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.addr))
 	return p
 }
@@ -111,10 +127,16 @@ func (p *prog) send(t *testing.T, cmd string) {
 	}
 }
 
+// captureDeadline bounds a capture: a first capture of a program with
+// FullAllocSites loads its DWARF and names every object's site, which took
+// over a minute at load 13 on the 2-core machine (tests assert what is
+// found, benchmarks how fast).
+const captureDeadline = 4 * agenttest.Deadline
+
 // capture asks the agent for a snapshot.
 func (p *prog) capture(t *testing.T, req *heaptopv1.CaptureRequest) *heaptopv1.Snapshot {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), agenttest.Deadline)
+	ctx, cancel := context.WithTimeout(context.Background(), captureDeadline)
 	defer cancel()
 	r, err := p.client.Capture(ctx, req)
 	if err != nil {
@@ -142,8 +164,15 @@ func (p *prog) path(t *testing.T, req *heaptopv1.PathRequest) []*heaptopv1.Hop {
 // "// marker:<name>".
 func markerLine(t *testing.T, prog, file, name string) int {
 	t.Helper()
+	return markerLineIn(t, filepath.Join("testdata", "progs", prog, file), name)
+}
+
+// markerLineIn is the line of file (relative to agent/) carrying
+// "// marker:<name>".
+func markerLineIn(t *testing.T, file, name string) int {
+	t.Helper()
 	_, self, _, _ := runtime.Caller(0)
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", "testdata", "progs", prog, file))
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(self), "..", file))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +181,7 @@ func markerLine(t *testing.T, prog, file, name string) int {
 			return i + 1
 		}
 	}
-	t.Fatalf("no marker:%s in %s/%s", name, prog, file)
+	t.Fatalf("no marker:%s in %s", name, file)
 	return 0
 }
 

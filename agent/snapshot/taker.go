@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"time"
 
@@ -213,7 +214,15 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	if gc {
 		runtime.GC()
 	}
+	// The registrations are read on both sides of the dump: the program
+	// runs on while the dump is written and analysed, and a released
+	// object freed meanwhile takes its registration with it, though the
+	// dump may still hold it reachable. A registration made after the dump
+	// names nothing in it and is counted as unknown.
+	before, _ := t.cfg.Released()
 	d, err := t.cfg.Capturer.Capture(context.Background())
+	released, dropped := t.cfg.Released()
+	released = mergeReleased(before, released)
 	if err != nil {
 		if errors.Is(err, capture.ErrRefused) {
 			return nil, status.Error(codes.FailedPrecondition, err.Error())
@@ -260,7 +269,6 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 		return nil, err
 	}
 	phase = time.Now()
-	released, dropped := t.cfg.Released()
 	k.released = dropped
 	t.mu.Lock()
 	previous := t.memory
@@ -312,4 +320,24 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	t.cfg.Publish(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Progress{Progress: &heaptopv1.CaptureProgress{
 		SnapshotId: id, Phase: heaptopv1.Phase_PHASE_DONE, Fraction: 1, ElapsedNs: uint64(time.Since(start))}}})
 	return doc, nil
+}
+
+// mergeReleased is the union of two lists of registrations (each oldest
+// first), one per weak handle, oldest first.
+func mergeReleased(x, y []analysis.Released) []analysis.Released {
+	if len(x) == 0 {
+		return y
+	}
+	seen := make(map[uint64]bool, len(y))
+	for _, r := range y {
+		seen[r.Handle] = true
+	}
+	out := slices.Clone(y)
+	for _, r := range x {
+		if !seen[r.Handle] {
+			out = append(out, r)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b analysis.Released) int { return a.At.Compare(b.At) })
+	return out
 }

@@ -110,8 +110,14 @@ func (im *Image) global(addr uintptr) GlobalRef {
 		}
 	}
 	gs := im.elf.globals
-	i := sort.Search(len(gs), func(i int) bool { return gs[i].start > addr }) - 1
-	if i < 0 || addr >= gs[i].end {
+	i := im.symbolAt(addr)
+	if i < 0 {
+		if s, ok := im.staticAt(addr); ok {
+			g.Var, g.VarOffset, g.Typed = s.owner, addr-s.start, true
+			g.Type = im.dwarfType(s.elem)
+			g.Word = im.dwarfWord(s.elem, g.VarOffset)
+			g.Path = g.Word.Path
+		}
 		return g
 	}
 	g.Var, g.VarOffset = gs[i].name, addr-gs[i].start

@@ -40,6 +40,11 @@ type Image struct {
 
 	globalsMu   sync.Mutex
 	globalCache map[uintptr]GlobalRef // guarded by globalsMu; see Global
+
+	// self: the image of this process, whose memory may be read (statics).
+	self        bool
+	staticsOnce sync.Once
+	staticObjs  []staticObject // written once by statics
 }
 
 // elfIndex is what the ELF headers and symbol table give. Written once by
@@ -83,7 +88,7 @@ var (
 // nothing until a method needs it.
 func Self() *Image {
 	selfOnce.Do(func() {
-		selfImage = &Image{path: "/proc/self/exe", slideFor: slideFromAuxv}
+		selfImage = &Image{path: "/proc/self/exe", slideFor: slideFromAuxv, self: true}
 	})
 	return selfImage
 }

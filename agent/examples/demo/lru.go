@@ -13,6 +13,9 @@ type lru struct {
 	mu      sync.Mutex            // guards order and entries
 	order   *list.List            // of *statement, most recently used first
 	entries map[int]*list.Element // customer → its element in order
+
+	// evicted, if set, is called with each statement evicted, under mu.
+	evicted func(*statement)
 }
 
 func newLRU(capacity int) *lru {
@@ -44,5 +47,8 @@ func (c *lru) put(customer int, st *statement) {
 		oldest := c.order.Back()
 		c.order.Remove(oldest)
 		delete(c.entries, oldest.Value.(*statement).customer)
+		if c.evicted != nil {
+			c.evicted(oldest.Value.(*statement))
+		}
 	}
 }

@@ -22,7 +22,9 @@
 //	heaptop 127.0.0.1:7070
 //
 // With -full-sites every object allocated after start has an allocation
-// site (agent.Options.FullAllocSites).
+// site (agent.Options.FullAllocSites). Two bugs are planted for heaptop to
+// show, a dangling uintptr and a leak (bugs.go); -bugs=false leaves them
+// out.
 package main
 
 import (
@@ -54,6 +56,7 @@ func main() {
 	tlsCert := flag.String("tls-cert", "", "with -tcp: serve TLS with this certificate (PEM)")
 	tlsKey := flag.String("tls-key", "", "with -tls-cert: its private key (PEM)")
 	fullSites := flag.Bool("full-sites", false, "record the allocation site of every object (agent.Options.FullAllocSites)")
+	withBugs := flag.Bool("bugs", true, "plant a dangling uintptr and a MarkReleased leak for heaptop to show (bugs.go)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -91,7 +94,10 @@ func main() {
 		fmt.Printf("heaptop demo: tcp=%s\n", a.TCPAddr())
 	}
 
-	s := &service{cache: newLRU(*cacheSize), queue: make(chan job, 1024)}
+	s := &service{cache: newLRU(*cacheSize), queue: make(chan job, 1024), bugs: *withBugs}
+	if s.bugs {
+		s.cache.evicted = planted.logEviction
+	}
 	var wg sync.WaitGroup
 	for range *workers {
 		wg.Go(s.work)
@@ -120,6 +126,7 @@ type statement struct {
 type service struct {
 	cache *lru
 	queue chan job
+	bugs  bool          // the planted bugs are on (bugs.go)
 	sent  atomic.Uint64 // checksum of every answer, so none is optimised away
 }
 
@@ -156,12 +163,19 @@ func (s *service) work() {
 
 // serve answers one job.
 func (s *service) serve(j job) {
+	var sess *session
+	if s.bugs {
+		sess = openSession(j.customer)
+	}
 	st, ok := s.cache.get(j.customer)
 	if !ok {
 		st = render(j.customer)
 		s.cache.put(j.customer, st)
 	}
 	s.sent.Add(uint64(crc32.ChecksumIEEE(answer(st))))
+	if sess != nil {
+		planted.closeSession(sess)
+	}
 }
 
 // answer is what would go on the wire: a header and the statement, in a

@@ -6,6 +6,9 @@
 //
 //	go run ./internal/heapbench -bytes 100MiB -objects 1000000
 //
+// With -snapshot it takes whole snapshots through the agent's pipeline
+// instead (snapshot.go).
+//
 // The heap: -objects nodes of 24..160 bytes (sizes cycling through eight
 // size classes), every node pointing to the next (edges ≈ objects), the
 // nodes spread over 64 lists held by a global, plus pointer-free 1 MiB
@@ -38,6 +41,7 @@ func main() {
 	objects := flag.Int("objects", 1000000, "small pointerful objects")
 	reps := flag.Int("reps", 3, "captures (the best of them is reported for times)")
 	header := flag.Bool("header", false, "print the table header first")
+	snap := flag.Bool("snapshot", false, "take whole snapshots (capture to document, snapshot.go) instead of capture and parse only")
 	flag.Parse()
 	want := parseBytes(*bytesFlag)
 
@@ -46,6 +50,10 @@ func main() {
 		blocks = append(blocks, make([]byte, 1<<20))
 	}
 	runtime.GC()
+	if *snap {
+		benchSnapshots(*reps, *header)
+		return
+	}
 	heap := liveHeap()
 	heapObjects := readMetric("/gc/heap/objects:objects")
 

@@ -14,14 +14,20 @@ import (
 )
 
 // Build compiles testdata/progs/<name> (with the extra go build flags)
-// into a temporary directory and returns the binary's path.
+// into a temporary directory and returns the binary's path. A name
+// starting with "./" is a package of the agent module instead
+// ("./examples/demo").
 func Build(t testing.TB, name string, flags ...string) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	agent := filepath.Join(filepath.Dir(file), "..", "..")
-	bin := filepath.Join(t.TempDir(), name)
+	pkg := name
+	if !strings.HasPrefix(name, "./") {
+		pkg = "./testdata/progs/" + name
+	}
+	bin := filepath.Join(t.TempDir(), filepath.Base(name))
 	args := append([]string{"build", "-o", bin}, flags...)
-	cmd := exec.Command("go", append(args, "./testdata/progs/"+name)...)
+	cmd := exec.Command("go", append(args, pkg)...)
 	cmd.Dir = agent
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building %s: %v\n%s", name, err, out)

@@ -12,16 +12,24 @@
 //     collected (the GC is off from then on): dangling soon.
 //   - main.heldAddr: the address of an object main.holder also points to:
 //     unprotected, not dangling.
+//   - main.reusedAddr: the address of a victim main.reusedHolder holds
+//     (unprotected); on the command "reuse" the holder lets go, two GCs
+//     free it, and main.reuser objects are allocated until one takes its
+//     slot: dangling, the slot reused by another type since the capture
+//     before.
 //
 // It prints, once ready:
 //
 //	hidden: pid=<pid> agent=<address>
 //	planted freed=<n> goroutine=<goid>
 //
+// and after "reuse" (stdin), "reused tries=<allocations> ok=<taken>".
+//
 // The lines the test expects are marked "// marker:name".
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"runtime"
@@ -47,6 +55,12 @@ type soonVictim struct {
 	pad  [600]byte
 }
 
+// reuser is another type of the victims' size class, to take a freed
+// victim's slot.
+type reuser struct {
+	pad [3200]byte
+}
+
 // heldThing is the object main.holder keeps and main.heldAddr names.
 type heldThing struct {
 	id  int
@@ -63,11 +77,14 @@ var (
 	soonAddr     uintptr   // BUG (planted): an object about to be freed
 	heldAddr     uintptr   // an object held elsewhere too
 	holder       *heldThing
+	reusedAddr   uintptr // BUG (planted): an object freed, its slot reused
+	reusedHolder *victim
+	reusers      []*reuser
 	sink         int
 )
 
 //go:noinline
-func newVictim(id int) *victim { return &victim{id: id} }
+func newVictim(id int) *victim { return &victim{id: id} } // marker:victim
 
 //go:noinline
 func newSoon() *soonVictim { return &soonVictim{} } // marker:soon
@@ -121,6 +138,8 @@ func main() {
 	plantFreed()
 	holder = &heldThing{id: 1}
 	heldAddr = uintptr(unsafe.Pointer(holder))
+	reusedHolder = newVictim(-1)
+	reusedAddr = uintptr(unsafe.Pointer(reusedHolder))
 	published, wait := make(chan int), make(chan struct{})
 	go holdLocal(published, wait)
 	g := <-published
@@ -133,9 +152,30 @@ func main() {
 
 	fmt.Printf("hidden: pid=%d agent=%s\n", os.Getpid(), a.Address())
 	fmt.Printf("planted freed=%d goroutine=%d\n", len(freedHandles), g)
-	var line string
-	fmt.Scanln(&line) // the test closes stdin when done
+	sc := bufio.NewScanner(os.Stdin)
+	for sc.Scan() { // the test closes stdin when done
+		if sc.Text() == "reuse" {
+			tries, ok := reuse()
+			fmt.Printf("reused tries=%d ok=%v\n", tries, ok)
+		}
+	}
 	close(wait)
 	runtime.KeepAlive(keepers)
 	runtime.KeepAlive(holder)
+}
+
+// reuse frees the victim main.reusedAddr names and allocates reusers until
+// one lands in its slot.
+func reuse() (int, bool) {
+	reusedHolder = nil
+	runtime.GC()
+	runtime.GC()
+	for i := 1; i <= 20000; i++ {
+		r := &reuser{} // marker:reuser
+		reusers = append(reusers, r)
+		if uintptr(unsafe.Pointer(r)) == reusedAddr {
+			return i, true
+		}
+	}
+	return 20000, false
 }
