@@ -2,8 +2,10 @@
 // with `go build`, starts it with the real agent in a private discovery
 // directory, and records its Watch stream and the queries beside it with
 // the same Watch and Recorder that `heaptop --record` uses. The programs:
-//   demo    agent/examples/demo, the service heaptop is shown on
-//           → snapshots/demo.jsonl
+//   demo    agent/examples/demo -full-sites, the service heaptop is shown
+//           on, with its planted bugs (bugs.go: a uintptr ring of evicted
+//           statements, main.planted.evicted, and a leak of closed
+//           sessions) → snapshots/demo.jsonl
 //   hidden  agent/testdata/progs/hidden, which plants a hidden reference of
 //           each kind (uintptrs to freed slots in main.freedHandles, to a
 //           parked goroutine's local, to a pending object, to a held one)
@@ -41,7 +43,8 @@ import {version} from '../source/cli/args.js';
 const root = path.resolve(import.meta.dirname, '..');
 /** Each program's package in agent/, its arguments, and whether the second capture (C) is recorded. */
 const programs: Record<string, {pkg: string; args: string[]; gcCapture: boolean}> = {
-	demo: {pkg: './examples/demo', args: [], gcCapture: true},
+	// Every object's allocation site, so each hop of the planted chains has its file:line.
+	demo: {pkg: './examples/demo', args: ['-full-sites'], gcCapture: true},
 	hidden: {pkg: './testdata/progs/hidden', args: [], gcCapture: true},
 	heapgen: {pkg: './examples/heapgen', args: ['-objects', '1e6', '-bytes', '100MB'], gcCapture: false},
 };

@@ -26,14 +26,14 @@ test.serial('replay - --replay --once prints the recording’s final state', asy
 	t.is(
 		run.stdout,
 		[
-			'heaptop  pid 27439  go1.26.8  /tmp/heaptop-record-QVHLcu/demo                           replay ended',
-			'heap live 15.6 MiB / goal 31.4 MiB   objects 57,700   goroutines 13   GC 21 cycles, 0.00% CPU',
+			'heaptop  pid 15247  go1.26.8  /tmp/heaptop-record-ndpJie/demo                           replay ended',
+			'heap live 24.3 MiB / goal 48.9 MiB   objects 84,623   goroutines 13   GC 23 cycles, 0.00% CPU',
 			'end of recording snapshots/demo.jsonl',
 			'',
-			'GC pause                       ▁▁▁▁▁▁█▁▁▁▁▁▁▁▁▁▁▁▁▁▁ min     282 µs  max     464 ms  last    5.91 ms',
-			'heap live           ▁▁▁▁▁▁▁▂▂▄▄▄▄▄▂▂▂▂▂▇▇▇▇▇▇█▇▇▇███ min        0 B  max   15.6 MiB  last   15.6 MiB',
-			'alloc rate          ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▂▃█▁▁▁▁▁▁▁▁▂▁▁ min 69.9 KiB/s  max 55.5 MiB/s  last 1.27 MiB/s',
-			'last 32 samples (32 s) and last 21 GC pauses',
+			'GC pause                     ▁▁▁▁▁▁▁▁▁▃▁▁▁▁▇▁▁▂▁▁▁█▁ min     324 µs  max    48.8 ms  last    2.28 ms',
+			'heap live   ▁▁▁▁▁▁▁▁▁▁▁▁▁▄▄▄▂▂▂▂▂▂▂▂▂▂▂▂▂▂▂▅▅▅▅▅████ min   13.8 MiB  max   24.3 MiB  last   24.3 MiB',
+			'alloc rate  ██▅▂▂▁▂▅▆▁▄▁▂▄▂▂▁▁▁▁▂▂▂▁▁▂▂▁▄▁▁▆▄▃▆▃▇▅▂▂ min  184 KiB/s  max 6.67 MiB/s  last 1.10 MiB/s',
+			'last 40 samples (40 s) and last 23 GC pauses',
 			'',
 		].join('\n'),
 	);

@@ -205,7 +205,12 @@ export function Live({store, queries, ascii}: LiveProps) {
 			case 'previous-dangling': {
 				const m = store.state.model;
 				if (!m || m.danglingFindings.length === 0) {
-					const text = m ? `snapshot #${m.document.id} has no hidden references${m.document.complete ? '' : ' so far'}` : 'no heap snapshot yet: c captures one';
+					const capturing = snapshotState(store.state.snapshot.heap).state === 'capturing';
+					const text = m
+						? `snapshot #${m.document.id} has no hidden references${m.document.complete ? '' : ' so far'}`
+						: capturing
+							? 'no heap snapshot yet: the capture under way will tell'
+							: 'no heap snapshot yet: c captures one';
 					store.apply({kind: 'local-notice', text, error: false});
 					return;
 				}
