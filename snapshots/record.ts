@@ -1,8 +1,18 @@
-// Makes snapshots/demo.jsonl, the recording the view tests render from:
-// builds the real demo (agent/examples/demo, with its planted dangling
-// reference and leak) with `go build`, starts it with the real agent in a
-// private discovery directory, and records its Watch stream and the queries
-// beside it with the same Watch and Recorder that `heaptop --record` uses.
+// Makes the recordings the view tests render from: builds a real Go program
+// with `go build`, starts it with the real agent in a private discovery
+// directory, and records its Watch stream and the queries beside it with
+// the same Watch and Recorder that `heaptop --record` uses. The programs:
+//   demo    agent/examples/demo -full-sites, the service heaptop is shown
+//           on, with its planted bugs (bugs.go: a uintptr ring of evicted
+//           statements, main.planted.evicted, and a leak of closed
+//           sessions) → snapshots/demo.jsonl
+//   hidden  agent/testdata/progs/hidden, which plants a hidden reference of
+//           each kind (uintptrs to freed slots in main.freedHandles, to a
+//           parked goroutine's local, to a pending object, to a held one)
+//           → snapshots/hidden.jsonl
+//   heapgen agent/examples/heapgen -objects 1e6: a large heap for the
+//           frame-cost benchmark (test/bench/frames.tsx); one capture, not
+//           committed (it is big; BENCHMARKS.md says how to make it)
 //
 // It connects after the agent has sampled for a few seconds, so the recorded
 // Hello carries history, as a watcher joining a running service sees it.
@@ -17,7 +27,7 @@
 //            what a new snapshot keeps (the cursor, the open nodes).
 // A capture refused for its cost is recorded, then confirmed, as `y` does.
 //
-//   node --import tsx snapshots/record.ts [out=snapshots/demo.jsonl]
+//   node --import tsx snapshots/record.ts [demo|hidden] [out=snapshots/<program>.jsonl]
 //
 // Re-run it after a schema change (the tests' expected frames change with it).
 import {execFileSync, spawn} from 'node:child_process';
@@ -31,7 +41,16 @@ import type {HeapSnapshot} from '../source/client/heap.js';
 import {version} from '../source/cli/args.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const out = path.resolve(process.argv[2] ?? path.join(root, 'snapshots/demo.jsonl'));
+/** Each program's package in agent/, its arguments, and whether the second capture (C) is recorded. */
+const programs: Record<string, {pkg: string; args: string[]; gcCapture: boolean}> = {
+	// Every object's allocation site, so each hop of the planted chains has its file:line.
+	demo: {pkg: './examples/demo', args: ['-full-sites'], gcCapture: true},
+	hidden: {pkg: './testdata/progs/hidden', args: [], gcCapture: true},
+	heapgen: {pkg: './examples/heapgen', args: ['-objects', '1e6', '-bytes', '100MB'], gcCapture: false},
+};
+const program = process.argv[2] ?? 'demo';
+if (!programs[program]) throw new Error(`no program ${program}: one of ${Object.keys(programs).join(', ')}`);
+const out = path.resolve(process.argv[3] ?? path.join(root, `snapshots/${program}.jsonl`));
 
 /** How long the agent samples before the recording starts: history for the Hello. */
 const historySeconds = 5;
@@ -40,10 +59,12 @@ const pauseSeconds = 3;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'heaptop-record-'));
 fs.chmodSync(dir, 0o700);
-const binary = path.join(dir, 'demo');
-execFileSync('go', ['build', '-o', binary, './examples/demo'], {cwd: path.join(root, 'agent'), stdio: 'inherit'});
+const binary = path.join(dir, program);
+const {pkg, args, gcCapture} = programs[program]!;
+execFileSync('go', ['build', '-o', binary, pkg], {cwd: path.join(root, 'agent'), stdio: 'inherit'});
 
-const demo = spawn(binary, [], {env: {...process.env, HEAPTOP_DIR: dir}, stdio: ['ignore', 'inherit', 'inherit']});
+// stdin stays open: the hidden program runs until it is closed.
+const demo = spawn(binary, args, {env: {...process.env, HEAPTOP_DIR: dir}, stdio: ['pipe', 'inherit', 'inherit']});
 const exited = new Promise(resolve => demo.once('exit', resolve));
 process.on('exit', () => {
 	demo.kill('SIGKILL');
@@ -51,9 +72,9 @@ process.on('exit', () => {
 });
 
 const sleep = (seconds: number) => new Promise(resolve => setTimeout(resolve, seconds * 1000));
-const deadline = Date.now() + 15_000;
+const deadline = Date.now() + 300_000; // heapgen builds its heap first
 while (!fs.existsSync(path.join(dir, `${demo.pid}.json`))) {
-	if (Date.now() > deadline || demo.exitCode !== null) throw new Error('the demo did not announce its agent');
+	if (Date.now() > deadline || demo.exitCode !== null) throw new Error(`${program} did not announce its agent`);
 	await sleep(0.05);
 }
 await sleep(historySeconds);
@@ -104,8 +125,10 @@ async function explore(doc: HeapSnapshot): Promise<void> {
 await sleep(pauseSeconds);
 const first = await capture(false);
 await explore(first);
-await sleep(pauseSeconds);
-await capture(true);
+if (gcCapture) {
+	await sleep(pauseSeconds);
+	await capture(true);
+}
 await sleep(pauseSeconds);
 
 watch.close();
@@ -114,6 +137,6 @@ demo.kill('SIGTERM');
 await exited;
 const size = fs.statSync(out).size;
 console.log(
-	`recorded ${counts.events} events (${counts.snapshots} snapshot documents) and ${counts.calls} calls from the demo (pid ${demo.pid}) into ${path.relative(root, out)}, ${(size / 1024).toFixed(0)} KiB`,
+	`recorded ${counts.events} events (${counts.snapshots} snapshot documents) and ${counts.calls} calls from ${program} (pid ${demo.pid}) into ${path.relative(root, out)}, ${(size / 1024).toFixed(0)} KiB`,
 );
 process.exit(0);

@@ -7,7 +7,7 @@ import test from 'ava';
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {startDemo, tempDir} from './helpers/demo.js';
+import {buildGo, startDemo, tempDir} from './helpers/demo.js';
 import {bundledCommand} from './helpers/heaptop.js';
 import {slowLink} from './helpers/proxy.js';
 import {waitFor} from './helpers/wait.js';
@@ -133,6 +133,7 @@ async function liveSession(t: import('ava').ExecutionContext, name: string, heap
 	const screen = () => run('capture-pane', '-t', name, '-p');
 	const alternate = () => run('display-message', '-t', name, '-p', '#{alternate_on}').trim();
 	const keys = (...k: string[]) => run('send-keys', '-t', name, ...k);
+	const resize = (x: number, y: number) => run('resize-window', '-t', name, '-x', String(x), '-y', String(y));
 	await waitFor('a connected frame', () => screen().includes('● connected'), {timeoutMs: 30_000});
 	keys('?');
 	await waitFor('the help overlay', () => screen().includes('pause or resume the display'));
@@ -145,7 +146,7 @@ async function liveSession(t: import('ava').ExecutionContext, name: string, heap
 		t.true(screen().includes('EXITED:0'), screen());
 		t.is(alternate(), '0', 'alternate screen left');
 	};
-	return {screen, keys, quit};
+	return {screen, keys, resize, quit};
 }
 
 test.serial('e2e - the agent is killed while heaptop is live: the screen says the process has exited, q exits 0 and restores the terminal', async t => {
@@ -182,4 +183,44 @@ test.serial('e2e - through a slow link that stalls, the screen keeps answering k
 	await waitFor('data through the link again', () => link.forwarded() > forwarded, {timeoutMs: 30_000});
 	t.true(session.screen().includes('● connected'), session.screen());
 	await session.quit();
+});
+
+test.serial('e2e - c captures the planted program, d shows the dangling chain with main.freedHandles and main.go:79, a resize mid-capture holds, q leaves the chain in the scrollback', async t => {
+	// agent/testdata/progs/hidden plants uintptrs to freed slots in main.freedHandles (its
+	// backing array allocated at main.go:79) and runs until its stdin closes. A capture on
+	// two loaded cores can take minutes (the dump of a GC-off heap, then the analysis).
+	t.timeout(300_000);
+	const binary = await buildGo('./testdata/progs/hidden', 'hidden');
+	const program = await startDemo(tempDir(), {binary, stdinOpen: true});
+	t.teardown(() => program.stop());
+	const session = await liveSession(t, 'planted', heaptopIn(program.dir, program.pid));
+	session.keys('c');
+	await waitFor('the capture under way', () => /^capturing /m.test(session.screen()));
+	session.resize(80, 24);
+	const resized = await waitFor('a frame laid out for 80x24 while capturing', () => {
+		const s = session.screen();
+		const rows = s.split('\n');
+		return rows.every(r => r.length <= 80) && /^heaptop/.test(rows[0]!) && /^q quit/m.test(s) && s;
+	});
+	t.regex(resized, /^(capturing #1|snapshot #1) /m, 'the capture line is still there');
+	session.resize(120, 40);
+	await waitFor('the snapshot', () => /^snapshot #1 /m.test(session.screen()), {timeoutMs: 280_000, intervalMs: 500});
+	session.keys('d');
+	const frame = await waitFor('the dangling chain', () => {
+		const s = session.screen();
+		return s.includes(' Path  dangling 1/4') && s.includes('main.go:79') && s;
+	});
+	const lines = frame.split('\n');
+	const at = lines.findIndex(l => l.startsWith(' Path '));
+	t.regex(lines[at + 1]!, /^main\.freedHandles\[0\] holds 0x[0-9a-f]+ as uintptr: free 3200 B slot \(1 of 12 of this shape\)/);
+	t.regex(lines[at + 2]!, /^┌ main\.freedHandles +\[\]uintptr +24 B/);
+	t.regex(lines[at + 3]!, /^├ main\.freedHandles +\[\]uintptr backing array +96 B {2}alloc main\.go:79 main\.plantFreed/);
+	t.regex(lines[at + 4]!, /^╎ \[0\] +uintptr +8 B {2}hidden word at 0x[0-9a-f]+ \(the GC/);
+	t.regex(lines[at + 5]!, /^└ free 3200 B slot {2}3\.13 KiB {2}at 0x[0-9a-f]+ \(freed\)/);
+	await session.quit();
+	// The chain stays printed on the main screen, below the shell's own lines.
+	const after = session.screen();
+	t.regex(after, /^main\.freedHandles\[0\] holds 0x[0-9a-f]+ as uintptr: free 3200 B slot/m);
+	t.regex(after, /alloc main\.go:79 main\.plantFreed/);
+	t.regex(after, /^└ free 3200 B slot/m);
 });

@@ -17,12 +17,15 @@ import App from '../source/views/App.js';
 import Header from '../source/views/Header.js';
 import Sparklines from '../source/views/Sparklines.js';
 import {renderReport} from '../source/report/render.js';
+import {keymap} from '../source/views/keymap.js';
 import {waitFor} from './helpers/wait.js';
 
 const recording = readRecording(path.resolve(import.meta.dirname, '../snapshots/demo.jsonl'));
 const updates: WatchUpdate[] = recording.updates.map(r => r.update);
 const replayed: Snapshot = updates.reduce(reduce, initialSnapshot);
 const nowMs = 0;
+/** The last complete heap snapshot document of the recording. */
+const doc = replayed.heap.document!;
 
 /** The recording's own figures, for assertions that are not literals. */
 const recordedPauses = updates.flatMap(u => (u.kind === 'hello' ? u.hello.history.flatMap(s => s.pauses) : u.kind === 'sample' ? u.sample.pauses : []));
@@ -65,31 +68,42 @@ test('store - connection states follow the stream: connecting, connected, reconn
 });
 
 const header = [
-	'heaptop  pid 25332  go1.26.8  /tmp/heaptop-record-Tq3dgl/demo                            ● connected',
-	'heap live 2.48 MiB / goal 5.21 MiB   objects 11,081   goroutines 13   GC 14 cycles, 0.00% CPU',
+	'heaptop  pid 15247  go1.26.8  /tmp/heaptop-record-ndpJie/demo                            ● connected',
+	'heap live 24.3 MiB / goal 48.9 MiB   objects 84,623   goroutines 13   GC 23 cycles, 0.00% CPU',
 ];
 const sparklines = [
-	'GC pause                              ▂█▂▂▄▂▁▁▁▁▁▁▂▁ min     193 µs  max    4.05 ms  last     360 µs',
-	'heap live                  ▁▃▄▄▅▇▇▇█████████████████ min        0 B  max   2.53 MiB  last   2.48 MiB',
-	'alloc rate                 ▆██▆▆▆▆▅▆▃▅▄▆▆▃▅▆▆▄▆▄▆▄▅▅ min  586 KiB/s  max 2.07 MiB/s  last 1.14 MiB/s',
+	'GC pause                     ▁▁▁▁▁▁▁▁▁▃▁▁▁▁▇▁▁▂▁▁▁█▁ min     324 µs  max    48.8 ms  last    2.28 ms',
+	'heap live   ▁▁▁▁▁▁▁▁▁▁▁▁▁▄▄▄▂▂▂▂▂▂▂▂▂▂▂▂▂▂▂▅▅▅▅▅████ min   13.8 MiB  max   24.3 MiB  last   24.3 MiB',
+	'alloc rate  ██▅▂▂▁▂▅▆▁▄▁▂▄▂▂▁▁▁▁▂▂▂▁▁▂▂▁▄▁▁▆▄▃▆▃▇▅▂▂ min  184 KiB/s  max 6.67 MiB/s  last 1.10 MiB/s',
 ];
-const hints = '\u001B[36mq\u001B[39m\u001B[2m quit\u001B[22m  \u001B[36m?\u001B[39m\u001B[2m help\u001B[22m  \u001B[36mp\u001B[39m\u001B[2m pause\u001B[22m';
+const hints = [
+	['q', 'quit'],
+	['?', 'help'],
+	['p', 'pause'],
+	['c', 'capture'],
+	['d', 'dangling'],
+	['tab', 'pane'],
+	['/', 'filter'],
+	['s', 'sort'],
+]
+	.map(([key, hint]) => `\u001B[36m${key}\u001B[39m\u001B[2m ${hint}\u001B[22m`)
+	.join('  ');
 
 test('header - pid, executable, Go version, heap live/goal, objects, goroutines, GC and the connection state', t => {
 	const {lastFrame} = render(<Header snapshot={replayed} columns={100} nowMs={nowMs} />);
 	t.is(plain(lastFrame()!), header.join('\n'));
 	t.is(
 		lastFrame()!.split('\n')[0],
-		'\u001B[1m\u001B[36mheaptop\u001B[39m\u001B[22m  pid 25332  go1.26.8  \u001B[1m/tmp/heaptop-record-Tq3dgl/demo\u001B[22m' + ' '.repeat(28) + '\u001B[32m● connected\u001B[39m',
+		'\u001B[1m\u001B[36mheaptop\u001B[39m\u001B[22m  pid 15247  go1.26.8  \u001B[1m/tmp/heaptop-record-ndpJie/demo\u001B[22m' + ' '.repeat(28) + '\u001B[32m● connected\u001B[39m',
 	);
 });
 
 test('header - says reconnecting with the countdown and the reason, in yellow', t => {
-	const reconnecting = reduce(replayed, {kind: 'reconnecting', reason: 'pid 25332 (unix:///x.sock) closed the stream', nextAttemptMs: nowMs + 1_250});
+	const reconnecting = reduce(replayed, {kind: 'reconnecting', reason: 'pid 15247 (unix:///x.sock) closed the stream', nextAttemptMs: nowMs + 1_250});
 	const {lastFrame} = render(<Header snapshot={reconnecting} columns={100} nowMs={nowMs} />);
 	const lines = lastFrame()!.split('\n');
-	t.is(plain(lines[0]!), 'heaptop  pid 25332  go1.26.8  /tmp/heaptop-record-Tq3dgl/demo' + ' '.repeat(18) + 'reconnecting in 1.3 s');
-	t.is(lines[2], '\u001B[33mpid 25332 (unix:///x.sock) closed the stream\u001B[39m');
+	t.is(plain(lines[0]!), 'heaptop  pid 15247  go1.26.8  /tmp/heaptop-record-ndpJie/demo' + ' '.repeat(18) + 'reconnecting in 1.3 s');
+	t.is(lines[2], '\u001B[33mpid 15247 (unix:///x.sock) closed the stream\u001B[39m');
 });
 
 test('header - shows only the state before the first Hello', t => {
@@ -100,12 +114,12 @@ test('header - shows only the state before the first Hello', t => {
 test('sparklines - GC pause per cycle, heap live and alloc rate, with min/max/last beside, in colour', t => {
 	const {lastFrame} = render(<Sparklines snapshot={replayed} columns={100} />);
 	t.is(plain(lastFrame()!), sparklines.join('\n'));
-	// 14 GC cycles → 14 points, right-aligned in the 40-column line, magenta.
+	// 23 GC cycles → 23 points, right-aligned in the 40-column line, magenta.
 	t.is(
 		lastFrame()!.split('\n')[0],
-		'\u001B[1mGC pause\u001B[22m    \u001B[35m' + ' '.repeat(26) + '▂█▂▂▄▂▁▁▁▁▁▁▂▁\u001B[39m min     193 µs  max    4.05 ms  last     360 µs',
+		'\u001B[1mGC pause\u001B[22m    \u001B[35m' + ' '.repeat(17) + '▁▁▁▁▁▁▁▁▁▃▁▁▁▁▇▁▁▂▁▁▁█▁\u001B[39m min     324 µs  max    48.8 ms  last    2.28 ms',
 	);
-	t.is(replayed.gcPause.values.length, 14);
+	t.is(replayed.gcPause.values.length, 23);
 });
 
 test('sparklines - --ascii draws the same figures with ASCII characters only', t => {
@@ -113,39 +127,58 @@ test('sparklines - --ascii draws the same figures with ASCII characters only', t
 	t.is(
 		plain(lastFrame()!),
 		[
-			'GC pause                              .#..~.______._ min     193 us  max    4.05 ms  last     360 us',
-			'heap live                  _-~~=***################# min        0 B  max   2.53 MiB  last   2.48 MiB',
-			'alloc rate                 +##++++=+-=~++-=++~+~+~== min  586 KiB/s  max 2.07 MiB/s  last 1.14 MiB/s',
+			'GC pause                     _________-____*__.___#_ min     324 us  max    48.8 ms  last    2.28 ms',
+			'heap live   _____________~~~...............=====#### min   13.8 MiB  max   24.3 MiB  last   24.3 MiB',
+			'alloc rate  ##=.._.=+_~_.~..____...__.._~__+~-+-*=.. min  184 KiB/s  max 6.67 MiB/s  last 1.10 MiB/s',
 		].join('\n'),
 	);
 });
 
 test('sparklines - a narrow terminal shows the newest points and their own min/max/last', t => {
 	const {lastFrame} = render(<Sparklines snapshot={replayed} columns={68} />);
-	// 68 columns leave 8 for the line: the last 8 cycles, scaled to their own max (509 µs, not 4.05 ms).
-	t.is(plain(lastFrame()!).split('\n')[0], 'GC pause    ▅▆▇█▄▅█▆ min     193 µs  max     509 µs  last     360 µs');
+	// 68 columns leave 8 for the line: the last 8 cycles, scaled to their own min and max.
+	t.is(plain(lastFrame()!).split('\n')[0], 'GC pause    ▁▁▂▁▁▁█▁ min     750 µs  max    48.8 ms  last    2.28 ms');
 });
 
-test('app - the frame is rows-1 lines, key hints at the bottom, PAUSED when paused', t => {
-	const {lastFrame} = render(<App snapshot={replayed} columns={100} rows={12} nowMs={nowMs} paused />);
+test('app - the frame is rows-1 lines: header, snapshot line, the tree (sparklines give way on a short terminal), key hints, PAUSED', t => {
+	const {lastFrame} = render(<App snapshot={replayed} columns={100} rows={12} nowMs={doc.capturedMs + 5_000} paused />);
 	const lines = lastFrame()!.split('\n');
 	t.is(lines.length, 11);
-	t.deepEqual(lines.slice(0, 5).map(l => plain(l)), [...header, ...sparklines]);
-	t.deepEqual(lines.slice(5, 10), ['', '', '', '', '']);
-	t.is(lines[10], hints + ' '.repeat(69) + '\u001B[7m\u001B[1m\u001B[33m PAUSED \u001B[39m\u001B[22m\u001B[27m');
+	t.deepEqual(
+		lines.slice(0, 10).map(l => plain(l).trimEnd()),
+		[
+			...header,
+			'snapshot #2 5 s ago   pause 114 ms   analysis 5.10 s   28,312 objects   sites: every allocation',
+			' Heap tree  1/175                                   retained   shallow   heap site',
+			'▸ (held by several kinds of roots) symbols.Image    9.80 MiB     480 B  62.1%',
+			'▾ goroutines                                        2.10 MiB            13.3%',
+			'├─▸ (held by several goroutines) main.service       2.07 MiB      32 B  13.1% main.go:97',
+			'├─▸ goroutine 29 in github.com/heaptop/heaptop/a…   18.6 KiB       0 B  0.12% capture.go:202',
+			'├─▸ goroutine 7 in github.com/heaptop/heaptop/ag…   11.7 KiB       0 B  0.07% agent.go:372',
+			'├─▸ goroutine 30 in runtime/debug.WriteHeapDump …   1.97 KiB       0 B  0.01% heapdump.go:32',
+		],
+	);
+	t.is(lines[10], hints + ' '.repeat(18) + '\u001B[7m\u001B[1m\u001B[33m PAUSED \u001B[39m\u001B[22m\u001B[27m');
 });
 
-test('app - the help overlay takes the sparklines’ place', t => {
-	const {lastFrame} = render(<App snapshot={replayed} navigation={{...initialNavigation, help: true}} columns={100} rows={24} nowMs={nowMs} />);
-	const lines = lastFrame()!.split('\n').map(l => plain(l));
+test('app - the help overlay takes the panes’ place, in two columns when one does not fit', t => {
+	const {lastFrame} = render(<App snapshot={replayed} navigation={{...initialNavigation, help: true}} columns={100} rows={24} nowMs={doc.capturedMs} />);
+	const lines = lastFrame()!.split('\n').map(l => plain(l).trimEnd());
 	t.is(lines.length, 23);
-	t.deepEqual(lines.slice(0, 8), [...header, '', 'Keys', '  q, ctrl-c   quit', '  ?           show or hide this help', '  p           pause or resume the display', '  esc         close help']);
-	t.false(lines.join('\n').includes('GC pause'));
+	t.deepEqual(lines.slice(4, 8), [
+		'Keys',
+		'  q, ctrl-c   quit (the last path opened stays pr…  pageup      a page up',
+		'  ?           show or hide this help                pagedown    a page down',
+		'  p           pause or resume the display           g, home     to the top',
+	]);
+	// Every binding of the keymap is there, none dropped by clipping.
+	for (const b of keymap) t.true(lines.some(l => l.includes(`  ${b.keys.join(', ')}  `)), b.keys.join(', '));
+	t.false(lines.join('\n').includes('Heap tree'));
 });
 
 test('report - --once output of the recording: header, sparklines and what they cover', t => {
 	const text = renderReport(replayed, {columns: 100, nowMs});
-	t.is(plain(text), [...header, '', ...sparklines, 'last 25 samples (25 s) and last 14 GC pauses'].join('\n'));
+	t.is(plain(text), [...header, '', ...sparklines, 'last 40 samples (40 s) and last 23 GC pauses'].join('\n'));
 	t.true(text.includes('\u001B[32m● connected\u001B[39m'));
 });
 
@@ -165,14 +198,32 @@ test('live - p freezes the display while data keeps coming, ? toggles help, q qu
 	for (const u of updates.slice(1)) store.apply(u);
 	t.is(frame().replace(/ +PAUSED$/m, ''), before, 'paused: the screen keeps the snapshot taken at p');
 	app.stdin.write('p');
-	await waitFor('the newest data after resuming', () => frame().includes('GC 14 cycles'));
+	await waitFor('the newest data after resuming', () => frame().includes('GC 23 cycles'));
 	t.false(frame().includes('PAUSED'));
 	app.stdin.write('?');
 	await waitFor('help', () => frame().includes('pause or resume the display'));
 	app.stdin.write('?');
-	await waitFor('help closed', () => frame().includes('GC pause'));
+	await waitFor('help closed', () => frame().includes(' Heap tree '));
 	t.is(store.subscriberCount, 1);
 	app.stdin.write('q');
 	// Quitting unmounts the app, which unsubscribes it from the store.
 	await waitFor('the app to unmount', () => store.subscriberCount === 0);
+});
+
+test('live - on the demo, d opens its planted dangling reference: main.planted.evicted, and the pending statement with its allocation file:line', async t => {
+	const store = new Store({clock: () => doc.capturedMs});
+	const first = updates.findIndex(u => u.kind === 'snapshot' && u.snapshot.complete);
+	for (const u of updates.slice(0, first + 1)) store.apply(u);
+	const app = render(<Live store={store} queries={new Replay(recording, 'demo.jsonl', {paced: false})} ascii={false} />);
+	const frame = () => plain(app.lastFrame() ?? '');
+	await waitFor('the heap tree', () => frame().includes(' Heap tree '));
+	app.stdin.write('d');
+	await waitFor('the first dangling chain', () => frame().includes(' Path  dangling 1/2'));
+	t.regex(frame(), /^main\.planted\.evicted\[\d+\] holds 0x[0-9a-f]+ as uintptr: free 48 B slot/m);
+	t.regex(frame(), /^┌ main\.planted +main\.bugs/m);
+	t.regex(frame(), /^╎ main\.planted\.evicted\[\d+\] +uintptr +8 B {2}hidden word at 0x[0-9a-f]+/m);
+	app.stdin.write('d');
+	await waitFor('the dangling-soon chain', () => frame().includes(' Path  dangling soon 2/2'));
+	t.regex(frame(), /^└ pending main\.statement: the next GC frees it {2}48 B {2}alloc main\.go:\d+ main\.\S+ at 0x[0-9a-f]+/m);
+	app.stdin.write('q');
 });

@@ -9,6 +9,7 @@ import {render, useApp, useInput, useStdin, useStdout} from 'ink';
 import type {HeapQueries, PathOf} from '../client/queries.js';
 import {QueryError} from '../client/queries.js';
 import type {Store} from '../store/store.js';
+import {snapshotState} from '../store/heap.js';
 import {listRows, treeRows, unloadedChildren, type TreeRow} from '../store/model.js';
 import {cursorIndex, findingPath, type Navigation, type PathSource} from '../store/navigation.js';
 import App from '../views/App.js';
@@ -22,7 +23,7 @@ const enterAlternateScreen = '\u001B[?1049h';
 const leaveAlternateScreen = '\u001B[?1049l';
 const showCursor = '\u001B[?25h';
 
-/** How often the reconnect countdown is redrawn while it runs. */
+/** How often the reconnect countdown and a capture's elapsed time are redrawn while they run. */
 const countdownMs = 250;
 
 /** Terminal size; ink-testing-library's stdout has no rows, hence the fallback. */
@@ -59,7 +60,8 @@ export function Live({store, queries, ascii}: LiveProps) {
 	}, [stdout]);
 
 	const {snapshot, navigation, model} = state;
-	const counting = snapshot.connection.state === 'reconnecting';
+	// The clock runs while something on screen counts: the reconnect countdown, a capture's elapsed time.
+	const counting = snapshot.connection.state === 'reconnecting' || snapshotState(snapshot.heap).state === 'capturing';
 	useEffect(() => {
 		if (!counting) return;
 		const timer = setInterval(() => setNowMs(Date.now()), countdownMs);
@@ -200,10 +202,22 @@ export function Live({store, queries, ascii}: LiveProps) {
 				capture(action === 'capture-gc', false);
 				return;
 			case 'next-dangling':
-			case 'previous-dangling':
+			case 'previous-dangling': {
+				const m = store.state.model;
+				if (!m || m.danglingFindings.length === 0) {
+					const capturing = snapshotState(store.state.snapshot.heap).state === 'capturing';
+					const text = m
+						? `snapshot #${m.document.id} has no hidden references${m.document.complete ? '' : ' so far'}`
+						: capturing
+							? 'no heap snapshot yet: the capture under way will tell'
+							: 'no heap snapshot yet: c captures one';
+					store.apply({kind: 'local-notice', text, error: false});
+					return;
+				}
 				store.navigate({kind: 'finding', delta: action === 'next-dangling' ? 1 : -1});
 				completeFinding(store.state.navigation.finding);
 				return;
+			}
 			case 'next-pane':
 				store.navigate({kind: 'focus-next'});
 				return;

@@ -21,8 +21,9 @@ import type {WatchUpdate} from '../client/events.js';
 export type CaptureState =
 	| {readonly state: 'idle'}
 	/** Asked for; no progress seen yet. */
-	| {readonly state: 'requested'; readonly forceGc: boolean}
-	| {readonly state: 'running'; readonly progress: Progress}
+	| {readonly state: 'requested'; readonly forceGc: boolean; readonly atMs: number}
+	/** `atMs`: when this progress arrived, so the elapsed time can run on between phases. */
+	| {readonly state: 'running'; readonly progress: Progress; readonly atMs: number}
 	/** The agent refused for cost; the user is asked to confirm. */
 	| {readonly state: 'confirm'; readonly forceGc: boolean; readonly reason: string}
 	| {readonly state: 'failed'; readonly reason: string};
@@ -42,7 +43,7 @@ export type HeapState = {
 /** What the header says about snapshots: none yet, capturing, findings only, complete, or failed. */
 export type SnapshotState =
 	| {readonly state: 'none'}
-	| {readonly state: 'capturing'; readonly progress: Progress | undefined}
+	| {readonly state: 'capturing'; readonly progress: Progress | undefined; readonly atMs: number}
 	| {readonly state: 'findings-only'}
 	| {readonly state: 'complete'}
 	| {readonly state: 'failed'; readonly reason: string};
@@ -65,8 +66,8 @@ export const initialHeap: HeapState = Object.freeze({document: undefined, fetche
 
 export function snapshotState(h: HeapState): SnapshotState {
 	const c = h.capture;
-	if (c.state === 'requested') return {state: 'capturing', progress: undefined};
-	if (c.state === 'running') return {state: 'capturing', progress: c.progress};
+	if (c.state === 'requested') return {state: 'capturing', progress: undefined, atMs: c.atMs};
+	if (c.state === 'running') return {state: 'capturing', progress: c.progress, atMs: c.atMs};
 	if (c.state === 'failed' && !h.document) return {state: 'failed', reason: c.reason};
 	if (!h.document) return {state: 'none'};
 	return h.document.complete ? {state: 'complete'} : {state: 'findings-only'};
@@ -98,7 +99,7 @@ export function reduceHeap(h: HeapState, u: StoreUpdate, nowMs: number): HeapSta
 			// Progress of a capture whose complete document is already shown is late news.
 			if (h.document && (p.snapshotId < h.document.id || (p.snapshotId === h.document.id && h.document.complete))) return h;
 			if (p.phase === 'done') return h;
-			return heap(h, {capture: {state: 'running', progress: p}});
+			return heap(h, {capture: {state: 'running', progress: p, atMs: nowMs}});
 		}
 		case 'snapshot':
 		case 'captured':
@@ -113,7 +114,7 @@ export function reduceHeap(h: HeapState, u: StoreUpdate, nowMs: number): HeapSta
 		case 'local-notice':
 			return heap(h, {notice: {text: u.text, error: u.error, atMs: nowMs}});
 		case 'capture-requested':
-			return heap(h, {capture: {state: 'requested', forceGc: u.forceGc}});
+			return heap(h, {capture: {state: 'requested', forceGc: u.forceGc, atMs: nowMs}});
 		case 'capture-refused':
 			return heap(h, {capture: {state: 'confirm', forceGc: u.forceGc, reason: u.reason}});
 		case 'capture-failed':

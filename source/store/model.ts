@@ -47,11 +47,26 @@ export function heapModel(h: HeapState): HeapModel | undefined {
 	return model;
 }
 
+/**
+ * The agent's keys name a node by its parent's key, label and type, so the
+ * members of an expanded fold ("×500 list.Element", each held the same
+ * way) share one. A cursor kept by key must find one row: the nth node of
+ * a key seen again is given "<key>#n" — n counts in the agent's order (by
+ * retained size), so it is as stable across snapshots as the order is.
+ */
+function uniqueKey(node: TreeNode, seen: Map<string, number>): TreeNode {
+	const n = seen.get(node.key) ?? 0;
+	seen.set(node.key, n + 1);
+	return n === 0 ? node : Object.freeze({...node, key: `${node.key}#${n}`});
+}
+
 function build(document: HeapSnapshot, fetched: readonly TreeNode[]): HeapModel {
 	const nodes = new Map<number, TreeNode>();
 	const children = new Map<number, number[]>();
-	for (const node of [...document.tree, ...fetched]) {
-		if (node.id === 0 || nodes.has(node.id)) continue;
+	const seen = new Map<string, number>();
+	for (const sent of [...document.tree, ...fetched]) {
+		if (sent.id === 0 || nodes.has(sent.id)) continue;
+		const node = uniqueKey(sent, seen);
 		nodes.set(node.id, node);
 		const siblings = children.get(node.parent);
 		if (siblings) siblings.push(node.id);

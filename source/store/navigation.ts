@@ -150,7 +150,8 @@ export function findingPath(f: Finding, snapshotId: number): PathView {
 	return Object.freeze({
 		source: {finding: f.key},
 		snapshotId,
-		title: f.summary,
+		// Findings of one chain shape come folded: the chain is the first's.
+		title: f.count > 1 ? `${f.summary} (1 of ${f.count} of this shape)` : f.summary,
 		kind: f.kind,
 		status: 'ready',
 		hops: f.path,

@@ -69,12 +69,12 @@ export default function App({snapshot, navigation = initialNavigation, model = h
 				? 'no dangling references found'
 				: `no ${tabs[nav.tab].title.toLowerCase()} objects`;
 	return (
-		<Box flexDirection="column" width={columns} height={height} overflow="hidden">
+		<Box flexDirection="column" width={columns} height={height}>
 			<Header snapshot={snapshot} columns={columns} nowMs={nowMs} ascii={ascii} />
 			<SnapshotLine heap={snapshot.heap} nowMs={nowMs} width={columns} ascii={ascii} />
 			{nav.help ? (
 				<Box marginTop={gap} flexDirection="column" flexGrow={1}>
-					<Help />
+					<Help height={height - l.header - gap - 1} width={columns} />
 				</Box>
 			) : (
 				<Box flexDirection="column" flexGrow={1}>

@@ -11,8 +11,8 @@ export type Props = {
 
 export default function Footer({paused, keymap = defaultKeymap}: Props) {
 	return (
-		<Box justifyContent="space-between">
-			<Text>
+		<Box justifyContent="space-between" height={1}>
+			<Text wrap="truncate">
 				{keymap
 					.filter(b => b.hint)
 					.map((b, i) => (

@@ -51,6 +51,9 @@ function Figure({label, value}: {readonly label: string; readonly value: string}
 	);
 }
 
+/** With the GC off (GOGC=off, SetGCPercent(-1)) the runtime's heap goal is about 2^64: no goal. */
+const gcOffGoal = 2 ** 62;
+
 export default function Header({snapshot, columns, nowMs, ascii = false}: Props) {
 	const {target, connection} = snapshot;
 	const latest = snapshot.samples.at(-1);
@@ -74,7 +77,7 @@ export default function Header({snapshot, columns, nowMs, ascii = false}: Props)
 					<Text>
 						<Figure label="heap live" value={formatBytes(latest.heapLiveBytes)} />
 						<Text dimColor> / goal </Text>
-						<Text bold>{formatBytes(latest.heapGoalBytes)}</Text>
+						<Text bold>{latest.heapGoalBytes >= gcOffGoal ? 'none (GC off)' : formatBytes(latest.heapGoalBytes)}</Text>
 					</Text>
 					<Figure label="objects" value={formatCount(latest.heapObjects)} />
 					<Figure label="goroutines" value={formatCount(latest.goroutines)} />

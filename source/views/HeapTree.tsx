@@ -71,7 +71,7 @@ function Row({row, selected, focused, heapBytes, width, ascii}: {readonly row: T
 	// The name column: branch, label, then the count and type in the state's colour, cut to fit.
 	const room = c.name - lead.length;
 	const labelText = label ? `${label}${type || times ? ' ' : ''}` : '';
-	const shownLabel = labelText.slice(0, Math.max(0, room));
+	const shownLabel = labelText.length > room ? fit(labelText, Math.max(0, room), {ascii}) : labelText;
 	const typed = fit(times + type, Math.max(0, room - shownLabel.length), {ascii});
 	const share = heapBytes > 0 ? formatPercent(n.retainedBytes / heapBytes) : '';
 	return (

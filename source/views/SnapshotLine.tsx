@@ -46,7 +46,12 @@ export function analysisNs(s: HeapSnapshot): number {
 	return st.parseNs + st.nameNs + st.analyseNs + st.dominatorsNs;
 }
 
-function Phases({progress, ascii}: {readonly progress: Progress; readonly ascii: boolean}) {
+/**
+ * The capture's phases: done ones ticked, the current one with its progress,
+ * and the time since the capture began — the agent's figure at the last
+ * progress, run on by the clock until the next one (a phase can take seconds).
+ */
+function Phases({progress, sinceMs, ascii}: {readonly progress: Progress; readonly sinceMs: number; readonly ascii: boolean}) {
 	const current = phaseNames.indexOf(progress.phase as (typeof phaseNames)[number]);
 	const filled = Math.round(progress.fraction * barWidth);
 	const bar = ascii ? `[${'#'.repeat(filled)}${'.'.repeat(barWidth - filled)}]` : `▕${'█'.repeat(filled)}${'░'.repeat(barWidth - filled)}▏`;
@@ -65,7 +70,7 @@ function Phases({progress, ascii}: {readonly progress: Progress; readonly ascii:
 					{i > current ? <Text dimColor>{`${name}  `}</Text> : null}
 				</Text>
 			))}
-			<Text dimColor>{formatDuration(progress.elapsedNs, {ascii})}</Text>
+			<Text dimColor>{formatDuration(progress.elapsedNs + Math.max(0, sinceMs) * 1e6, {ascii})}</Text>
 			{progress.detail ? <Text dimColor>{`  ${progress.detail}`}</Text> : null}
 		</Text>
 	);
@@ -80,9 +85,9 @@ function Status({heap, nowMs, ascii}: {readonly heap: HeapState; readonly nowMs:
 				<Text wrap="truncate">
 					<Text bold>capturing{state.progress ? ` #${state.progress.snapshotId}` : ''} </Text>
 					{state.progress ? (
-						<Phases progress={state.progress} ascii={ascii} />
+						<Phases progress={state.progress} sinceMs={nowMs - state.atMs} ascii={ascii} />
 					) : (
-						<Text dimColor>{heap.capture.state === 'requested' && heap.capture.forceGc ? 'GC, then capture requested' : 'capture requested'}</Text>
+						<Text dimColor>{`${heap.capture.state === 'requested' && heap.capture.forceGc ? 'GC, then capture requested' : 'capture requested'} ${formatDuration(Math.max(0, nowMs - state.atMs) * 1e6, {ascii})} ago`}</Text>
 					)}
 				</Text>
 			);

@@ -77,14 +77,16 @@ export type DemoOptions = {
 	readonly args?: readonly string[];
 	/** More environment, e.g. {HEAPTOP_TOKEN: …}. */
 	readonly env?: Record<string, string>;
-	/** Another build of the demo (buildGo with tags); default buildDemo(). */
+	/** Another build of the demo (buildGo with tags), or another program; default buildDemo(). */
 	readonly binary?: string;
+	/** Keep stdin open (a pipe): agent/testdata/progs/hidden runs until its stdin closes. */
+	readonly stdinOpen?: boolean;
 };
 
 /** Starts the demo with HEAPTOP_DIR=dir and waits for its discovery file. */
-export async function startDemo(dir: string, {args = [], env = {}, binary}: DemoOptions = {}): Promise<Demo> {
+export async function startDemo(dir: string, {args = [], env = {}, binary, stdinOpen = false}: DemoOptions = {}): Promise<Demo> {
 	const program = binary ?? (await buildDemo());
-	const child = spawn(program, [...args], {env: {...process.env, ...env, HEAPTOP_DIR: dir}, stdio: ['ignore', 'ignore', 'pipe']});
+	const child = spawn(program, [...args], {env: {...process.env, ...env, HEAPTOP_DIR: dir}, stdio: [stdinOpen ? 'pipe' : 'ignore', 'ignore', 'pipe']});
 	let stderr = '';
 	child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
 	const exited = new Promise<void>(resolve => child.once('exit', () => resolve()));

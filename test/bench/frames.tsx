@@ -1,0 +1,120 @@
+// Benchmark: what one update of the live screen costs, at 120 x 40, on a
+// recording made by the real agent (snapshots/record.ts). Not a test: it
+// prints figures for BENCHMARKS.md.
+//
+//   node --import tsx test/bench/frames.tsx [recording=snapshots/demo.jsonl] [runs=200]
+//
+// The Live component runs under Ink exactly as heaptop runs it (production
+// React, Ink's own renderer and throttle), writing to an in-memory terminal
+// of 120 x 40. One update is timed from the change (a key, a tick, a new
+// document) to Ink's write of the new frame: the React render of every
+// pane, Yoga layout, Ink's output and its diff against the last frame.
+//
+// Updates timed:
+//   key j        a cursor move in the heap tree
+//   key pgdn     a page down in the tree with every node the document and
+//                the recorded Expand answers carry opened (the most rows
+//                the tree can have from this recording)
+//   tick         a metrics sample (header, sparklines)
+//   document     a new snapshot document: the model is rebuilt (tree rows,
+//                lists, findings) and the cursor found again by key
+// Memory: resident set after the recording is loaded and drawn.
+process.env['NODE_ENV'] = 'production';
+const {PassThrough} = await import('node:stream');
+const path = await import('node:path');
+const React = (await import('react')).default;
+const {render} = await import('ink');
+const {Replay, readRecording} = await import('../../source/client/recording.js');
+const {Store} = await import('../../source/store/store.js');
+const {Live} = await import('../../source/cli/live.js');
+const {treeRows} = await import('../../source/store/model.js');
+
+const file = path.resolve(process.argv[2] ?? 'snapshots/demo.jsonl');
+const runs = Number(process.argv[3] ?? 200);
+const columns = 120;
+const rows = 40;
+
+const loadStarted = performance.now();
+const recording = readRecording(file);
+const updates = recording.updates.map(r => r.update);
+const lastComplete = updates.findLastIndex(u => u.kind === 'snapshot' && u.snapshot.complete);
+if (lastComplete < 0) throw new Error(`${file} holds no complete snapshot document`);
+const store = new Store();
+for (const u of updates.slice(0, lastComplete + 1)) store.apply(u);
+const doc = store.state.model!.document;
+// The recorded Expand answers of this document, as if the user had loaded them.
+for (const a of recording.answers) if ('nodes' in a.answer) store.apply({kind: 'expanded', snapshotId: doc.id, nodes: a.answer.nodes});
+const loadMs = performance.now() - loadStarted;
+
+/** A terminal in memory: what Ink writes is kept, and each write resolves the waiter. */
+const stdout = Object.assign(new PassThrough(), {isTTY: true, columns, rows});
+let written: (() => void) | undefined;
+stdout.on('data', () => {
+	written?.();
+	written = undefined;
+});
+const stdin = Object.assign(new PassThrough(), {isTTY: true, setRawMode: () => stdin, ref: () => stdin, unref: () => stdin});
+const queries = new Replay(recording, path.basename(file), {paced: false});
+const started = performance.now();
+let first: () => void = () => {};
+const firstFrame = new Promise<void>(resolve => (first = resolve));
+written = () => first();
+const app = render(React.createElement(Live, {store, queries, ascii: false}), {
+	stdout: stdout as unknown as NodeJS.WriteStream,
+	stdin: stdin as unknown as NodeJS.ReadStream,
+	exitOnCtrlC: false,
+	patchConsole: false,
+});
+await firstFrame;
+const firstFrameMs = performance.now() - started;
+
+/** Ink throttles frames to 30 per second: updates are spaced beyond its window, so each is drawn at once. */
+const spacing = () => new Promise(resolve => setTimeout(resolve, 40));
+
+type Figures = {name: string; median: number; p95: number; max: number; cpu: number};
+
+/**
+ * Wall time from the change to the frame written, and the CPU time this
+ * process used meanwhile (user + system): on a machine whose cores are
+ * shared, wall time includes waiting for a core, CPU time does not.
+ */
+async function time(name: string, n: number, change: (i: number) => void): Promise<Figures> {
+	const ms: number[] = [];
+	const cpu: number[] = [];
+	for (let i = 0; i < n; i++) {
+		await spacing();
+		const drawn = new Promise<void>(resolve => (written = resolve));
+		const c0 = process.cpuUsage();
+		const t0 = performance.now();
+		change(i);
+		await drawn;
+		ms.push(performance.now() - t0);
+		const c = process.cpuUsage(c0);
+		cpu.push((c.user + c.system) / 1000);
+	}
+	ms.sort((a, b) => a - b);
+	cpu.sort((a, b) => a - b);
+	return {name, median: ms[Math.floor(n / 2)]!, p95: ms[Math.floor(n * 0.95)]!, max: ms.at(-1)!, cpu: cpu[Math.floor(n / 2)]!};
+}
+
+const results = [];
+// j then k, so the cursor stays near the top and every move changes the frame.
+results.push(await time('key j/k (tree cursor)', runs, i => stdin.write(i % 2 ? 'k' : 'j')));
+// Every node with children opened: the tree as large as this recording can make it.
+const model = store.state.model!;
+for (const node of model.nodes.values()) if (node.childrenTotal > 0 && node.kind !== 'root-group') store.navigate({kind: 'toggle', key: node.key, open: true});
+const openRows = treeRows(store.state.model!, store.state.navigation.toggled).length;
+results.push(await time(`key pgdn (tree of ${openRows.toLocaleString('en-US')} rows)`, Math.min(runs, 100), () => stdin.write('\u001B[6~')));
+const samples = updates.filter(u => u.kind === 'sample');
+results.push(await time('tick (metrics sample)', runs, i => store.apply(samples[i % samples.length]!)));
+// A new document each time: the recorded one under a newer id (the store shows only newer ones).
+results.push(await time('document (new snapshot)', Math.min(runs, 50), i => store.apply({kind: 'snapshot', snapshot: {...doc, id: doc.id + 1 + i}})));
+const rss = process.memoryUsage().rss / 2 ** 20;
+app.unmount();
+
+const f = (x: number) => x.toFixed(1);
+console.log(`recording ${path.relative(process.cwd(), file)}: snapshot #${doc.id}, ${doc.stats.objects.toLocaleString('en-US')} objects in the heap, ${model.nodes.size.toLocaleString('en-US')} tree nodes known, ${doc.groups.length} list groups, ${doc.findings.length} findings`);
+console.log(`load ${f(loadMs)} ms, first frame ${f(firstFrameMs)} ms after render(), resident ${f(rss)} MiB`);
+console.log(`update at ${columns}x${rows}, ms from change to frame written: median / p95 / max wall, median CPU`);
+for (const r of results) console.log(`  ${r.name.padEnd(34)} ${f(r.median).padStart(6)} ${f(r.p95).padStart(6)} ${f(r.max).padStart(6)}   ${f(r.cpu).padStart(6)}`);
+process.exit(0);

@@ -1,0 +1,240 @@
+// The live screen driven by keys over snapshots/hidden.jsonl: a recording
+// made by the real agent from agent/testdata/progs/hidden, which plants a
+// hidden reference of each kind — uintptrs to 12 freed 3200-byte slots in
+// main.freedHandles (allocated at main.go:79), a parked goroutine's local
+// in main.stackAddr, a pending main.soonVictim in main.soonAddr, a held
+// main.heldThing in main.heldAddr (snapshots/record.ts makes it). The store
+// is fed the recorded stream; Capture, Expand and Path are answered by a
+// Replay of the same recording, as `heaptop --replay` does. Columns are 100
+// and FORCE_COLOR=1 (ava's environment), so colours are asserted as escapes.
+import test from 'ava';
+import path from 'node:path';
+import {stripVTControlCharacters as plain} from 'node:util';
+import React from 'react';
+import {render} from 'ink-testing-library';
+import {Replay, readRecording} from '../source/client/recording.js';
+import type {WatchUpdate} from '../source/client/events.js';
+import {Store} from '../source/store/store.js';
+import {Live} from '../source/cli/live.js';
+import App from '../source/views/App.js';
+import {waitFor} from './helpers/wait.js';
+
+const file = path.resolve(import.meta.dirname, '../snapshots/hidden.jsonl');
+const recording = readRecording(file);
+const updates: WatchUpdate[] = recording.updates.map(r => r.update);
+/** Index of the update that brings snapshot `id`, complete. */
+const complete = (id: number) => updates.findIndex(u => u.kind === 'snapshot' && u.snapshot.id === id && u.snapshot.complete);
+const firstDocument = updates[complete(1)]!;
+if (firstDocument.kind !== 'snapshot') throw new Error('the recording has no complete snapshot');
+const doc = firstDocument.snapshot;
+/** The store's clock: a minute after the first snapshot was taken. */
+const clock = () => doc.capturedMs + 60_000;
+
+/** A live screen on a store fed the recording up to update `upTo` (inclusive). */
+function live(upTo = complete(1)) {
+	const store = new Store({clock});
+	for (const u of updates.slice(0, upTo + 1)) store.apply(u);
+	const app = render(<Live store={store} queries={new Replay(recording, 'hidden.jsonl', {paced: false})} ascii={false} />);
+	const lines = () => plain(app.lastFrame() ?? '').split('\n').map(l => l.trimEnd());
+	const frame = () => lines().join('\n');
+	const keys = (...k: string[]) => {
+		for (const key of k) app.stdin.write(key);
+	};
+	return {store, app, lines, frame, keys};
+}
+
+/** The lines of the path pane: from its title to the blank line after the chain. */
+function pathPane(lines: string[]): string[] {
+	const start = lines.findIndex(l => l.startsWith(' Path '));
+	if (start < 0) return [];
+	const end = lines.findIndex((l, i) => i > start + 1 && l === '');
+	return lines.slice(start, end < 0 ? undefined : end);
+}
+
+const address = (n: number) => `0x${n.toString(16)}`;
+const freed = doc.findings.find(f => f.kind === 'dangling')!;
+const [global, backing, word, target] = freed.path;
+
+test('path view - d opens the planted dangling chain: main.freedHandles, its allocation at main.go:79, the hidden word, the freed slot', async t => {
+	const s = live();
+	await waitFor('the heap tree', () => s.frame().includes(' Heap tree '));
+	s.keys('d');
+	await waitFor('the path pane', () => s.frame().includes(' Path '));
+	t.deepEqual(pathPane(s.lines()), [
+		` Path  dangling 1/4${' '.repeat(75)}4 hops`,
+		`main.freedHandles[0] holds ${address(target!.address)} as uintptr: free 3200 B slot (1 of 12 of this shape)`,
+		'┌ main.freedHandles                  []uintptr                 24 B',
+		'├ main.freedHandles                  []uintptr backing a…      96 B  alloc main.go:79 main.plantFre…',
+		`╎ [0]                                uintptr                    8 B  hidden word at ${address(word!.address + word!.offset)} …`,
+		`└ free 3200 B slot  3.13 KiB  at ${address(target!.address)} (freed)`,
+	]);
+	t.is(global!.label, 'main.freedHandles');
+	t.is(backing!.site?.file.endsWith('agent/testdata/progs/hidden/main.go'), true);
+	// Colours: the hidden word red, the live backing array green, the freed target red and bold.
+	const coloured = s.app.lastFrame()!.split('\n');
+	t.true(coloured.some(l => l.includes('\u001B[32m[]uintptr backing a…\u001B[39m')), 'live hop in green');
+	t.true(coloured.some(l => l.includes('\u001B[31m[0]')), 'hidden word in red');
+	t.true(coloured.some(l => l.includes('\u001B[1m\u001B[31mfree 3200 B slot\u001B[39m\u001B[22m')), 'freed target in bold red');
+	s.keys('q');
+});
+
+test('path view - d and D step through the hidden references, most urgent first, and wrap around', async t => {
+	const s = live();
+	await waitFor('the heap tree', () => s.frame().includes(' Heap tree '));
+	const title = () => / Path {2}(.+?) {2,}/.exec(pathPane(s.lines())[0] ?? '')?.[1];
+	const seen: string[] = [];
+	for (const key of ['d', 'd', 'd', 'd', 'd', 'D', 'D']) {
+		const before = s.frame();
+		s.keys(key);
+		await waitFor(`the path after ${key}`, () => s.frame() !== before && title());
+		seen.push(`${title()} | ${pathPane(s.lines())[1]}`);
+	}
+	t.deepEqual(
+		seen.map(l => l.replace(/0x[0-9a-f]+/g, 'ADDR')),
+		[
+			'dangling 1/4 | main.freedHandles[0] holds ADDR as uintptr: free 3200 B slot (1 of 12 of this shape)',
+			`stack reference 2/4 | main.stackAddr holds ADDR as uintptr: stack of goroutine ${doc.findings.find(f => f.kind === 'stack')!.path.at(-1)!.goroutine} in main.holdLocal`,
+			'dangling soon 3/4 | main.soonAddr holds ADDR as uintptr: pending main.soonVictim: the next GC frees it (+8 in…',
+			'unprotected 4/4 | main.heldAddr holds ADDR as uintptr: live main.heldThing, kept alive only by other refere…',
+			'dangling 1/4 | main.freedHandles[0] holds ADDR as uintptr: free 3200 B slot (1 of 12 of this shape)',
+			'unprotected 4/4 | main.heldAddr holds ADDR as uintptr: live main.heldThing, kept alive only by other refere…',
+			'dangling soon 3/4 | main.soonAddr holds ADDR as uintptr: pending main.soonVictim: the next GC frees it (+8 in…',
+		],
+	);
+	// The stack reference's target names the goroutine's frame and where it waits.
+	s.keys('D');
+	await waitFor('the stack reference', () => s.frame().includes('stack reference 2/4'));
+	t.regex(pathPane(s.lines()).at(-1)!, /^└ stack of goroutine \d+ in main\.holdLocal {2}at main\.go:101 \(chan receive, created at main\.go:125\)$/);
+	// esc closes the path; the lists come back.
+	s.keys('\u001B');
+	await waitFor('the lists', () => s.frame().includes(' Live 200 '));
+	t.false(s.frame().includes(' Path '));
+	s.keys('q');
+});
+
+test('heap tree - the folded dominator tree: root group, branches, ×N folded rows, retained, shallow and share, types in their state colour', async t => {
+	const s = live();
+	await waitFor('the heap tree', () => s.frame().includes(' Heap tree '));
+	const lines = s.lines();
+	const at = lines.findIndex(l => l.startsWith(' Heap tree '));
+	t.deepEqual(lines.slice(at, at + 5), [
+		' Heap tree  1/195                                   retained   shallow   heap site',
+		'▾ globals                                            530 KiB            10.4%',
+		'├─▸ main.keepers                                     151 KiB       0 B  2.95%',
+		'├─▸ (held by several globals) ×2 []impl.MessageI…   59.1 KiB  12.3 KiB  1.16%',
+		'├─▸ (held by several globals) ×2 []filedesc.Mess…   44.6 KiB  7.25 KiB  0.87%',
+	]);
+	// The cursor's row is inverse while the tree has the focus; live types are green.
+	const coloured = s.app.lastFrame()!.split('\n');
+	t.true(coloured[at + 1]!.startsWith('\u001B[7m'), 'cursor row inverse');
+	t.true(coloured[at + 3]!.includes('\u001B[32m×2 []impl.MessageI…\u001B[39m'), 'folded live row green');
+	s.keys('q');
+});
+
+test('heap tree - enter on "… more" fetches the children the document left out (Expand), and the cursor stays', async t => {
+	const s = live();
+	await waitFor('the heap tree', () => s.frame().includes(' Heap tree '));
+	const globals = doc.tree.find(n => n.kind === 'root-group' && n.childrenTotal > n.childrenSent)!;
+	t.truthy(globals, 'a root group with children left out');
+	s.store.navigate({kind: 'to-key', key: `more ${globals.key}`});
+	await waitFor('the cursor on the more row', () => s.frame().includes(' Heap tree ') && /Heap tree {2}(\d+)\//.exec(s.frame())![1] !== '1');
+	const before = Number(/Heap tree {2}[\d,]+\/([\d,]+)/.exec(s.frame())![1]!.replace(/,/g, ''));
+	s.keys('\r');
+	const after = await waitFor('the fetched rows', () => {
+		const n = Number(/Heap tree {2}[\d,]+\/([\d,]+)/.exec(s.frame())![1]!.replace(/,/g, ''));
+		return n > before && n;
+	});
+	const fetched = recording.answers.find(a => a.answer.call === 'Expand' && 'nodes' in a.answer && a.answer.nodes[0]?.parent === globals.id)!;
+	t.truthy(fetched, 'the recording answered that Expand');
+	const nodes = 'nodes' in fetched.answer ? fetched.answer.nodes : [];
+	const left = globals.childrenTotal - globals.childrenSent - nodes.length;
+	t.is(after, before + nodes.length - (left > 0 ? 0 : 1));
+	s.keys('q');
+});
+
+test('lists - tabs with their group counts, s sorts by count, / filters on type and site, esc clears', async t => {
+	const s = live();
+	await waitFor('the lists', () => s.frame().includes(' Live 200 '));
+	const list = () => {
+		const lines = s.lines();
+		const at = lines.findIndex(l => l.startsWith(' Live '));
+		return lines.slice(at, at + 5);
+	};
+	t.deepEqual(list(), [
+		' Live 200   Pending 200   Dangling 4   Leaks 0                                            sort bytes',
+		'type                                              objects     bytes  retained site',
+		'main.victim                                            48   150 KiB   150 KiB main.go:70',
+		'[]uint8 backing array                                   2  64.0 KiB  64.0 KiB buffer_pool.go:356',
+		'[]filedesc.Field backing array                         22  39.2 KiB  39.2 KiB heaptop_grpc.pb.go:200',
+	]);
+	s.keys('\t', 's');
+	await waitFor('sort by count', () => list()[0]!.endsWith('sort count'));
+	const counts = s
+		.lines()
+		.slice(s.lines().findIndex(l => l.startsWith('type ')) + 1)
+		.map(l => /^\S.*?\s{2,}([\d,]+)\s/.exec(l)?.[1])
+		.filter(Boolean)
+		.map(c => Number(c!.replace(/,/g, '')));
+	t.true(counts.length >= 4);
+	t.deepEqual(counts, [...counts].sort((a, b) => b - a), 'groups by count, descending');
+	s.keys('/', 'm', 'a', 'i', 'n', '.', 'g', 'o', '\r');
+	await waitFor('the filter', () => list()[0]!.includes('/main.go'));
+	const kept = list().slice(2).filter(l => l !== '');
+	t.true(kept.length > 0);
+	t.true(kept.every(l => l.includes('main.go')), kept.join('\n'));
+	s.keys('\u001B');
+	await waitFor('the filter cleared', () => !list()[0]!.includes('/main.go'));
+	t.is(list()[0], ' Live 200   Pending 200   Dangling 4   Leaks 0                                            sort count');
+	// The Dangling tab groups the hidden words by holder type and site.
+	s.keys('l', 'l');
+	await waitFor('the Dangling tab', () => s.store.state.navigation.tab === 'dangling' && list()[2]!.startsWith('[]uintptr'));
+	// Grouped by the holder's type and allocation site: the 12 planted handles are one row, with the bytes they name.
+	t.deepEqual(list().slice(2), [
+		'[]uintptr backing array                                12  37.5 KiB           main.go:79',
+		'main.soonAddr                                           1     640 B',
+		'main.heldAddr                                           1      64 B',
+	]);
+	s.keys('q');
+});
+
+test('live - a new snapshot keeps the cursor on the same node, and the finding d opened follows into it', async t => {
+	const s = live();
+	await waitFor('the heap tree', () => s.frame().includes(' Heap tree '));
+	s.keys('j');
+	await waitFor('the cursor on main.keepers', () => s.frame().includes('Heap tree  2/'));
+	s.keys('d');
+	await waitFor('the path', () => s.frame().includes('dangling 1/4'));
+	for (const u of updates.slice(complete(1) + 1, complete(2) + 1)) s.store.apply(u);
+	await waitFor('snapshot #2', () => s.frame().includes('snapshot #2'));
+	const nav = s.store.state.navigation;
+	t.is(s.store.state.model!.nodesByKey.get(nav.tree.key!)!.label, 'main.keepers');
+	t.is(nav.path!.snapshotId, 2, 'the chain on screen is the newest');
+	t.regex(s.frame(), /main\.freedHandles\[0\] holds 0x[0-9a-f]+ as uintptr: free 3200 B slot/);
+	s.keys('\t');
+	await waitFor('focus on the lists', () => s.store.state.navigation.focus !== 'path');
+	s.keys('q');
+});
+
+test('snapshot line - a capture under way shows its phases, done ones ticked, and the time since it began', t => {
+	const store = new Store({clock});
+	const at = updates.findIndex(u => u.kind === 'progress' && u.progress.phase === 'name');
+	for (const u of updates.slice(0, at + 1)) store.apply(u);
+	const progress = updates[at]!;
+	if (progress.kind !== 'progress') return t.fail();
+	const {lastFrame} = render(<App snapshot={store.snapshot} columns={100} rows={24} nowMs={clock() + 2_000} />);
+	const line = plain(lastFrame()!).split('\n')[2]!;
+	t.regex(line, /^capturing #1 dump ✓ {2}parse ✓ {2}name {2}analyse {2}dominators {2}\d/);
+	// The agent's elapsed time at the progress, run on by 2 s of the clock.
+	t.true(line.includes(`${((progress.progress.elapsedNs + 2e9) / 1e9).toFixed(progress.progress.elapsedNs + 2e9 >= 1e11 ? 0 : 1)} s`), line);
+});
+
+test('heap tree - --ascii draws the whole screen in ASCII: branches |- and `-, no box drawing', async t => {
+	const store = new Store({clock});
+	for (const u of updates.slice(0, complete(1) + 1)) store.apply(u);
+	const {lastFrame} = render(<App snapshot={store.snapshot} model={store.state.model} navigation={store.state.navigation} columns={100} rows={30} nowMs={clock()} ascii />);
+	const text = plain(lastFrame()!);
+	t.regex(text, /^v globals +530 KiB/m);
+	t.regex(text, /^\|-> main\.keepers +151 KiB/m);
+	const wide = [...text].filter(c => c.charCodeAt(0) > 0x7e);
+	t.deepEqual(wide, [], 'only ASCII');
+});
