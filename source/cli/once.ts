@@ -136,7 +136,9 @@ export async function runOnce(store: Store, source: UpdateSource, options: Optio
 	}
 	const full = heap ? await fullChains(heap, source, problems) : new Map<string, readonly Hop[]>();
 	const chains = findingChains(heap, full);
-	const report = buildReport({store: store.snapshot, heap, chains: full, problems, version: out.version, nowMs: Date.now()});
+	// A replay's "now" is its last tick, so ages read as they did when it was recorded.
+	const nowMs = options.replay === undefined ? Date.now() : (store.snapshot.samples.at(-1)?.timeMs ?? Date.now());
+	const report = buildReport({store: store.snapshot, heap, chains: full, problems, version: out.version, nowMs});
 
 	// Exports first: what they could not include is among the problems the report lists.
 	if (heap) for (const e of options.exports) await writeExport(e, heap, report, chains, options, source, problems);
@@ -144,7 +146,7 @@ export async function runOnce(store: Store, source: UpdateSource, options: Optio
 		process.stdout.write(JSON.stringify(report, null, 2) + '\n');
 	} else {
 		const {renderReport} = await import('../report/render.js');
-		process.stdout.write(renderReport(store.snapshot, {columns: out.columns, ascii: out.ascii, report, chains}) + '\n');
+		process.stdout.write(renderReport(store.snapshot, {columns: out.columns, ascii: out.ascii, nowMs, report, chains}) + '\n');
 	}
 
 	const failing = findingsOf(report, options.failOn);
