@@ -21,6 +21,12 @@ import (
 // realDump captures this test process once, through the agent's capture
 // path, and returns a private copy of the dump.
 var realDump = sync.OnceValues(func() ([]byte, error) {
+	// A dump has memprof records only for sampled allocations; at the default
+	// rate a small test process may have none. Sample one for certain.
+	prev := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	sampledSink = make([]byte, 64)
+	runtime.MemProfileRate = prev
 	d, err := capture.New(capture.Options{}).Capture(context.Background())
 	if err != nil {
 		return nil, err
@@ -28,6 +34,9 @@ var realDump = sync.OnceValues(func() ([]byte, error) {
 	defer d.Close()
 	return bytes.Clone(d.Bytes), nil
 })
+
+// sampledSink keeps the sampled allocation alive until the dump.
+var sampledSink []byte
 
 func mustRealDump(t testing.TB) []byte {
 	t.Helper()

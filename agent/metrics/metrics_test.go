@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
 )
@@ -151,6 +152,14 @@ func TestSampleGCCPU(t *testing.T) {
 
 func TestSampleGoroutines(t *testing.T) {
 	s := mustNew(t)
+	// Goroutines of earlier tests may still be exiting: start from a count
+	// that has held still for 50 ms.
+	for n, still := runtime.NumGoroutine(), 0; still < 5; still++ {
+		time.Sleep(10 * time.Millisecond)
+		if m := runtime.NumGoroutine(); m != n {
+			n, still = m, 0
+		}
+	}
 	before := s.Sample().Goroutines
 	const parked = 10
 	release := make(chan struct{})
