@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 
+	"github.com/heaptop/heaptop/agent/metrics"
 	"golang.org/x/sys/unix"
 )
 
@@ -32,18 +32,8 @@ var figureNames = []string{
 }
 
 func readHeapFigures() heapFigures {
-	s := make([]metrics.Sample, len(figureNames))
-	for i, n := range figureNames {
-		s[i].Name = n
-	}
-	metrics.Read(s)
-	v := func(i int) int64 {
-		if s[i].Value.Kind() != metrics.KindUint64 {
-			return 0
-		}
-		return int64(s[i].Value.Uint64())
-	}
-	return heapFigures{v(0), v(1), v(2), v(3), v(4)}
+	v := metrics.Uint64s(figureNames...)
+	return heapFigures{v[0], v[1], v[2], v[3], v[4]}
 }
 
 // estimateDumpSize bounds the dump from above. The dump holds every

@@ -11,9 +11,9 @@ package snapshot
 
 import (
 	"fmt"
-	"runtime/metrics"
 	"time"
 
+	"github.com/heaptop/heaptop/agent/metrics"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -70,18 +70,8 @@ var figureMetrics = []string{
 }
 
 func readFigures() figures {
-	s := make([]metrics.Sample, len(figureMetrics))
-	for i, n := range figureMetrics {
-		s[i].Name = n
-	}
-	metrics.Read(s)
-	v := func(i int) int64 {
-		if s[i].Value.Kind() != metrics.KindUint64 {
-			return 0
-		}
-		return int64(s[i].Value.Uint64())
-	}
-	return figures{mapped: v(0) - v(1), objectBytes: v(2), objects: v(3)}
+	v := metrics.Uint64s(figureMetrics...)
+	return figures{mapped: v[0] - v[1], objectBytes: v[2], objects: v[3]}
 }
 
 // measured is one capture's costs, as the budget learns from them.
