@@ -4,6 +4,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"sort"
+	"strconv"
 
 	"github.com/heaptop/heaptop/agent/graph"
 )
@@ -126,7 +127,9 @@ func permuteInPlace[T any](s []T, idx []int) {
 	copy(s, tmp)
 }
 
-func freeSlotName(size uint32) string { return "a free " + itoa(uint64(size)) + " B slot" }
+func freeSlotName(size uint32) string {
+	return "a free " + strconv.FormatUint(uint64(size), 10) + " B slot"
+}
 
 // identity hashes what tells one allocation from another in a slot the
 // dump cannot follow through time: its type, allocation site and size. Two
@@ -148,18 +151,4 @@ func (a *Analysis) describe(o graph.ObjectID) string {
 		name += " (" + a.names.Site(s).String() + ")"
 	}
 	return name
-}
-
-func itoa(n uint64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"slices"
+	"strconv"
 
 	"github.com/heaptop/heaptop/agent/analysis"
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
@@ -25,7 +26,7 @@ var listNames = [...]string{
 func groupKey(list heaptopv1.List, typ string, site *heaptopv1.Site) string {
 	k := listNames[list] + ":" + typ
 	if site != nil {
-		k += "@" + site.Function + ":" + site.File + ":" + itoa(uint64(site.Line))
+		k += "@" + site.Function + ":" + site.File + ":" + strconv.FormatUint(uint64(site.Line), 10)
 	}
 	return k
 }
@@ -128,18 +129,4 @@ func topGroups(gs []*heaptopv1.ListGroup) []*heaptopv1.ListGroup {
 		return 0
 	})
 	return gs[:min(len(gs), maxListGroups)]
-}
-
-func itoa(n uint64) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }
