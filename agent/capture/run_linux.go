@@ -18,6 +18,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/heaptop/heaptop/agent/internal/units"
 	"golang.org/x/sys/unix"
 )
 
@@ -60,13 +61,13 @@ func (c *Capturer) captureOnce() (*shot, error) {
 			return nil, refuse("no memfd and cannot stat %s: %v", c.opts.TempDir, err)
 		}
 		if disk < est+minSpareBytes {
-			return nil, refuse("the dump needs about %s on disk and %s has %s free", bytesString(est), c.opts.TempDir, bytesString(disk))
+			return nil, refuse("the dump needs about %s on disk and %s has %s free", units.Bytes(est), c.opts.TempDir, units.Bytes(disk))
 		}
 		need = est/cowReserveFactor + minSpareBytes
 	}
 	if room >= 0 && room < need {
 		return nil, refuse("the dump needs about %s of memory (the estimated %s dump, a copy-on-write reserve and 64 MiB to spare) and %s leaves %s",
-			bytesString(need), bytesString(est), source, bytesString(room))
+			units.Bytes(need), units.Bytes(est), source, units.Bytes(room))
 	}
 	limit := est + est/2 + minSpareBytes // a dump bigger than this is cut (and reported)
 
@@ -263,7 +264,7 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 	// its EOF record, a zero byte.
 	var last [1]byte
 	if n, _ := unix.Pread(int(fs.dump.Fd()), last[:], size-1); size == 0 || size >= limit || n != 1 || last[0] != 0 {
-		return nil, false, refuse("the dump outgrew its %s limit (the estimate was %s)", bytesString(limit), bytesString(est))
+		return nil, false, refuse("the dump outgrew its %s limit (the estimate was %s)", units.Bytes(limit), units.Bytes(est))
 	}
 	extraSize, err := unix.Seek(int(fs.extra.Fd()), 0, 1)
 	if err != nil {
@@ -543,16 +544,4 @@ func splitSegments(b []byte, want []Segment) ([]Segment, error) {
 		return nil, errors.New("capture: extra bytes after the segments")
 	}
 	return out, nil
-}
-
-func bytesString(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heaptop/heaptop/agent/internal/units"
 	"github.com/heaptop/heaptop/agent/metrics"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -166,7 +167,7 @@ func (b Budget) check(m *meter, now time.Time, f figures, confirmed bool) error 
 	if p := m.pause(f.mapped); b.MaxPause > 0 && time.Duration(p.value) > b.MaxPause && !confirmed {
 		return status.Errorf(codes.FailedPrecondition,
 			"capture refused: it would pause the program for about %v, over the agent's %v budget (%s of Go memory; %s); confirm to take it anyway",
-			round(time.Duration(p.value)), b.MaxPause, bytesText(uint64(f.mapped)), p.how)
+			round(time.Duration(p.value)), b.MaxPause, units.Bytes(f.mapped), p.how)
 	}
 	return nil
 }
@@ -181,7 +182,7 @@ func (b Budget) checkHeld(m *meter, objects, heapBytes int64) error {
 	if p := m.held(objects); p.value > limit {
 		return status.Errorf(codes.FailedPrecondition,
 			"capture refused: analysing %d objects would hold about %s (%s), over the agent's cap of %g× the heap's %s",
-			objects, bytesText(uint64(p.value)), p.how, b.MaxAnalysisRatio, bytesText(uint64(heapBytes)))
+			objects, units.Bytes(uint64(p.value)), p.how, b.MaxAnalysisRatio, units.Bytes(int64(heapBytes)))
 	}
 	return nil
 }
@@ -194,7 +195,7 @@ func (b Budget) overBudget(m *meter, f figures) string {
 		return ""
 	}
 	return fmt.Sprintf("a capture was confirmed over the pause budget: it will pause the program for about %v (budget %v; %s of Go memory)",
-		round(time.Duration(p.value)), b.MaxPause, bytesText(uint64(f.mapped)))
+		round(time.Duration(p.value)), b.MaxPause, units.Bytes(f.mapped))
 }
 
 func round(d time.Duration) time.Duration {

@@ -11,6 +11,7 @@ import (
 	"github.com/heaptop/heaptop/agent/analysis"
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
 	"github.com/heaptop/heaptop/agent/capture"
+	"github.com/heaptop/heaptop/agent/internal/units"
 	"github.com/heaptop/heaptop/agent/naming"
 )
 
@@ -171,12 +172,12 @@ func bound(doc *heaptopv1.Snapshot) {
 			}
 			doc.Tree, doc.Groups, doc.Growth = nil, nil, nil
 			trimmed = append(trimmed, "everything but the findings' first hops")
-			doc.Notes = append(doc.Notes, "the document was cut to fit "+bytesText(maxDocumentBytes)+": "+strings.Join(dedupe(trimmed), ", "))
+			doc.Notes = append(doc.Notes, "the document was cut to fit "+units.Bytes(int64(maxDocumentBytes))+": "+strings.Join(dedupe(trimmed), ", "))
 			doc.Stats.DocumentBytes = uint64(proto.Size(doc))
 			return
 		}
 	}
-	doc.Notes = append(doc.Notes, "the document was trimmed to fit "+bytesText(maxDocumentBytes)+": fewer "+strings.Join(dedupe(trimmed), ", ")+" (Expand and Path reach the rest)")
+	doc.Notes = append(doc.Notes, "the document was trimmed to fit "+units.Bytes(int64(maxDocumentBytes))+": fewer "+strings.Join(dedupe(trimmed), ", ")+" (Expand and Path reach the rest)")
 	doc.Stats.DocumentBytes = uint64(proto.Size(doc))
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/heaptop/heaptop/agent/analysis"
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
+	"github.com/heaptop/heaptop/agent/internal/units"
 )
 
 // Findings in the document. Findings whose chains have the same shape (the
@@ -166,7 +167,7 @@ func (h *held) findingsLocked(complete bool, ids map[analysis.Vertex]uint32, cap
 				fd.AccumulationNode = ids[s.Accumulation()]
 				fd.Target = h.accumulationText(s)
 				fd.Summary = fmt.Sprintf("%s retains %s (%.0f%% of the heap); accumulation point: %s",
-					hopName(hops[0]), bytesText(h.a.Retained(s.Vertex)), 100*s.Share, fd.Target)
+					hopName(hops[0]), units.Bytes(h.a.Retained(s.Vertex)), 100*s.Share, fd.Target)
 			})
 		}
 	}
@@ -234,7 +235,7 @@ func (h *held) accumulationText(s analysis.SuspectRef) string {
 		if ts.Site.File != "" {
 			where = fmt.Sprintf(" (%s:%d)", filepath.Base(ts.Site.File), ts.Site.Line)
 		}
-		parts = append(parts, fmt.Sprintf("×%d %s%s %s", g.count, ts.Type, where, bytesText(g.retained)))
+		parts = append(parts, fmt.Sprintf("×%d %s%s %s", g.count, ts.Type, where, units.Bytes(g.retained)))
 	}
 	return name + " holding " + strings.Join(parts, ", ")
 }
@@ -284,17 +285,4 @@ func (h *held) contents(v analysis.Vertex) []content {
 		groups[i] = *g
 	}
 	return groups
-}
-
-// bytesText is a size as people read it: "3.1 MiB".
-func bytesText(n uint64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }
