@@ -7,7 +7,7 @@ import React from 'react';
 import {Box, Text} from 'ink';
 import type {TreeRow} from '../store/model.js';
 import {cursorIndex, visibleWindow, type Cursor} from '../store/navigation.js';
-import {fit, formatBytes, formatCount, formatPercent, formatSite, formatTimes, stateColour} from './format.js';
+import {fit, formatBytes, formatCount, formatPercent, formatSite, formatTimes, nameAndSiteColumns, stateColour} from './format.js';
 import PaneTitle from './PaneTitle.js';
 
 export type Props = {
@@ -33,14 +33,9 @@ const glyphs = {
 const retainedWidth = 10;
 const shallowWidth = 10;
 const shareWidth = 7;
-/** Columns for the allocation site; dropped on terminals narrower than siteMinColumns. */
-const siteWidth = 22;
-const siteMinColumns = 100;
 
 function columns(width: number): {name: number; site: number} {
-	const site = width >= siteMinColumns ? siteWidth : 0;
-	const figures = retainedWidth + shallowWidth + shareWidth + (site > 0 ? site + 1 : 0);
-	return {name: Math.max(10, width - figures - 1), site};
+	return nameAndSiteColumns(width, retainedWidth + shallowWidth + shareWidth);
 }
 
 /** The branch drawn before a row's name: rails of its ancestors, its connector and its mark. */

@@ -8,7 +8,7 @@ import {Box, Text} from 'ink';
 import {listNames, type ListGroup, type ListName} from '../client/heap.js';
 import type {HeapModel, SortKey} from '../store/model.js';
 import {cursorIndex, visibleWindow, type Cursor} from '../store/navigation.js';
-import {fit, formatBytes, formatCount, formatSite, stateColour} from './format.js';
+import {fit, formatBytes, formatCount, formatSite, nameAndSiteColumns, stateColour} from './format.js';
 
 export type Props = {
 	readonly model: HeapModel | undefined;
@@ -37,12 +37,8 @@ export const tabs: Readonly<Record<ListName, {readonly title: string; readonly c
 const countWidth = 10;
 const bytesWidth = 10;
 const retainedWidth = 10;
-const siteWidth = 22;
-const siteMinColumns = 100;
-
 function columns(width: number): {name: number; site: number} {
-	const site = width >= siteMinColumns ? siteWidth : 0;
-	return {name: Math.max(10, width - countWidth - bytesWidth - retainedWidth - (site > 0 ? site + 1 : 0) - 1), site};
+	return nameAndSiteColumns(width, countWidth + bytesWidth + retainedWidth);
 }
 
 function Tabs({model, tab, sort, filter, editingFilter, focused, width, ascii}: Pick<Props, 'model' | 'tab' | 'sort' | 'filter' | 'editingFilter' | 'focused' | 'width' | 'ascii'>) {

@@ -147,3 +147,13 @@ export function fit(text: string, width: number, {ascii = false}: FormatOptions 
 	const mark = ascii ? '.' : '…';
 	return text.slice(0, width - 1) + mark;
 }
+
+/** The allocation site's column; dropped on terminals narrower than siteMinColumns. */
+const siteWidth = 22;
+const siteMinColumns = 100;
+
+/** Widths of a row's name and site beside `figures` columns of numbers (heap tree and lists). */
+export function nameAndSiteColumns(width: number, figures: number): {name: number; site: number} {
+	const site = width >= siteMinColumns ? siteWidth : 0;
+	return {name: Math.max(10, width - figures - (site > 0 ? site + 1 : 0) - 1), site};
+}
