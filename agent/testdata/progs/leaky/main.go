@@ -75,7 +75,9 @@ func (c *Cache) evict(key int) {
 }
 
 func main() {
-	a, err := agent.Start(agent.Options{FullAllocSites: true})
+	// No pause budget or interval: the tests capture back to back, and what
+	// they check is the heap, not the budgets (progs/safety tests those).
+	a, err := agent.Start(agent.Options{FullAllocSites: true, MaxPause: -1, MinCaptureInterval: -1})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

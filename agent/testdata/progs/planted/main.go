@@ -110,7 +110,9 @@ func main() {
 	// From here no GC runs, so nothing is collected or moved under the test.
 	debug.SetGCPercent(-1)
 
-	a, err := agent.Start(agent.Options{FullAllocSites: true})
+	// No pause budget or interval: the tests capture back to back, and what
+	// they check is the heap, not the budgets (progs/safety tests those).
+	a, err := agent.Start(agent.Options{FullAllocSites: true, MaxPause: -1, MinCaptureInterval: -1})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

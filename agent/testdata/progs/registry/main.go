@@ -170,7 +170,9 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	a, err := agent.Start(agent.Options{Dir: os.Args[1], FullAllocSites: true})
+	// No pause budget or interval: the tests capture back to back, and what
+	// they check is the heap, not the budgets (progs/safety tests those).
+	a, err := agent.Start(agent.Options{Dir: os.Args[1], FullAllocSites: true, MaxPause: -1, MinCaptureInterval: -1})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
