@@ -19,8 +19,10 @@ test('args - target and flags in any order, --flag=value and --flag value', t =>
 		exports: [],
 		finding: undefined,
 		noCapture: false,
+		confirmCost: false,
 	});
 	t.is(parseArgs(['--replay', 'r.jsonl']).replay, 'r.jsonl');
+	t.true(parseArgs(['4242', '--once', '--confirm-cost']).confirmCost);
 	t.is(parseArgs(['--', '-weird-socket-name']).target, '-weird-socket-name');
 });
 

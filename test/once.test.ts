@@ -65,7 +65,7 @@ test.serial('once - the demo’s planted bugs: --fail-on exits 1 naming main.pla
 	// a few seconds after the demo starts. Those addresses are dangling once a GC has freed the
 	// statements, dangling soon before: both fail the run.
 	await new Promise(resolve => setTimeout(resolve, Math.max(0, demoStartedMs + 10_000 - Date.now())));
-	const run = await runHeaptop([String(demo.pid), '--fail-on', 'dangling,dangling-soon'], {HEAPTOP_DIR: demo.dir}, {timeoutMs: 120_000});
+	const run = await runHeaptop([String(demo.pid), '--fail-on', 'dangling,dangling-soon', '--confirm-cost'], {HEAPTOP_DIR: demo.dir}, {timeoutMs: 120_000});
 	t.is(run.code, 1, run.stderr);
 	t.regex(run.stderr, /^heaptop: [\d,]+ findings? of --fail-on dangling,dangling-soon: main\.planted\.evicted\[\d+\] holds 0x[0-9a-f]+ as uintptr: .+\n$/);
 	const lines = run.stdout.split('\n');
@@ -79,7 +79,7 @@ test.serial('once - the demo’s planted bugs: --fail-on exits 1 naming main.pla
 	const dangling = finding(/^dangling( soon)?( ×[\d,]+ same chain)?$/);
 	t.regex(dangling.summary, /^main\.planted\.evicted\[\d+\] holds 0x[0-9a-f]+ as uintptr: /);
 	t.regex(dangling.chain[0]!, /^┌ main\.planted {2}main\.bugs {2}[\d.]+ KiB$/);
-	t.regex(dangling.chain[1]!, /^╎ main\.planted\.evicted\[\d+\] {2}uintptr$/);
+	t.regex(dangling.chain[1]!, /^╎ main\.planted\.evicted\[\d+\] {2}uintptr {2}8 B$/);
 	const leak = finding(/^leak( ×[\d,]+ same chain)?$/);
 	t.regex(leak.summary, /^main\.planted\.closed\[\d+\] released [\d.]+m?s before the capture \(session closed\) is still reachable$/);
 	t.regex(leak.chain.slice(0, 2).join('\n'), /^┌ main\.planted {2}main\.bugs {2}[\d.]+ KiB\n└ main\.planted\.closed\[\d+\] {2}main\.session {2}64 B$/);

@@ -29,6 +29,8 @@ export type Options = {
 	readonly finding: string | undefined;
 	/** The figures only: no heap snapshot, so no pause in the target. */
 	readonly noCapture: boolean;
+	/** Accept a capture the agent's pause budget would refuse (the report says what it cost). */
+	readonly confirmCost: boolean;
 };
 
 export const exportKinds = ['pprof', 'dot', 'svg'] as const;
@@ -65,6 +67,7 @@ const flags: readonly Flag[] = [
 	{names: ['--max-age'], value: 'AGE', help: 'use the agent\'s latest snapshot when younger than AGE (500ms, 30s, 5m, 1h) instead of capturing', set: (o, v) => (o.maxAgeMs = duration(v))},
 	{names: ['--export'], value: 'KIND', second: 'FILE', help: 'also write the snapshot to FILE: pprof (retention profile), dot or svg (a finding\'s subgraph)', set: (o, kind, file) => (o.exports = [...o.exports, exportOf(kind, file)])},
 	{names: ['--finding'], value: 'KEY', help: 'draw the dot or svg export around this finding (its key, as --json gives it)', set: (o, v) => (o.finding = v)},
+	{names: ['--confirm-cost'], help: 'with --once, capture even when the agent predicts a pause over its budget', set: o => (o.confirmCost = true)},
 	{names: ['--no-capture'], help: 'with --once, the figures only: take no heap snapshot (no pause in the target)', set: o => (o.noCapture = true)},
 	{names: ['--ascii'], help: 'draw with ASCII characters only (also when TERM=dumb)', set: o => (o.ascii = true)},
 	{names: ['--record'], value: 'FILE', help: 'write everything the stream carries to FILE (format: README, Recordings)', set: (o, v) => (o.record = v)},
@@ -96,6 +99,7 @@ export function parseArgs(argv: readonly string[]): Options {
 		exports: [],
 		finding: undefined,
 		noCapture: false,
+		confirmCost: false,
 	};
 	const positional: string[] = [];
 	for (let i = 0; i < argv.length; i++) {

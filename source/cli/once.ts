@@ -29,14 +29,24 @@ async function snapshotOf(store: Store, source: UpdateSource, options: Options, 
 		if (!document) problems.push('no heap snapshot: the recording carries none');
 		return document;
 	}
-	try {
-		return await source.capture({forceGc: false, confirmCost: false, maxAgeMs: options.maxAgeMs});
-	} catch (error) {
-		if (!(error instanceof QueryError)) throw error;
-		problems.push(`no heap snapshot: ${error.message}`);
-		return undefined;
+	// A capture the agent's minimum interval refuses is asked again a few
+	// times: a one-shot run would rather wait a second than report nothing.
+	for (let attempt = 1; ; attempt++) {
+		try {
+			return await source.capture({forceGc: false, confirmCost: options.confirmCost, maxAgeMs: options.maxAgeMs});
+		} catch (error) {
+			if (!(error instanceof QueryError)) throw error;
+			if (error.failure === 'rate-limit' && attempt < rateLimitAttempts) {
+				await new Promise(resolve => setTimeout(resolve, 1000));
+				continue;
+			}
+			problems.push(`no heap snapshot: ${error.message}${error.failure === 'cost' && /confirm/.test(error.message) ? ' (--confirm-cost)' : ''}`);
+			return undefined;
+		}
 	}
 }
+
+const rateLimitAttempts = 5;
 
 /** The whole chain of each finding the document shortened, by key; a chain Path cannot give is noted. */
 async function fullChains(heap: HeapSnapshot, source: UpdateSource, problems: string[]): Promise<Map<string, readonly Hop[]>> {
