@@ -209,6 +209,9 @@ test.serial('e2e - c captures the planted program, d shows the dangling chain wi
 	const frame = await waitFor('the dangling chain', () => {
 		const s = session.screen();
 		return s.includes(' Path  dangling 1/4') && s.includes('main.go:79') && s;
+	}, {timeoutMs: 120_000, intervalMs: 500}).catch((error: unknown) => {
+		// The whole chain may wait for the agent's analysis to finish; if it never comes, show the screen.
+		throw new Error(`${(error as Error).message}; the screen:\n${session.screen()}`);
 	});
 	const lines = frame.split('\n');
 	const at = lines.findIndex(l => l.startsWith(' Path '));

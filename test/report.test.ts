@@ -166,8 +166,8 @@ test.serial('report - --once names each planted finding with its global and file
 		'┌ main.connHandles  []uintptr  24 B',
 		'├ main.connHandles  []uintptr backing array  32 B',
 		`│   alloc main.go:${marker('handles')} main.openConns`,
-		'╎ [0]  uintptr',
-		`╎   hidden word at ${dangling.path[2]!.address} (not a pointer to the GC)`,
+		'╎ [0]  uintptr  8 B',
+		`╎   hidden word at ${dangling.path[2]!.address} (the GC does not follow it)`,
 		'└ free 3200 B slot  3.13 KiB',
 		`    at ${target.address} (freed)`,
 	]);
@@ -238,7 +238,12 @@ test.serial('report - --max-age reuses the latest snapshot when young enough', a
 
 test.serial('report - without a snapshot, --json exits 2 with one line; --export svg to a directory that does not exist too', async t => {
 	t.timeout(2 * reuseRun.timeoutMs);
-	const replay = await runHeaptop(['--replay', 'snapshots/demo.jsonl', '--json'], {});
+	// The demo's recording cut after its first three events (Hello and two ticks), before its snapshot.
+	const [header, ...rest] = fs.readFileSync('snapshots/demo.jsonl', 'utf8').trimEnd().split('\n');
+	const early = rest.filter(line => 'event' in JSON.parse(line)).slice(0, 3);
+	const noSnapshot = path.join(out, 'no-snapshot.jsonl');
+	fs.writeFileSync(noSnapshot, [header, ...early, JSON.stringify({end: true, events: early.length, calls: 0})].join('\n') + '\n');
+	const replay = await runHeaptop(['--replay', noSnapshot, '--json'], {});
 	t.is(replay.stderr, 'heaptop: --json needs a heap snapshot; no heap snapshot: the recording carries none\n');
 	t.is(replay.code, 2);
 	t.is(replay.stdout, '');
