@@ -21,20 +21,25 @@ import (
 // goref v0.0.11 (2026-03-02) is the first release with go1.26 support
 // (cloudwego/goref#67). x/debug has no releases; the pseudo-version is the
 // newest commit known to support go1.26 (4da508d, 2026-08-19).
+const (
+	gorefModule, gorefVersion       = "github.com/cloudwego/goref", "v0.0.11"
+	viewcoreModule, viewcoreVersion = "golang.org/x/debug", "v0.0.0-20260819171427-4da508dbc948"
+)
+
 var (
 	gorefTool = &tool{
-		Name: "goref", Module: "github.com/cloudwego/goref", Version: "v0.0.11",
+		Name: "goref", Module: gorefModule, Version: gorefVersion,
 		prepare: func(ctx context.Context, b *bench) (bin binary, err error) {
-			bin, err = peerBinary(ctx, b, b.grfGiven, "github.com/cloudwego/goref/cmd/grf", "github.com/cloudwego/goref", "v0.0.11", "version")
+			bin, err = peerBinary(ctx, b, b.grfGiven, gorefModule+"/cmd/grf", gorefModule, gorefVersion, "version")
 			b.grf = bin.Path
 			return bin, err
 		},
 		answer: gorefAnswer,
 	}
 	viewcoreTool = &tool{
-		Name: "viewcore", Module: "golang.org/x/debug", Version: "v0.0.0-20260819171427-4da508dbc948",
+		Name: "viewcore", Module: viewcoreModule, Version: viewcoreVersion,
 		prepare: func(ctx context.Context, b *bench) (bin binary, err error) {
-			bin, err = peerBinary(ctx, b, b.viewcoreGiven, "golang.org/x/debug/cmd/viewcore", "golang.org/x/debug", "v0.0.0-20260819171427-4da508dbc948", "help")
+			bin, err = peerBinary(ctx, b, b.viewcoreGiven, viewcoreModule+"/cmd/viewcore", viewcoreModule, viewcoreVersion, "help")
 			b.viewcore = bin.Path
 			return bin, err
 		},
