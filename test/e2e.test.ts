@@ -7,7 +7,7 @@ import test from 'ava';
 import {execFileSync} from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import {buildGo, root, startDemo, tempDir} from './helpers/demo.js';
+import {buildGo, markerLine, startDemo, tempDir} from './helpers/demo.js';
 import {bundledCommand} from './helpers/heaptop.js';
 import {slowLink} from './helpers/proxy.js';
 import {waitFor} from './helpers/wait.js';
@@ -190,8 +190,7 @@ test.serial('e2e - c captures the planted program, d shows the dangling chain wi
 	// backing array allocated on the line marked handles) and runs until its stdin closes. A capture on
 	// two loaded cores can take minutes (the dump of a GC-off heap, then the analysis).
 	t.timeout(300_000);
-	const source = fs.readFileSync(path.join(root, 'agent/testdata/progs/hidden/main.go'), 'utf8').split('\n');
-	const handles = `main.go:${source.findIndex(l => l.endsWith('// marker:handles')) + 1}`;
+	const handles = `main.go:${markerLine('agent/testdata/progs/hidden/main.go', 'handles')}`;
 	const binary = await buildGo('./testdata/progs/hidden', 'hidden');
 	const program = await startDemo(tempDir(), {binary, stdinOpen: true});
 	t.teardown(() => program.stop());

@@ -12,20 +12,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {promisify} from 'node:util';
 import {Ajv} from 'ajv';
-import {buildGo, root, startDemo, tempDir, type Demo} from './helpers/demo.js';
+import {buildGo, markerLine, root, startDemo, tempDir, type Demo} from './helpers/demo.js';
 import {runHeaptop, type Run} from './helpers/heaptop.js';
 import type {Report, ReportFinding, ReportHop} from '../source/report/document.js';
 
-const program = path.join(root, 'agent/testdata/progs/planted/main.go');
 const schema = JSON.parse(fs.readFileSync(path.join(root, 'source/report/report.schema.json'), 'utf8')) as object;
 const validate = new Ajv({allErrors: true, strict: true}).compile(schema);
 
 /** The line of `// marker:name` in the planted program. */
-function marker(name: string): number {
-	const i = fs.readFileSync(program, 'utf8').split('\n').findIndex(l => l.endsWith(`// marker:${name}`));
-	if (i < 0) throw new Error(`no marker ${name} in ${program}`);
-	return i + 1;
-}
+const marker = (name: string): number => markerLine('agent/testdata/progs/planted/main.go', name);
 
 /** A capture may take long on a loaded machine; a run that reuses one is quicker, but starts Node all the same. */
 const captureRun = {timeoutMs: 240_000};

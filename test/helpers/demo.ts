@@ -15,6 +15,13 @@ const buildDir = path.join(root, '.build');
 
 const builds = new Map<string, Promise<string>>();
 
+/** The line of `// marker:name` in a planted program's Go source (a path from the repository's root). */
+export function markerLine(file: string, name: string): number {
+	const i = fs.readFileSync(path.join(root, file), 'utf8').split('\n').findIndex(l => l.endsWith(`// marker:${name}`));
+	if (i < 0) throw new Error(`no marker ${name} in ${file}`);
+	return i + 1;
+}
+
 /**
  * Builds a package of the agent module into .build/<name> (with Go build
  * tags, if any) and returns its path. Several test processes may build at
