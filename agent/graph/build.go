@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"strings"
@@ -19,7 +21,8 @@ type Segment struct {
 }
 
 // Input is what Build reads. Nothing in it is kept: the graph copies what
-// it needs, so the dump may be unmapped once Build returns.
+// it needs, so the dump may be unmapped once Build returns. A Builder reads
+// the dump from a stream instead and takes the segments when it finishes.
 type Input struct {
 	Dump     []byte
 	Segments []Segment
@@ -73,32 +76,59 @@ const cleanupClosurePrefix = "runtime.AddCleanup["
 //     closures and sampled cleanup allocations (RootCleanups), weak-pointer
 //     handles (RootWeakHandles), each goroutine's closure context.
 //
-// Build parses the dump twice: once to collect objects and roots, once,
-// through heapdump.Reader, to resolve the pointer words of each object
-// in address order straight into the CSR.
-func Build(in Input) (g *Graph, err error) {
+// Build reads the dump in one pass, keeping of each holder's memory only
+// the words that can become edges or findings (saveWords), then sorts the
+// objects and resolves those words into the CSR (pass 2, edges.go).
+func Build(in Input) (*Graph, error) {
+	b := NewBuilder(in)
+	if err := b.Read(bytes.NewReader(in.Dump)); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b.Finish(in.Segments)
+}
+
+// Builder builds a Graph from a dump read as a stream: Read takes the dump
+// (pass 1, while it is being written), Finish the noptr segments and
+// returns the graph. A Builder whose Read failed must be Closed; one that
+// finished owes nothing.
+type Builder struct {
+	b     *builder
+	total *mappedTotal
+}
+
+// NewBuilder returns a Builder for a dump of the process in describes (its
+// Dump and Segments are not read).
+func NewBuilder(in Input) *Builder {
 	total := &mappedTotal{}
-	b := &builder{in: in, g: &Graph{mem: newMem(total), Itabs: map[uint64]uint64{}, TypeNames: map[uint64]string{}}, tmp: newMem(total), funcIdx: map[string]FuncID{}, strs: map[string]string{},
-		waitIdx: map[string]uint32{}, bucketIdx: map[uint64]BucketID{}}
+	in.Dump, in.Segments = nil, nil
+	return &Builder{total: total, b: &builder{in: in, g: &Graph{mem: newMem(total), Itabs: map[uint64]uint64{}, TypeNames: map[uint64]string{}}, tmp: newMem(total), funcIdx: map[string]FuncID{}, strs: map[string]string{},
+		waitIdx: map[string]uint32{}, bucketIdx: map[uint64]BucketID{}}}
+}
+
+// Read is pass 1: it reads the whole dump from r, collecting objects,
+// roots and the words saveWords keeps.
+func (bb *Builder) Read(r io.Reader) (err error) {
+	defer bb.recoverOOM(&err)
+	b := bb.b
+	if err := heapdump.ParseReader(r, b); err != nil {
+		return err
+	}
+	return b.endObjects()
+}
+
+// Finish is pass 2 with the noptr segments copied beside the dump: it
+// returns the graph, or an error after which nothing is left to close.
+func (bb *Builder) Finish(segments []Segment) (g *Graph, err error) {
+	b := bb.b
 	defer b.tmp.freeAll()
+	defer bb.recoverOOM(&err)
 	defer func() {
-		if r := recover(); r != nil {
-			oom, ok := r.(outOfMemory)
-			if !ok {
-				panic(r)
-			}
-			g, err = nil, oom.err
-		}
 		if err != nil {
 			b.g.mem.freeAll()
 		}
 	}()
-	if err := heapdump.Parse(in.Dump, b); err != nil {
-		return nil, err
-	}
-	if err := b.flushPage(); err != nil {
-		return nil, err
-	}
+	b.in.Segments = segments
 	b.sortObjects()
 	b.indexPages()
 	b.resolveRecords()
@@ -107,9 +137,26 @@ func Build(in Input) (g *Graph, err error) {
 	}
 	g = b.g
 	g.mem.shared = nil // the graph outlives the build's accounting
-	g.Stats.PeakMapped = total.peak
+	g.Stats.PeakMapped = bb.total.peak
 	g.cleanup = runtime.AddCleanup(g, func(m *mem) { m.freeAll() }, g.mem)
 	return g, nil
+}
+
+// Close releases what a Builder holds (after a failed Read).
+func (bb *Builder) Close() {
+	bb.b.tmp.freeAll()
+	bb.b.g.mem.freeAll()
+}
+
+// recoverOOM turns the build's out-of-memory panic into an error.
+func (bb *Builder) recoverOOM(err *error) {
+	if r := recover(); r != nil {
+		oom, ok := r.(outOfMemory)
+		if !ok {
+			panic(r)
+		}
+		*err = oom.err
+	}
 }
 
 // builder is Build's state; its pass-1 methods implement heapdump.Visitor.
@@ -124,8 +171,14 @@ type builder struct {
 	base  []uint64
 	size  []uint32
 	flags []ObjectFlags
-	off   []int64 // record offsets
-	ptrs  int     // pointer words whose value is a heap address: a bound on edges
+	ptrs  int // pointer words whose value is a heap address: a bound on edges
+
+	// The words saveWords kept, every holder's in one stretch: objects'
+	// in record order (objWords[ord] is where object ord's start; the
+	// stretch ends where the next one's starts), then the roots'.
+	wordOff  []uint32 // byte offset in the holder | wordPointer | wordBeforePointer
+	wordVal  []uint64
+	objWords []uint32 // record ordinal -> first word; one more entry ends the last
 
 	page     []pageSlot // the small-object page being decided
 	pageSize uint32
@@ -137,10 +190,11 @@ type builder struct {
 	weakOrd    []uint32 // weak-handle shaped: 16 B, pointer-free, {addr, 0}
 	weakVal    []uint64 // their first word
 	cleanupOrd []uint32 // runtime.AddCleanup closures
-	ord        []uint32 // sorted position -> record ordinal, then record ordinal -> ObjectID
+	ord        []uint32 // record ordinal -> ObjectID
+	rec        []uint32 // ObjectID -> record ordinal
 
-	roots   []Root
-	rootOff []int64 // record offset of a root's memory (data, bss, frame), or -1
+	roots     []Root
+	rootWords []wordSpan // a root's saved words (data, bss, frame), or none
 
 	curG        int // index in Goroutines of the last goroutine record, -1 before
 	funcIdx     map[string]FuncID
@@ -153,6 +207,9 @@ type builder struct {
 
 	weak    []ObjectID // weak-pointer handles, ascending
 	cleanup []ObjectID // objects kept by cleanups, ascending
+
+	objectsDone bool     // the object section has ended (endObjects)
+	scratch     []uint64 // a frame's sorted pointer offsets
 }
 
 func (b *builder) intern(s string) string {
@@ -164,9 +221,10 @@ func (b *builder) intern(s string) string {
 	return v
 }
 
-func (b *builder) addRoot(r Root, off int64) RootID {
+// addRoot appends a root whose memory's saved words are ws.
+func (b *builder) addRoot(r Root, ws wordSpan) RootID {
 	b.roots = appendOff(b.g.mem, b.roots, r)
-	b.rootOff = appendOff(b.tmp, b.rootOff, off)
+	b.rootWords = appendOff(b.tmp, b.rootWords, ws)
 	return RootID(len(b.roots) - 1)
 }
 
@@ -209,7 +267,8 @@ func (b *builder) Object(o *heapdump.Object) error {
 		if err := b.flushPage(); err != nil {
 			return err
 		}
-		b.keep(o.Addr, uint32(size), o.Offset, len(o.Pointers) > 0, o)
+		ws := b.saveWords(o.Contents, o.Pointers)
+		b.keep(o.Addr, uint32(size), ws.From, len(o.Pointers) > 0, o)
 		return nil
 	}
 	// Small objects: decide a page at a time (spans.go).
@@ -220,7 +279,7 @@ func (b *builder) Object(o *heapdump.Object) error {
 		}
 	}
 	b.pageSize = uint32(size)
-	slot := pageSlot{addr: o.Addr, offset: o.Offset, pointers: len(o.Pointers) > 0, lastByte: o.Contents[size-1]}
+	slot := pageSlot{addr: o.Addr, words: b.saveWords(o.Contents, o.Pointers), pointers: len(o.Pointers) > 0, lastByte: o.Contents[size-1]}
 	if size == 16 {
 		w0, w1 := binary.LittleEndian.Uint64(o.Contents), binary.LittleEndian.Uint64(o.Contents[8:])
 		slot.weak = len(o.Pointers) == 0 && w1 == 0 && b.inArena(w0)
@@ -243,8 +302,8 @@ func (b *builder) isCleanupClosure(pc uint64) bool {
 	return is
 }
 
-// keep appends an object in record order.
-func (b *builder) keep(addr uint64, size uint32, off int64, pointers bool, o *heapdump.Object) {
+// keep appends an object in record order, its saved words starting at from.
+func (b *builder) keep(addr uint64, size uint32, from uint32, pointers bool, o *heapdump.Object) {
 	var f ObjectFlags
 	if pointers {
 		f |= Pointers
@@ -265,7 +324,7 @@ func (b *builder) keep(addr uint64, size uint32, off int64, pointers bool, o *he
 	b.base = appendOff(b.tmp, b.base, addr)
 	b.size = appendOff(b.tmp, b.size, size)
 	b.flags = appendOff(b.tmp, b.flags, f)
-	b.off = appendOff(b.tmp, b.off, off)
+	b.objWords = appendOff(b.tmp, b.objWords, from)
 }
 
 // flushPage decides the pending small-object page.
@@ -279,11 +338,17 @@ func (b *builder) flushPage() error {
 		b.g.Stats.AmbiguousSlots += ambiguous
 	}
 	pg := b.page[0].addr &^ (pageSize - 1)
+	// The page's saved words end the stretch: close the gaps the dropped
+	// slots leave, so each object's words end where the next one's start.
+	w := b.page[0].words.From
 	for _, sl := range b.page {
 		if uint32(sl.addr-pg)/b.pageSize >= nelems {
 			b.g.Stats.BogusSlots++
 			continue
 		}
+		from := w
+		w += uint32(copy(b.wordOff[w:], b.wordOff[sl.words.From:sl.words.To]))
+		copy(b.wordVal[from:], b.wordVal[sl.words.From:sl.words.To])
 		if sl.weak {
 			b.weakOrd = appendOff(b.tmp, b.weakOrd, uint32(len(b.base)))
 			b.weakVal = appendOff(b.tmp, b.weakVal, sl.word0)
@@ -291,13 +356,31 @@ func (b *builder) flushPage() error {
 		if sl.cleanup {
 			b.cleanupOrd = append(b.cleanupOrd, uint32(len(b.base)))
 		}
-		b.keep(sl.addr, b.pageSize, sl.offset, pointers && sl.pointers, nil)
+		b.keep(sl.addr, b.pageSize, from, pointers && sl.pointers, nil)
 	}
+	b.wordOff, b.wordVal = b.wordOff[:w], b.wordVal[:w]
 	b.page = b.page[:0]
 	return nil
 }
 
+// endObjects ends the object section (the records after it are roots):
+// the last page is decided and the object word stretches closed.
+func (b *builder) endObjects() error {
+	if b.objectsDone {
+		return nil
+	}
+	if err := b.flushPage(); err != nil {
+		return err
+	}
+	b.objectsDone = true
+	b.objWords = appendOff(b.tmp, b.objWords, uint32(len(b.wordVal)))
+	return nil
+}
+
 func (b *builder) Goroutine(r *heapdump.Goroutine) error {
+	if err := b.endObjects(); err != nil {
+		return err
+	}
 	wait, ok := b.waitIdx[r.WaitReason]
 	if !ok {
 		wait = uint32(len(b.g.WaitReasons))
@@ -325,7 +408,12 @@ func (b *builder) StackFrame(r *heapdump.StackFrame) error {
 		b.funcIdx[b.g.Funcs[fn]] = fn
 	}
 	id := FrameID(len(b.g.Frames))
-	root := b.addRoot(Root{Kind: RootFrame, Addr: r.SP, Size: uint32(len(r.Contents)), Index: uint32(id)}, r.Offset)
+	// A frame lists its outgoing arguments before its locals: sort (and
+	// dedupe) the offsets.
+	b.scratch = append(b.scratch[:0], r.Pointers...)
+	slices.Sort(b.scratch)
+	b.scratch = slices.Compact(b.scratch)
+	root := b.addRoot(Root{Kind: RootFrame, Addr: r.SP, Size: uint32(len(r.Contents)), Index: uint32(id)}, b.saveWords(r.Contents, b.scratch))
 	b.g.Frames = appendOff(b.g.mem, b.g.Frames, Frame{
 		Goroutine: GoroutineID(b.curG), Depth: uint32(r.Depth), Root: root,
 		SP: r.SP, PC: r.PC, Entry: r.Entry, ContPC: r.ContPC, Func: fn,
@@ -354,11 +442,14 @@ func (b *builder) Segment(r *heapdump.Segment) error {
 	if uint64(len(r.Contents)) >= 1<<32 {
 		return fmt.Errorf("graph: %s segment of %d bytes", r.Tag, len(r.Contents))
 	}
+	if err := b.endObjects(); err != nil {
+		return err
+	}
 	kind := RootData
 	if r.Tag == heapdump.TagBSS {
 		kind = RootBSS
 	}
-	b.addRoot(Root{Kind: kind, Addr: r.Addr, Size: uint32(len(r.Contents))}, r.Offset)
+	b.addRoot(Root{Kind: kind, Addr: r.Addr, Size: uint32(len(r.Contents))}, b.saveWords(r.Contents, r.Pointers))
 	b.countPointers(r.Contents, r.Pointers)
 	return nil
 }
@@ -369,7 +460,7 @@ func (b *builder) Finalizer(r *heapdump.Finalizer) error {
 		kind = RootQueuedFinalizer
 	}
 	i := len(b.g.Finalizers)
-	root := b.addRoot(Root{Kind: kind, Addr: r.Obj, Index: uint32(i)}, -1)
+	root := b.addRoot(Root{Kind: kind, Addr: r.Obj, Index: uint32(i)}, wordSpan{})
 	b.g.Finalizers = appendOff(b.g.mem, b.g.Finalizers, Finalizer{
 		Queued: r.Queued, Obj: r.Obj, Object: NoObject, FnAddr: r.FnAddr, FnPC: r.FnPC,
 		FinType: r.FinType, ObjType: r.ObjType, Root: root,
@@ -456,14 +547,12 @@ func (b *builder) sortObjects() {
 	b.g.objBase = permute(b.g.mem, b.tmp, b.base, perm)
 	b.g.objSize = permute(b.g.mem, b.tmp, b.size, perm)
 	b.g.objFlags = permute(b.g.mem, b.tmp, b.flags, perm)
-	b.off = permute(b.tmp, b.tmp, b.off, perm)
 	b.base, b.size, b.flags = nil, nil, nil
-	// record ordinal -> ObjectID
+	b.rec = perm
 	b.ord = makeOff[uint32](b.tmp, n, n)
 	for id, o := range perm {
 		b.ord[o] = uint32(id)
 	}
-	freeOff(b.tmp, perm)
 }
 
 // permute returns s in perm's order in dst, freeing s from src.
@@ -573,7 +662,7 @@ func (b *builder) resolveRecords() {
 	// Roots the dump lacks.
 	for i := range g.Goroutines {
 		if _, ok := g.FindObject(g.Goroutines[i].Ctxt); ok {
-			b.addRoot(Root{Kind: RootGoroutineCtxt, Addr: g.Goroutines[i].Addr, Size: 8, Index: uint32(i)}, -1)
+			b.addRoot(Root{Kind: RootGoroutineCtxt, Addr: g.Goroutines[i].Addr, Size: 8, Index: uint32(i)}, wordSpan{})
 		}
 	}
 	for _, s := range b.in.Segments {
@@ -582,14 +671,14 @@ func (b *builder) resolveRecords() {
 			kind = RootNoptrBSS
 		}
 		if uint64(len(s.Bytes)) < 1<<32 {
-			b.addRoot(Root{Kind: kind, Addr: s.Addr, Size: uint32(len(s.Bytes))}, -1)
+			b.addRoot(Root{Kind: kind, Addr: s.Addr, Size: uint32(len(s.Bytes))}, wordSpan{})
 		}
 	}
 	if len(b.cleanup) > 0 {
-		b.addRoot(Root{Kind: RootCleanups, Size: uint32(8 * len(b.cleanup))}, -1)
+		b.addRoot(Root{Kind: RootCleanups, Size: uint32(8 * len(b.cleanup))}, wordSpan{})
 	}
 	if len(b.weak) > 0 {
-		b.addRoot(Root{Kind: RootWeakHandles, Size: uint32(8 * len(b.weak))}, -1)
+		b.addRoot(Root{Kind: RootWeakHandles, Size: uint32(8 * len(b.weak))}, wordSpan{})
 	}
 	g.roots = b.roots
 	g.Stats.Roots = len(b.roots)

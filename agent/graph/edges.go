@@ -2,24 +2,59 @@ package graph
 
 import (
 	"encoding/binary"
-	"fmt"
-	"slices"
-
-	"github.com/heaptop/heaptop/agent/heapdump"
 )
 
-// recordGrab keeps the one record Reader.RecordAt reads.
-type recordGrab struct {
-	heapdump.NopVisitor
-	obj   *heapdump.Object
-	frame *heapdump.StackFrame
-	seg   *heapdump.Segment
+// Pass 1 reads the dump once, as it streams in, and cannot resolve a
+// pointer word yet (the objects are not all known, nor sorted). It keeps
+// instead, of every holder's memory, the words pass 2 can turn into an
+// edge or a finding, with the flags saying what the GC bitmap said of
+// them; pass 2 (buildEdges) judges them exactly as if it read the memory.
+// Most words are skipped: zeros, and integers that point nowhere.
+
+// Flags in the low bits of a saved word's offset (offsets are whole words).
+const (
+	wordPointer       = 1 // a pointer word in the holder's GC bitmap
+	wordBeforePointer = 2 // the next word is one: an interface's type word, if it names a type
+	wordFlags         = 7
+)
+
+// wordSpan is a holder's stretch of saved words: [From, To).
+type wordSpan struct{ From, To uint32 }
+
+// saveWords keeps a holder's words pass 2 can use: non-zero words that are
+// heap addresses (edges, hidden references), a first word inside the code
+// (a closure's function) and type words in front of a pointer word
+// (interfaces). ptrs are the pointer words' byte offsets, ascending.
+func (b *builder) saveWords(mem []byte, ptrs []uint64) wordSpan {
+	from := uint32(len(b.wordVal))
+	k := 0
+	for off := uint64(0); off+8 <= uint64(len(mem)); off += 8 {
+		v := binary.LittleEndian.Uint64(mem[off:])
+		var flags uint32
+		if k < len(ptrs) && ptrs[k] == off {
+			flags, k = wordPointer, k+1
+		}
+		if v == 0 {
+			continue
+		}
+		if k < len(ptrs) && ptrs[k] == off+8 {
+			flags |= wordBeforePointer
+		}
+		if b.inArena(v) || (off == 0 && b.in.Text.Contains(v)) || (flags&wordBeforePointer != 0 && b.typeWord(v)) {
+			b.wordOff = appendOff(b.tmp, b.wordOff, uint32(off)|flags)
+			b.wordVal = appendOff(b.tmp, b.wordVal, v)
+		}
+	}
+	return wordSpan{from, uint32(len(b.wordVal))}
 }
 
-func (r *recordGrab) Object(o *heapdump.Object) error         { r.obj = o; return nil }
-func (r *recordGrab) StackFrame(f *heapdump.StackFrame) error { r.frame = f; return nil }
-func (r *recordGrab) Segment(s *heapdump.Segment) error       { r.seg = s; return nil }
-func (r *recordGrab) reset()                                  { r.obj, r.frame, r.seg = nil, nil, nil }
+// typeWord reports whether v is an itab or a type descriptor: the first
+// word of an interface value.
+func (b *builder) typeWord(v uint64) bool {
+	_, isItab := b.g.Itabs[v]
+	_, isType := b.g.TypeNames[v]
+	return isItab || isType || b.in.TypeData.Contains(v)
+}
 
 // emitter appends the edges, hidden words and interface words of one
 // holder at a time, in vertex order.
@@ -64,20 +99,19 @@ func (e *emitter) edge(t ObjectID, off uint64) {
 	e.g.edgeWordLo = appendOff(e.g.mem, e.g.edgeWordLo, uint16(w))
 }
 
-// words walks a holder's memory: pointer words (ptrs, ascending byte
-// offsets) become edges, interface type words or dropped targets; the
-// other words are checked for hidden references. base is added to every
-// offset of the holder's words (8 for a finalizer root's object part).
-func (e *emitter) words(mem []byte, ptrs []uint64, base uint64) {
+// words judges a holder's saved words: pointer words (unless the holder
+// has none: a reserve slot's junk list is never an object's) become edges
+// or dropped targets, interface type words are kept, and the other words
+// are checked for hidden references. base is added to every offset (8 for
+// a finalizer root's object part).
+func (e *emitter) words(ws wordSpan, pointers bool, base uint64) {
 	g, b := e.g, e.b
-	k := 0
-	for off := uint64(0); off+8 <= uint64(len(mem)); off += 8 {
-		v := binary.LittleEndian.Uint64(mem[off:])
-		if k < len(ptrs) && ptrs[k] == off {
-			k++
-			if v == 0 {
-				continue
-			}
+	for i := ws.From; i < ws.To; i++ {
+		off, flags, v := uint64(b.wordOff[i]&^wordFlags), b.wordOff[i]&wordFlags, b.wordVal[i]
+		if !pointers {
+			flags = 0
+		}
+		if flags&wordPointer != 0 {
 			if t, ok := g.FindObject(v); ok {
 				e.pointer(t, base+off, v)
 				continue
@@ -89,13 +123,10 @@ func (e *emitter) words(mem []byte, ptrs []uint64, base uint64) {
 		}
 		// An interface's first word (itab or *_type) is not a pointer to
 		// the GC; only its data word, the next one, is.
-		if v != 0 && k < len(ptrs) && ptrs[k] == off+8 {
+		if flags&wordBeforePointer != 0 && b.typeWord(v) {
 			_, isItab := g.Itabs[v]
-			_, isType := g.TypeNames[v]
-			if isItab || isType || b.in.TypeData.Contains(v) {
-				g.Ifaces = appendOff(g.mem, g.Ifaces, IfaceWord{Holder: e.v, Offset: uint32(base + off), Word: v, Itab: isItab})
-				continue
-			}
+			g.Ifaces = appendOff(g.mem, g.Ifaces, IfaceWord{Holder: e.v, Offset: uint32(base + off), Word: v, Itab: isItab})
+			continue
 		}
 		if off == 0 && e.object && !e.header && b.in.Text.Contains(v) {
 			g.codeObj = appendOff(g.mem, g.codeObj, ObjectID(e.v)-ObjectID(len(g.roots)))
@@ -113,8 +144,14 @@ func (e *emitter) words(mem []byte, ptrs []uint64, base uint64) {
 	}
 }
 
-// buildEdges is pass 2: every holder's words, roots first, then objects in
-// address order, each object's record read again at its offset.
+// objectWords is the stretch of object o's saved words.
+func (b *builder) objectWords(o ObjectID) wordSpan {
+	r := b.rec[o]
+	return wordSpan{b.objWords[r], b.objWords[r+1]}
+}
+
+// buildEdges is pass 2: every holder's saved words, roots first, then
+// objects in address order.
 func (b *builder) buildEdges() error {
 	g := b.g
 	nv := len(g.roots) + len(g.objBase)
@@ -122,40 +159,21 @@ func (b *builder) buildEdges() error {
 	g.edgeTarget = makeOff[ObjectID](g.mem, 0, b.ptrs+len(b.weak)+len(b.cleanup))
 	g.edgeWordLo = makeOff[uint16](g.mem, 0, cap(g.edgeTarget))
 	g.wordHigh = map[Vertex][]highMark{}
-	rd := heapdump.NewReader(b.in.Dump)
-	var grab recordGrab
-	read := func(off int64) error {
-		grab.reset()
-		_, err := rd.RecordAt(off, &grab)
-		return err
-	}
 	e := &emitter{b: b, g: g}
-	var scratch []uint64
 	for r := range g.roots {
 		root := g.roots[r]
 		e.begin(Vertex(r))
 		switch root.Kind {
 		case RootData, RootBSS:
-			if err := read(b.rootOff[r]); err != nil || grab.seg == nil {
-				return fmt.Errorf("graph: rereading the %s segment: %v", root.Kind, err)
-			}
-			e.words(grab.seg.Contents, grab.seg.Pointers, 0)
+			e.words(b.rootWords[r], true, 0)
 		case RootFrame:
-			if err := read(b.rootOff[r]); err != nil || grab.frame == nil {
-				return fmt.Errorf("graph: rereading a stack frame: %v", err)
-			}
-			// A frame lists its outgoing arguments before its locals:
-			// sort (and dedupe) the offsets.
-			scratch = append(scratch[:0], grab.frame.Pointers...)
-			slices.Sort(scratch)
-			scratch = slices.Compact(scratch)
 			gr := g.Goroutines[g.Frames[root.Index].Goroutine]
 			e.stackLo, e.stackHi = gr.StackLo, gr.StackHi
-			e.words(grab.frame.Contents, scratch, 0)
+			e.words(b.rootWords[r], true, 0)
 		case RootNoptrData, RootNoptrBSS:
 			for _, s := range b.in.Segments {
 				if s.Addr == root.Addr && uint64(len(s.Bytes)) == uint64(root.Size) {
-					e.words(s.Bytes, nil, 0)
+					e.words(b.saveWords(s.Bytes, nil), false, 0)
 					break
 				}
 			}
@@ -175,13 +193,13 @@ func (b *builder) buildEdges() error {
 				break
 			}
 			// The object's referents, not the object (gcScanFinalizer).
-			if err := read(b.off[f.Object]); err != nil || grab.obj == nil {
-				return fmt.Errorf("graph: rereading a finalized object: %v", err)
-			}
-			for _, p := range grab.obj.Pointers {
-				v := binary.LittleEndian.Uint64(grab.obj.Contents[p:])
-				if t, ok := g.FindObject(v); ok {
-					e.pointer(t, 8+p, v)
+			ws := b.objectWords(f.Object)
+			for i := ws.From; i < ws.To; i++ {
+				if b.wordOff[i]&wordPointer == 0 {
+					continue
+				}
+				if t, ok := g.FindObject(b.wordVal[i]); ok {
+					e.pointer(t, 8+uint64(b.wordOff[i]&^wordFlags), b.wordVal[i])
 				}
 			}
 		case RootCleanups:
@@ -201,21 +219,15 @@ func (b *builder) buildEdges() error {
 			e.weak = true
 			weak = weak[1:]
 		}
-		if err := read(b.off[o]); err != nil || grab.obj == nil {
-			return fmt.Errorf("graph: rereading the object at %#x: %v", g.objBase[o], err)
-		}
 		e.header = g.objFlags[o]&(Header|MaybeHeader) != 0
-		ptrs := grab.obj.Pointers
-		if g.objFlags[o]&Pointers == 0 {
-			ptrs = nil // a reserve slot's junk list, never an object's
-		}
-		e.words(grab.obj.Contents, ptrs, 0)
+		e.words(b.objectWords(ObjectID(o)), g.objFlags[o]&Pointers != 0, 0)
 	}
 	g.edgeStart[nv] = uint32(len(g.edgeTarget))
 	g.Stats.Edges = len(g.edgeTarget)
 	if len(g.wordHigh) == 0 {
 		g.wordHigh = nil
 	}
-	b.off, b.ord, b.rootOff = nil, nil, nil
+	b.ord, b.rec, b.rootWords = nil, nil, nil
+	b.wordOff, b.wordVal, b.objWords = nil, nil, nil
 	return nil
 }

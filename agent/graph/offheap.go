@@ -128,4 +128,4 @@ func copyOff[T any](m *mem, s []T) []T {
 
 // offheapTypes are the element types stored in mapped memory.
 var offheapTypes = []any{uint64(0), uint32(0), uint16(0), ObjectFlags(0), ObjectID(0), EdgeID(0), int64(0),
-	Root{}, Frame{}, Sample{}, HiddenWord{}, IfaceWord{}, Finalizer{}, Goroutine{}, run{}, heapdump.AllocSample{}}
+	Root{}, Frame{}, Sample{}, HiddenWord{}, IfaceWord{}, Finalizer{}, Goroutine{}, run{}, wordSpan{}, heapdump.AllocSample{}}

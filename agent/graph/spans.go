@@ -62,8 +62,8 @@ func spanNelems(size uint32, pointers bool) uint32 {
 // pageSlot is one dumped slot of a page being decided.
 type pageSlot struct {
 	addr     uint64
-	offset   int64 // record offset
-	pointers bool  // non-empty field list
+	words    wordSpan // its saved words
+	pointers bool     // non-empty field list
 	lastByte byte
 	weak     bool   // weak-handle shaped (see HiddenWeakHandle)
 	word0    uint64 // first word, for weak-handle shaped slots

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/heaptop/heaptop/agent/capture"
-	"github.com/heaptop/heaptop/agent/graph"
 	"github.com/heaptop/heaptop/agent/internal/pipeline"
 	"github.com/heaptop/heaptop/agent/naming"
 	"github.com/heaptop/heaptop/agent/symbols"
@@ -61,17 +60,12 @@ func BenchmarkName(b *testing.B) {
 		b.Run(fmt.Sprintf("records=%d", records), func(b *testing.B) {
 			plantBenchHeap(records)
 			runtime.GC()
-			d, err := capture.New(capture.Options{}).Capture(context.Background())
-			if err != nil {
-				b.Fatal(err)
-			}
 			im := symbols.Self()
-			in, err := pipeline.Input(d, im)
+			in, err := pipeline.Input(im)
 			if err != nil {
 				b.Fatal(err)
 			}
-			g, err := graph.Build(in)
-			d.Close()
+			g, _, _, err := pipeline.Build(context.Background(), capture.New(capture.Options{}), in)
 			if err != nil {
 				b.Fatal(err)
 			}

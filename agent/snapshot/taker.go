@@ -16,7 +16,6 @@ import (
 	"github.com/heaptop/heaptop/agent/analysis"
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
 	"github.com/heaptop/heaptop/agent/capture"
-	"github.com/heaptop/heaptop/agent/graph"
 	"github.com/heaptop/heaptop/agent/internal/pipeline"
 	"github.com/heaptop/heaptop/agent/naming"
 	"github.com/heaptop/heaptop/agent/symbols"
@@ -237,7 +236,13 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	// names nothing in it and is counted as unknown.
 	before, _ := t.cfg.Released()
 	mapped := readFigures().mapped
-	d, err := t.cfg.Capturer.Capture(context.Background())
+	in, err := pipeline.Input(t.cfg.Image)
+	if err != nil {
+		return nil, status.Errorf(codes.Internal, "heaptop agent: reading this executable: %v", err)
+	}
+	// The graph's first pass reads the dump as the child writes it; the
+	// parse phase is the second pass, after the child is done.
+	g, d, build, err := pipeline.Build(context.Background(), t.cfg.Capturer, in)
 	released, dropped := t.cfg.Released()
 	released = mergeReleased(before, released)
 	if err != nil {
@@ -247,7 +252,7 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 		if errors.Is(err, capture.ErrRefused) {
 			return nil, status.Error(codes.FailedPrecondition, err.Error())
 		}
-		return nil, status.Errorf(codes.Internal, "heaptop agent: the heap dump failed: %v", err)
+		return nil, status.Errorf(codes.Internal, "heaptop agent: the heap dump failed or could not be read: %v", err)
 	}
 	capturedAt := d.Stats.Start
 	k.capture = d.Stats
@@ -255,21 +260,10 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	t.meter.add(measured{mapped: mapped, pause: d.Stats.HostPause})
 	t.mu.Unlock()
 	if err := progress(heaptopv1.Phase_PHASE_PARSE, fmt.Sprintf("%d MiB of dump", d.Stats.Size>>20)); err != nil {
-		d.Close()
+		g.Close()
 		return nil, err
 	}
-	in, err := pipeline.Input(d, t.cfg.Image)
-	if err != nil {
-		d.Close()
-		return nil, status.Errorf(codes.Internal, "heaptop agent: reading this executable: %v", err)
-	}
-	phase := time.Now()
-	g, err := graph.Build(in)
-	d.Close() // the graph keeps what it needs
-	if err != nil {
-		return nil, status.Errorf(codes.Internal, "heaptop agent: the heap dump could not be read: %v", err)
-	}
-	k.parse = time.Since(phase)
+	k.parse = build
 	closeGraph := true
 	defer func() {
 		if closeGraph {
@@ -286,7 +280,7 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	if err := progress(heaptopv1.Phase_PHASE_NAME, fmt.Sprintf("%d objects", g.NumObjects())); err != nil {
 		return nil, err
 	}
-	phase = time.Now()
+	phase := time.Now()
 	n, err := naming.Name(g, t.cfg.Image)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "heaptop agent: naming the heap: %v", err)

@@ -6,6 +6,7 @@ package pipeline
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/heaptop/heaptop/agent/capture"
@@ -26,25 +27,19 @@ type Result struct {
 // Close releases the graph (and with it the names' arrays).
 func (r *Result) Close() { r.Graph.Close() }
 
-// Run captures this process with c, builds its graph and names it with im
-// (the image of this process: symbols.Self()).
+// Run captures this process with c, builds its graph while the dump is
+// written, and names it with im (the image of this process: symbols.Self()).
 func Run(ctx context.Context, c *capture.Capturer, im *symbols.Image) (*Result, error) {
-	d, err := c.Capture(ctx)
+	in, err := Input(im)
 	if err != nil {
 		return nil, err
 	}
-	defer d.Close()
-	in, err := Input(d, im)
+	g, d, build, err := Build(ctx, c, in)
 	if err != nil {
 		return nil, err
 	}
+	r := &Result{Graph: g, Capture: d.Stats, Build: build}
 	start := time.Now()
-	g, err := graph.Build(in)
-	if err != nil {
-		return nil, err
-	}
-	r := &Result{Graph: g, Capture: d.Stats, Build: time.Since(start)}
-	start = time.Now()
 	if r.Names, err = naming.Name(g, im); err != nil {
 		g.Close()
 		return nil, err
@@ -53,13 +48,40 @@ func Run(ctx context.Context, c *capture.Capturer, im *symbols.Image) (*Result, 
 	return r, nil
 }
 
-// Input is what graph.Build needs from a dump of this process: the dump,
-// its noptr segments, and the image's code and type-data ranges.
-func Input(d *capture.Dump, im *symbols.Image) (graph.Input, error) {
-	in := graph.Input{Dump: d.Bytes, FuncName: graph.InProcessFuncName}
-	for _, s := range d.Segments {
-		in.Segments = append(in.Segments, graph.Segment{Name: s.Name, Addr: s.Addr, Bytes: s.Bytes})
+// Build captures this process with c and builds its graph from in: pass 1
+// reads the dump while the dump child writes it, pass 2 runs once the
+// child is done and its noptr segments are known. build is pass 2's time
+// (pass 1's is inside the capture's). The returned Dump holds no bytes,
+// only the capture's figures; it need not be closed.
+func Build(ctx context.Context, c *capture.Capturer, in graph.Input) (g *graph.Graph, d *capture.Dump, build time.Duration, err error) {
+	var b *graph.Builder
+	d, err = c.Stream(ctx, func(dump io.Reader) error {
+		if b != nil { // a retried capture starts over
+			b.Close()
+		}
+		b = graph.NewBuilder(in)
+		return b.Read(dump)
+	})
+	if err != nil {
+		if b != nil {
+			b.Close()
+		}
+		return nil, nil, 0, err
 	}
+	defer d.Close()
+	start := time.Now()
+	segs := make([]graph.Segment, 0, len(d.Segments))
+	for _, s := range d.Segments {
+		segs = append(segs, graph.Segment{Name: s.Name, Addr: s.Addr, Bytes: s.Bytes})
+	}
+	g, err = b.Finish(segs)
+	return g, d, time.Since(start), err
+}
+
+// Input is what graph.Build needs to know of this process besides a dump:
+// the image's code and type-data ranges.
+func Input(im *symbols.Image) (graph.Input, error) {
+	in := graph.Input{FuncName: graph.InProcessFuncName}
 	segs, err := im.Segments()
 	if err != nil {
 		return in, err
