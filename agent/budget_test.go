@@ -246,7 +246,7 @@ func TestBudgetAnalysisMemory(t *testing.T) {
 	c := heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.addr))
 	for _, confirm := range []bool{false, true} {
 		_, err := capture(t, c, &heaptopv1.CaptureRequest{ConfirmCost: confirm})
-		wantRefusal(t, fmt.Sprintf("confirm_cost %v", confirm), err, codes.FailedPrecondition,
+		wantRefusal(t, fmt.Sprintf("confirm_cost %v", confirm), err, codes.ResourceExhausted,
 			"capture refused: analysing 1", "objects would hold about ", "80 B per object, the first-capture model", "over the agent's cap of 0.5× the heap's ")
 		t.Logf("refused: %s", status.Convert(err).Message())
 	}

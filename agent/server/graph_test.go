@@ -122,7 +122,7 @@ func TestCapture_through_Graphs(t *testing.T) {
 				}
 				return &heaptopv1.Snapshot{Id: 9, Complete: true}, nil
 			case 2:
-				return nil, status.Error(codes.FailedPrecondition, "capture refused: not enough memory")
+				return nil, status.Error(codes.ResourceExhausted, "capture refused: not enough memory")
 			}
 			panic("boom")
 		},
@@ -131,7 +131,7 @@ func TestCapture_through_Graphs(t *testing.T) {
 	if r, err := c.Capture(context.Background(), &heaptopv1.CaptureRequest{}); err != nil || r.GetSnapshot().GetId() != 9 {
 		t.Fatalf("Capture: %v %v", r, err)
 	}
-	if _, err := c.Capture(context.Background(), &heaptopv1.CaptureRequest{}); status.Code(err) != codes.FailedPrecondition ||
+	if _, err := c.Capture(context.Background(), &heaptopv1.CaptureRequest{}); status.Code(err) != codes.ResourceExhausted ||
 		status.Convert(err).Message() != "capture refused: not enough memory" {
 		t.Fatalf("refusal came back as %v", err)
 	}

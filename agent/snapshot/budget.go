@@ -180,7 +180,7 @@ func (b Budget) checkHeld(m *meter, objects, heapBytes int64) error {
 	}
 	limit := max(int64(b.MaxAnalysisRatio*float64(heapBytes)), analysisFloor)
 	if p := m.held(objects); p.value > limit {
-		return status.Errorf(codes.FailedPrecondition,
+		return status.Errorf(codes.ResourceExhausted,
 			"capture refused: analysing %d objects would hold about %s (%s), over the agent's cap of %g× the heap's %s",
 			objects, units.Bytes(uint64(p.value)), p.how, b.MaxAnalysisRatio, units.Bytes(int64(heapBytes)))
 	}

@@ -250,7 +250,7 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 			return nil, errClosing
 		}
 		if errors.Is(err, capture.ErrRefused) {
-			return nil, status.Error(codes.FailedPrecondition, err.Error())
+			return nil, status.Error(codes.ResourceExhausted, err.Error())
 		}
 		return nil, status.Errorf(codes.Internal, "heaptop agent: the heap dump failed or could not be read: %v", err)
 	}

@@ -29,8 +29,9 @@ async function snapshotOf(store: Store, source: UpdateSource, options: Options, 
 		if (!document) problems.push('no heap snapshot: the recording carries none');
 		return document;
 	}
-	// A capture the agent's minimum interval refuses is asked again a few
-	// times: a one-shot run would rather wait a second than report nothing.
+	// A capture the agent refuses for now (its minimum interval, memory) is
+	// asked again a few times: a one-shot run would rather wait a second
+	// than report nothing. Only a refusal for cost is waived by a flag.
 	for (let attempt = 1; ; attempt++) {
 		try {
 			return await source.capture({forceGc: false, confirmCost: options.confirmCost, maxAgeMs: options.maxAgeMs});
@@ -40,7 +41,7 @@ async function snapshotOf(store: Store, source: UpdateSource, options: Options, 
 				await new Promise(resolve => setTimeout(resolve, 1000));
 				continue;
 			}
-			problems.push(`no heap snapshot: ${error.message}${error.failure === 'cost' && /confirm/.test(error.message) ? ' (--confirm-cost)' : ''}`);
+			problems.push(`no heap snapshot: ${error.message}${error.failure === 'cost' ? ' (--confirm-cost)' : ''}`);
 			return undefined;
 		}
 	}

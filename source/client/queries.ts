@@ -61,7 +61,8 @@ export interface HeapQueries {
 
 /**
  * Why a query failed, for the UI to act on: `cost` asks the user to confirm
- * (resend with confirmCost); the others are shown as a notice.
+ * (resend with confirmCost); `rate-limit` may pass if asked again later (the
+ * agent's interval or memory); the others are shown as a notice.
  */
 export type QueryFailure = 'cost' | 'rate-limit' | 'not-found' | 'unavailable' | 'timeout' | 'unsupported' | 'not-recorded' | 'refused';
 

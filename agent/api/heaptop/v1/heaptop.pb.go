@@ -1490,9 +1490,12 @@ func (x *Snapshot) GetGrowthIntervals() uint32 {
 type CaptureStats struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// How long the target's goroutines could not run because of the capture.
-	PauseNs      uint64 `protobuf:"varint,1,opt,name=pause_ns,json=pauseNs,proto3" json:"pause_ns,omitempty"`
-	DumpBytes    uint64 `protobuf:"varint,2,opt,name=dump_bytes,json=dumpBytes,proto3" json:"dump_bytes,omitempty"`
-	DumpNs       uint64 `protobuf:"varint,3,opt,name=dump_ns,json=dumpNs,proto3" json:"dump_ns,omitempty"`
+	PauseNs   uint64 `protobuf:"varint,1,opt,name=pause_ns,json=pauseNs,proto3" json:"pause_ns,omitempty"`
+	DumpBytes uint64 `protobuf:"varint,2,opt,name=dump_bytes,json=dumpBytes,proto3" json:"dump_bytes,omitempty"`
+	// From the request until the whole dump was read: the graph's first pass
+	// reads it as the dump process writes it.
+	DumpNs uint64 `protobuf:"varint,3,opt,name=dump_ns,json=dumpNs,proto3" json:"dump_ns,omitempty"`
+	// The graph's second pass, after the dump: edges and findings resolved.
 	ParseNs      uint64 `protobuf:"varint,4,opt,name=parse_ns,json=parseNs,proto3" json:"parse_ns,omitempty"`
 	NameNs       uint64 `protobuf:"varint,5,opt,name=name_ns,json=nameNs,proto3" json:"name_ns,omitempty"`
 	AnalyseNs    uint64 `protobuf:"varint,6,opt,name=analyse_ns,json=analyseNs,proto3" json:"analyse_ns,omitempty"`

@@ -53,10 +53,12 @@ type HeaptopClient interface {
 	Watch(ctx context.Context, in *WatchRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchEvent], error)
 	// Capture takes a heap snapshot — or joins the one in flight, or returns
 	// the latest one younger than max_age_ns — and returns its complete
-	// document. Refusals carry a one-line reason the UI shows:
-	// RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
-	// that is unsafe or over the pause budget (the message states the predicted
-	// pause; resend with confirm_cost to accept it).
+	// document. Refusals carry a one-line reason the UI shows, and their code
+	// says what the client can do: FAILED_PRECONDITION only for a capture over
+	// the pause budget (the message states the predicted pause; resend with
+	// confirm_cost to accept it); RESOURCE_EXHAUSTED for everything no
+	// confirmation waives: the minimum interval, memory the dump or the
+	// analysis would need, a dump process that cannot be made (retry later).
 	Capture(ctx context.Context, in *CaptureRequest, opts ...grpc.CallOption) (*CaptureReply, error)
 	// Expand returns children of a heap-tree node beyond what the snapshot
 	// document carried. NOT_FOUND when the snapshot is no longer held.
@@ -140,10 +142,12 @@ type HeaptopServer interface {
 	Watch(*WatchRequest, grpc.ServerStreamingServer[WatchEvent]) error
 	// Capture takes a heap snapshot — or joins the one in flight, or returns
 	// the latest one younger than max_age_ns — and returns its complete
-	// document. Refusals carry a one-line reason the UI shows:
-	// RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
-	// that is unsafe or over the pause budget (the message states the predicted
-	// pause; resend with confirm_cost to accept it).
+	// document. Refusals carry a one-line reason the UI shows, and their code
+	// says what the client can do: FAILED_PRECONDITION only for a capture over
+	// the pause budget (the message states the predicted pause; resend with
+	// confirm_cost to accept it); RESOURCE_EXHAUSTED for everything no
+	// confirmation waives: the minimum interval, memory the dump or the
+	// analysis would need, a dump process that cannot be made (retry later).
 	Capture(context.Context, *CaptureRequest) (*CaptureReply, error)
 	// Expand returns children of a heap-tree node beyond what the snapshot
 	// document carried. NOT_FOUND when the snapshot is no longer held.

@@ -680,7 +680,12 @@ export interface CaptureStats {
   /** How long the target's goroutines could not run because of the capture. */
   pauseNs: bigint;
   dumpBytes: bigint;
+  /**
+   * From the request until the whole dump was read: the graph's first pass
+   * reads it as the dump process writes it.
+   */
   dumpNs: bigint;
+  /** The graph's second pass, after the dump: edges and findings resolved. */
   parseNs: bigint;
   nameNs: bigint;
   analyseNs: bigint;
@@ -5053,10 +5058,12 @@ export const HeaptopService = {
   /**
    * Capture takes a heap snapshot — or joins the one in flight, or returns
    * the latest one younger than max_age_ns — and returns its complete
-   * document. Refusals carry a one-line reason the UI shows:
-   * RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
-   * that is unsafe or over the pause budget (the message states the predicted
-   * pause; resend with confirm_cost to accept it).
+   * document. Refusals carry a one-line reason the UI shows, and their code
+   * says what the client can do: FAILED_PRECONDITION only for a capture over
+   * the pause budget (the message states the predicted pause; resend with
+   * confirm_cost to accept it); RESOURCE_EXHAUSTED for everything no
+   * confirmation waives: the minimum interval, memory the dump or the
+   * analysis would need, a dump process that cannot be made (retry later).
    */
   capture: {
     path: "/heaptop.v1.Heaptop/Capture" as const,
@@ -5112,10 +5119,12 @@ export interface HeaptopServer extends UntypedServiceImplementation {
   /**
    * Capture takes a heap snapshot — or joins the one in flight, or returns
    * the latest one younger than max_age_ns — and returns its complete
-   * document. Refusals carry a one-line reason the UI shows:
-   * RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
-   * that is unsafe or over the pause budget (the message states the predicted
-   * pause; resend with confirm_cost to accept it).
+   * document. Refusals carry a one-line reason the UI shows, and their code
+   * says what the client can do: FAILED_PRECONDITION only for a capture over
+   * the pause budget (the message states the predicted pause; resend with
+   * confirm_cost to accept it); RESOURCE_EXHAUSTED for everything no
+   * confirmation waives: the minimum interval, memory the dump or the
+   * analysis would need, a dump process that cannot be made (retry later).
    */
   capture: handleUnaryCall<CaptureRequest, CaptureReply>;
   /**
@@ -5148,10 +5157,12 @@ export interface HeaptopClient extends Client {
   /**
    * Capture takes a heap snapshot — or joins the one in flight, or returns
    * the latest one younger than max_age_ns — and returns its complete
-   * document. Refusals carry a one-line reason the UI shows:
-   * RESOURCE_EXHAUSTED for the rate limit, FAILED_PRECONDITION for a capture
-   * that is unsafe or over the pause budget (the message states the predicted
-   * pause; resend with confirm_cost to accept it).
+   * document. Refusals carry a one-line reason the UI shows, and their code
+   * says what the client can do: FAILED_PRECONDITION only for a capture over
+   * the pause budget (the message states the predicted pause; resend with
+   * confirm_cost to accept it); RESOURCE_EXHAUSTED for everything no
+   * confirmation waives: the minimum interval, memory the dump or the
+   * analysis would need, a dump process that cannot be made (retry later).
    */
   capture(
     request: CaptureRequest,
