@@ -32,6 +32,9 @@ type Names interface {
 	// Global names the global variable holding addr and where it starts;
 	// ok is false without symbols.
 	Global(addr uint64) (name string, start uint64, ok bool)
+	// TypePackage is the import path of the named type a type is or holds
+	// (y.T, *y.T, []y.T backing arrays: y's path), "" when there is none.
+	TypePackage(t uint32) string
 }
 
 // Site is a source position: where an object was allocated.
@@ -60,6 +63,7 @@ func (noNames) Site(uint32) Site                              { return Site{} }
 func (noNames) Internal(graph.ObjectID) bool                  { return false }
 func (noNames) Word(graph.Vertex, uint64) (symbols.Hop, bool) { return symbols.Hop{}, false }
 func (noNames) Global(uint64) (string, uint64, bool)          { return "", 0, false }
+func (noNames) TypePackage(uint32) string                     { return "" }
 
 // typeKey is how objects are grouped by type: naming's type, and for
 // untyped objects their size ("untyped 64 B").

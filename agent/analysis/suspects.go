@@ -32,6 +32,18 @@ type SuspectRef struct {
 // Accumulation is the suspect's accumulation point.
 func (s SuspectRef) Accumulation() Vertex { return s.Path[len(s.Path)-1] }
 
+// AgentOwned reports whether v is this agent's own memory: one of its
+// global variables, or an object of one of its types (its symbol tables,
+// snapshots, server). The agent is never its own suspect, and the UI labels
+// what it holds so that the tool's cost is seen as such.
+func (a *Analysis) AgentOwned(v Vertex) bool {
+	if o, ok := a.VertexObject(v); ok {
+		return a.pkgs.Of(a.names.TypePackage(a.names.ObjectType(o))) == AgentCode
+	}
+	h, ok := a.Holder(v)
+	return ok && h.Kind == GlobalHolder && a.pkgs.OfSymbol(h.Name) == AgentCode
+}
+
 // findSuspects finds the suspects (phase 6).
 func (a *Analysis) findSuspects() {
 	total := a.Retained(PseudoRoot)
@@ -50,7 +62,7 @@ func (a *Analysis) findSuspects() {
 	}
 	for i, c := range candidates {
 		r := a.Retained(c)
-		if float64(r) < suspectShare*float64(total) {
+		if float64(r) < suspectShare*float64(total) || a.AgentOwned(c) {
 			continue
 		}
 		path := []Vertex{c}

@@ -59,4 +59,30 @@ func TestDemo(t *testing.T) {
 		t.Errorf("%d leaked sessions, want 1 to 256 (main.planted.closed)", leaks)
 	}
 	t.Logf("%d hidden references (%d to free slots), %d leaked sessions", hidden, free, leaks)
+
+	// The first capture loaded the executable's symbols into the agent: the
+	// next one sees the agent's own memory, labelled so, and no suspect in it.
+	time.Sleep(2 * time.Second) // the agent's minimum interval between captures
+	s = p.capture(t, &heaptopv1.CaptureRequest{ConfirmCost: true})
+	agentTypes := map[string]bool{}
+	for _, n := range s.Tree {
+		switch {
+		case n.Agent:
+			agentTypes[n.TypeName] = true
+			if strings.HasPrefix(n.TypeName, "main.") || strings.HasPrefix(n.Label, "main.") {
+				t.Errorf("the program's own node %q %q is labelled as the agent's", n.Label, n.TypeName)
+			}
+		case n.TypeName == "symbols.Image" || n.TypeName == "snapshot.Taker":
+			t.Errorf("the agent's %s is not labelled as the agent's (%q)", n.TypeName, n.Label)
+		}
+	}
+	if !agentTypes["symbols.Image"] {
+		t.Errorf("no symbols.Image labelled as the agent's in the tree; agent types: %v", agentTypes)
+	}
+	for _, f := range s.Findings {
+		if f.Kind == heaptopv1.FindingKind_FINDING_KIND_SUSPECT && agentTypes[f.Path[len(f.Path)-1].TypeName] {
+			t.Errorf("the agent's own memory is a suspect:\n%s", describe(f))
+		}
+	}
+	t.Logf("agent types in the tree: %v", agentTypes)
 }

@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"reflect"
+
 	"github.com/heaptop/heaptop/agent/analysis"
 	"github.com/heaptop/heaptop/agent/graph"
 	"github.com/heaptop/heaptop/agent/naming"
@@ -26,6 +28,23 @@ func (x names) ObjectSite(o graph.ObjectID) uint32 { return uint32(x.n.SiteOf(o)
 func (x names) Site(s uint32) analysis.Site {
 	site := x.n.Site(naming.SiteID(s))
 	return analysis.Site{Function: site.Function, File: site.File, Line: site.Line}
+}
+
+func (x names) TypePackage(t uint32) string {
+	l := x.n.Layout(naming.TypeID(t))
+	if l.Kind != symbols.Value || l.Type == nil {
+		return ""
+	}
+	rt := l.Type
+	for rt.Name() == "" {
+		switch rt.Kind() {
+		case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Chan:
+			rt = rt.Elem()
+		default:
+			return ""
+		}
+	}
+	return rt.PkgPath()
 }
 
 // Internal: a map's directory, table or groups.

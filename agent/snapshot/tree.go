@@ -180,6 +180,7 @@ func (h *held) nodeLocked(r row, parent uint32, parentKey string) (*heaptopv1.Tr
 		n.Label, n.TypeName, n.Site = c.holderName(r.v)
 		n.Key = childKey(parentKey, n.Label)
 		n.State = heaptopv1.State_STATE_LIVE
+		n.Agent = a.AgentOwned(r.v)
 	default:
 		o, _ := a.VertexObject(r.v)
 		pv := analysis.PseudoRoot
@@ -201,6 +202,7 @@ func (h *held) nodeLocked(r row, parent uint32, parentKey string) (*heaptopv1.Tr
 		}
 		ts := a.TypeSites[a.TypeSiteOf(o)]
 		n.TypeName, n.Site, n.State = ts.Type, protoSite(ts.Site), protoStates[ts.State]
+		n.Agent = a.AgentOwned(r.v)
 		if r.kind == heaptopv1.NodeKind_NODE_KIND_FOLDED {
 			n.Label = normalize(n.Label)
 			n.Key = childKey(parentKey, "×"+n.Label+":"+ts.Type+"@"+ts.Site.String())

@@ -84,6 +84,8 @@ export type TreeNode = {
 	/** Children in all, and how many the document (or an Expand) carried. */
 	readonly childrenTotal: number;
 	readonly childrenSent: number;
+	/** The heaptop agent's own memory: what the tool costs the program. */
+	readonly agent: boolean;
 };
 
 /** Objects of one list, type and allocation site. Mirrors heaptop.v1.ListGroup. */
@@ -283,6 +285,7 @@ export function toTreeNode(t: WireTreeNode): TreeNode {
 		state: states[t.state] ?? 'unknown',
 		childrenTotal: t.childrenTotal,
 		childrenSent: t.childrenSent,
+		agent: t.agent,
 	});
 }
 

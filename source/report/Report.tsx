@@ -104,7 +104,7 @@ function Retainers({report, ascii}: {readonly report: ReportDocument; readonly a
 					<Text key={i} wrap="truncate-end">
 						<Text>{`${formatBytes(r.retainedBytes).padStart(10)} ${formatPercent(r.share).padStart(6)}  `}</Text>
 						<Text bold>{r.name}</Text>
-						<Text dimColor>{`  ${times}${r.type}${where}`}</Text>
+						<Text dimColor>{`  ${times}${r.type}${where}${r.agent ? '  (heaptop agent)' : ''}`}</Text>
 					</Text>
 				);
 			})}

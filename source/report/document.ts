@@ -64,6 +64,8 @@ export type ReportRetainer = {
 	/** retainedBytes over the snapshot's heap bytes, 0..1. */
 	readonly share: number;
 	readonly site?: ReportSite;
+	/** The heaptop agent's own memory (never a suspect). */
+	readonly agent?: true;
 };
 
 export type Report = {
@@ -188,6 +190,7 @@ export function retainers(tree: readonly TreeNode[], heapBytes: number, limit = 
 				retainedBytes: n.retainedBytes,
 				share: heapBytes > 0 ? n.retainedBytes / heapBytes : 0,
 				site: site(n.site),
+				agent: n.agent || undefined,
 			}),
 		);
 }

@@ -72,7 +72,10 @@ function Row({row, selected, focused, heapBytes, width, ascii}: {readonly row: T
 	return (
 		<Text wrap="truncate" inverse={selected && focused} bold={selected && !focused}>
 			<Text dimColor>{lead}</Text>
-			<Text bold={n.kind === 'root-group'}>{shownLabel}</Text>
+			{/* The agent's own memory is dimmed: the tool's cost, not the program's. */}
+			<Text bold={n.kind === 'root-group'} dimColor={n.agent}>
+				{shownLabel}
+			</Text>
 			<Text color={stateColour(n.state)}>{typed}</Text>
 			<Text> {formatBytes(n.retainedBytes).padStart(retainedWidth)}</Text>
 			<Text dimColor>{(n.kind === 'root-group' ? '' : formatBytes(n.shallowBytes)).padStart(shallowWidth)}</Text>

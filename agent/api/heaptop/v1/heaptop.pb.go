@@ -1781,6 +1781,10 @@ type TreeNode struct {
 	// follow it in this document; Expand returns the others.
 	ChildrenTotal uint32 `protobuf:"varint,12,opt,name=children_total,json=childrenTotal,proto3" json:"children_total,omitempty"`
 	ChildrenSent  uint32 `protobuf:"varint,13,opt,name=children_sent,json=childrenSent,proto3" json:"children_sent,omitempty"`
+	// The heaptop agent's own memory (one of its globals, or an object of one
+	// of its types: symbol tables, snapshots, server): what the tool costs
+	// the program, never a suspect.
+	Agent         bool `protobuf:"varint,14,opt,name=agent,proto3" json:"agent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1904,6 +1908,13 @@ func (x *TreeNode) GetChildrenSent() uint32 {
 		return x.ChildrenSent
 	}
 	return 0
+}
+
+func (x *TreeNode) GetAgent() bool {
+	if x != nil {
+		return x.Agent
+	}
+	return false
 }
 
 type ListGroup struct {
@@ -2790,7 +2801,7 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"StateTotal\x12'\n" +
 	"\x05state\x18\x01 \x01(\x0e2\x11.heaptop.v1.StateR\x05state\x12\x18\n" +
 	"\aobjects\x18\x02 \x01(\x04R\aobjects\x12\x14\n" +
-	"\x05bytes\x18\x03 \x01(\x04R\x05bytes\"\x9e\x03\n" +
+	"\x05bytes\x18\x03 \x01(\x04R\x05bytes\"\xb4\x03\n" +
 	"\bTreeNode\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\rR\x02id\x12\x16\n" +
 	"\x06parent\x18\x02 \x01(\rR\x06parent\x12(\n" +
@@ -2805,7 +2816,8 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	" \x01(\x04R\fshallowBytes\x12'\n" +
 	"\x05state\x18\v \x01(\x0e2\x11.heaptop.v1.StateR\x05state\x12%\n" +
 	"\x0echildren_total\x18\f \x01(\rR\rchildrenTotal\x12#\n" +
-	"\rchildren_sent\x18\r \x01(\rR\fchildrenSent\"\xa5\x02\n" +
+	"\rchildren_sent\x18\r \x01(\rR\fchildrenSent\x12\x14\n" +
+	"\x05agent\x18\x0e \x01(\bR\x05agent\"\xa5\x02\n" +
 	"\tListGroup\x12$\n" +
 	"\x04list\x18\x01 \x01(\x0e2\x10.heaptop.v1.ListR\x04list\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1b\n" +

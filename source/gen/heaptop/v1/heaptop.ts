@@ -756,6 +756,12 @@ export interface TreeNode {
    */
   childrenTotal: number;
   childrenSent: number;
+  /**
+   * The heaptop agent's own memory (one of its globals, or an object of one
+   * of its types: symbol tables, snapshots, server): what the tool costs
+   * the program, never a suspect.
+   */
+  agent: boolean;
 }
 
 export interface ListGroup {
@@ -3387,6 +3393,7 @@ function createBaseTreeNode(): TreeNode {
     state: 0,
     childrenTotal: 0,
     childrenSent: 0,
+    agent: false,
   };
 }
 
@@ -3439,6 +3446,9 @@ export const TreeNode: MessageFns<TreeNode> = {
     }
     if (message.childrenSent !== 0) {
       writer.uint32(104).uint32(message.childrenSent);
+    }
+    if (message.agent !== false) {
+      writer.uint32(112).bool(message.agent);
     }
     return writer;
   },
@@ -3560,6 +3570,14 @@ export const TreeNode: MessageFns<TreeNode> = {
             message.childrenSent = reader.uint32();
             continue;
           }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.agent = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3607,6 +3625,7 @@ export const TreeNode: MessageFns<TreeNode> = {
         : isSet(object.children_sent)
         ? globalThis.Number(object.children_sent)
         : 0,
+      agent: isSet(object.agent) ? globalThis.Boolean(object.agent) : false,
     };
   },
 
@@ -3651,6 +3670,9 @@ export const TreeNode: MessageFns<TreeNode> = {
     if (message.childrenSent !== 0) {
       obj.childrenSent = Math.round(message.childrenSent);
     }
+    if (message.agent !== false) {
+      obj.agent = message.agent;
+    }
     return obj;
   },
 
@@ -3676,6 +3698,7 @@ export const TreeNode: MessageFns<TreeNode> = {
     message.state = object.state ?? 0;
     message.childrenTotal = object.childrenTotal ?? 0;
     message.childrenSent = object.childrenSent ?? 0;
+    message.agent = object.agent ?? false;
     return message;
   },
 };
