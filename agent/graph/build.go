@@ -38,6 +38,10 @@ type Input struct {
 	// with TypeData, it keeps interface type words whose type the dump
 	// does not name (see IfaceWord). Zero ranges skip both.
 	Text, TypeData AddrRange
+	// Objects is about how many objects the dump holds (the runtime's
+	// /gc/heap/objects:objects before the capture), 0 if unknown. The
+	// arrays of pass 1 start at that size instead of doubling up to it.
+	Objects int
 }
 
 // AddrRange is the address range [Start, End).
@@ -102,8 +106,14 @@ type Builder struct {
 func NewBuilder(in Input) *Builder {
 	total := &mappedTotal{}
 	in.Dump, in.Segments = nil, nil
-	return &Builder{total: total, b: &builder{in: in, g: &Graph{mem: newMem(total), Itabs: map[uint64]uint64{}, TypeNames: map[uint64]string{}}, tmp: newMem(total), funcIdx: map[string]FuncID{}, strs: map[string]string{},
-		waitIdx: map[string]uint32{}, bucketIdx: map[uint64]BucketID{}}}
+	b := &builder{in: in, g: &Graph{mem: newMem(total), Itabs: map[uint64]uint64{}, TypeNames: map[uint64]string{}}, tmp: newMem(total), funcIdx: map[string]FuncID{}, strs: map[string]string{},
+		waitIdx: map[string]uint32{}, bucketIdx: map[uint64]BucketID{}}
+	if n := in.Objects + in.Objects/8; n > 0 { // the runtime's count moves on while the dump is made
+		b.base, b.size, b.flags = makeOff[uint64](b.tmp, 0, n), makeOff[uint32](b.tmp, 0, n), makeOff[ObjectFlags](b.tmp, 0, n)
+		b.objWords = makeOff[uint32](b.tmp, 0, n+1)
+		b.wordOff, b.wordVal = makeOff[uint32](b.tmp, 0, n), makeOff[uint64](b.tmp, 0, n) // about a word per object
+	}
+	return &Builder{total: total, b: b}
 }
 
 // Read is pass 1: it reads the whole dump from r, collecting objects,

@@ -7,6 +7,7 @@ package pipeline
 import (
 	"context"
 	"io"
+	"runtime/metrics"
 	"time"
 
 	"github.com/heaptop/heaptop/agent/capture"
@@ -79,9 +80,10 @@ func Build(ctx context.Context, c *capture.Capturer, in graph.Input) (g *graph.G
 }
 
 // Input is what graph.Build needs to know of this process besides a dump:
-// the image's code and type-data ranges.
+// the image's code and type-data ranges, and about how many objects the
+// heap holds now.
 func Input(im *symbols.Image) (graph.Input, error) {
-	in := graph.Input{FuncName: graph.InProcessFuncName}
+	in := graph.Input{FuncName: graph.InProcessFuncName, Objects: heapObjects()}
 	segs, err := im.Segments()
 	if err != nil {
 		return in, err
@@ -96,4 +98,14 @@ func Input(im *symbols.Image) (graph.Input, error) {
 		}
 	}
 	return in, nil
+}
+
+// heapObjects is the runtime's count of heap objects right now.
+func heapObjects() int {
+	s := []metrics.Sample{{Name: "/gc/heap/objects:objects"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return int(min(s[0].Value.Uint64(), 1<<31))
 }
