@@ -72,6 +72,7 @@ var streams = []struct {
 	{"bytes.Reader", func(b []byte) io.Reader { return bytes.NewReader(b) }},
 	{"OneByteReader", func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) }},
 	{"HalfReader", func(b []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(b)) }},
+	{"DataErrReader", func(b []byte) io.Reader { return iotest.DataErrReader(bytes.NewReader(b)) }}, // bytes with io.EOF
 	{"chunkReader", func(b []byte) io.Reader { return newChunkReader(b, int64(len(b))) }},
 }
 
