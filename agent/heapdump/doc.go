@@ -84,7 +84,8 @@
 //     the dumper throw and kill the process that writes the dump; see
 //     package capture, which never lets that process be the user's.
 //
-// Package heapdump takes the bytes WriteHeapDump wrote (go1.26) and gives
+// Package heapdump takes the bytes WriteHeapDump wrote (go1.26), whole
+// (Parse) or as a stream while they are written (ParseReader), and gives
 // them back as typed records, one call per record, in file order; it never
 // builds a graph. It never panics: truncated, corrupt or foreign input is an
 // *Error naming the byte offset, the record and what was expected. Every

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"maps"
 	"math/rand"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -164,15 +166,23 @@ func TestParse_real_dump(t *testing.T) {
 }
 
 // parseNoPanic parses b, failing the test on a panic or on an error that is
-// not an *Error within b.
+// not an *Error within b. It parses b again with ParseReader, from a
+// stream cutting b at random places, which must return the same error and
+// visit the same records (counted by tag, with their offsets).
 func parseNoPanic(t testing.TB, b []byte) error {
 	t.Helper()
 	defer func() {
 		if r := recover(); r != nil {
-			t.Fatalf("Parse panicked on %d bytes: %v", len(b), r)
+			t.Fatalf("Parse or ParseReader panicked on %d bytes: %v", len(b), r)
 		}
 	}()
-	err := heapdump.Parse(b, newTally(t))
+	whole := newTally(t)
+	err := heapdump.Parse(b, whole)
+	streamed := newTally(t)
+	sameError(t, "a stream", heapdump.ParseReader(newChunkReader(b, int64(len(b))), streamed), err)
+	if !maps.Equal(streamed.counts, whole.counts) || !slices.Equal(streamed.offsets, whole.offsets) {
+		t.Fatalf("ParseReader visited %v (%d offsets), Parse %v (%d offsets)", streamed.counts, len(streamed.offsets), whole.counts, len(whole.offsets))
+	}
 	if err == nil {
 		return nil
 	}
@@ -412,6 +422,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(heapdump.Header))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		parseNoPanic(t, b)
+		sameCalls(t, b)
 		// Reading any offset as a record must not panic either.
 		rd := heapdump.NewReader(b)
 		for off := int64(0); off < int64(len(b)) && off < 64; off++ {

@@ -55,11 +55,8 @@ func (t Tag) String() string {
 	return fmt.Sprintf("unknown tag %d", uint64(t))
 }
 
-// The records below are filled by Parse and handed to a Visitor. A record,
-// and every slice and string in it, is valid only until the Visitor method
-// returns: byte slices and strings alias the dump (which capture maps from
-// a memfd and unmaps after parsing), and the field slices are reused. Copy
-// what you keep (strings.Clone, slices.Clone).
+// The records below are filled by Parse and ParseReader and handed to a
+// Visitor; see Visitor for how long they live.
 
 // Params is the dump's first record: the writer's architecture, Go version
 // and heap arena range.
@@ -94,7 +91,7 @@ type Itab struct {
 // whole word inside Contents) of the words the GC treats as pointers.
 // See the package comment for malloc headers and bogus tail slots.
 type Object struct {
-	Offset   int64 // of the record in the dump, for Reader.RecordAt
+	Offset   int64 // of the record from the dump's first byte, for Reader.RecordAt
 	Addr     uint64
 	Contents []byte
 	Pointers []uint64
@@ -123,7 +120,7 @@ type Goroutine struct {
 // and Pointers the byte offsets from SP of the words its stack maps hold as
 // pointers at PC.
 type StackFrame struct {
-	Offset   int64 // of the record in the dump, for Reader.RecordAt
+	Offset   int64 // of the record from the dump's first byte, for Reader.RecordAt
 	SP       uint64
 	Depth    uint64
 	ChildSP  uint64 // SP of the frame it called, 0 for the innermost
@@ -160,7 +157,7 @@ type OSThread struct {
 // Addr its start, Contents its bytes, Pointers the offsets of its pointer
 // words (gcdatamask / gcbssmask). noptrdata and noptrbss are not dumped.
 type Segment struct {
-	Offset   int64 // of the record in the dump, for Reader.RecordAt
+	Offset   int64 // of the record from the dump's first byte, for Reader.RecordAt
 	Tag      Tag
 	Addr     uint64
 	Contents []byte
@@ -217,7 +214,19 @@ type AllocSample struct {
 }
 
 // Visitor receives the records of a dump in file order. A non-nil error
-// stops Parse, which returns it unchanged.
+// stops Parse or ParseReader, which returns it unchanged.
+//
+// A record and every slice and string in it (Contents, Pointers, type and
+// function names, GOARCH and GoVersion, wait reasons, MemProf's Frames and
+// their strings) is valid only during the Visitor call: the record structs
+// and the Pointers and Frames slices are reused for the next record.
+// Contents and strings alias the input without a copy. With Parse they
+// alias the dump buffer and stay valid as long as it does (a Reader over
+// the same buffer finds them again by Offset). With ParseReader they alias
+// a window that the next read of the stream overwrites, while the string
+// still claims to be immutable: a visitor that keeps any of them past its
+// call must copy it (bytes.Clone, strings.Clone), and one that does not
+// keep them costs nothing.
 type Visitor interface {
 	Params(*Params) error
 	Type(*Type) error
