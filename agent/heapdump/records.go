@@ -91,7 +91,7 @@ type Itab struct {
 // whole word inside Contents) of the words the GC treats as pointers.
 // See the package comment for malloc headers and bogus tail slots.
 type Object struct {
-	Offset   int64 // of the record from the dump's first byte, for Reader.RecordAt
+	Offset   int64 // where the record starts, from the dump's first byte
 	Addr     uint64
 	Contents []byte
 	Pointers []uint64
@@ -120,7 +120,7 @@ type Goroutine struct {
 // and Pointers the byte offsets from SP of the words its stack maps hold as
 // pointers at PC.
 type StackFrame struct {
-	Offset   int64 // of the record from the dump's first byte, for Reader.RecordAt
+	Offset   int64 // where the record starts, from the dump's first byte
 	SP       uint64
 	Depth    uint64
 	ChildSP  uint64 // SP of the frame it called, 0 for the innermost
@@ -157,7 +157,7 @@ type OSThread struct {
 // Addr its start, Contents its bytes, Pointers the offsets of its pointer
 // words (gcdatamask / gcbssmask). noptrdata and noptrbss are not dumped.
 type Segment struct {
-	Offset   int64 // of the record from the dump's first byte, for Reader.RecordAt
+	Offset   int64 // where the record starts, from the dump's first byte
 	Tag      Tag
 	Addr     uint64
 	Contents []byte
