@@ -266,7 +266,11 @@ func (c *Capturer) Capture(ctx context.Context) (*Dump, error) {
 // dump (through its EOF record) or failed. An attempt the child fails (a
 // throw, its timeout) may be retried: consume is then called again, with a
 // fresh reader over a new dump, and must start over (reset whatever it
-// built from the earlier one). The rules:
+// built from the earlier one). One exception: while runtime.allgs is
+// unknown (a binary without its symbol table, until a dump showed it; see
+// goroutines_linux.go) the dump is kept in memory like Capture's, needs
+// the memory room Capture needs, and consume is called once, in Stream's
+// goroutine, on the kept dump. The rules:
 //
 //   - A child that fails on its own cuts the stream short: its failure is
 //     the error (retried when another child may succeed), consume's error

@@ -37,6 +37,9 @@ const (
 // headroom is memoryHeadroom; tests replace it.
 var headroom = memoryHeadroom
 
+// dumpEstimate is the estimated size of a dump now; tests replace it.
+var dumpEstimate = func() int64 { return estimateDumpSize(readHeapFigures()) }
+
 // captureOnce runs the attempts of one capture, each attempt's dump read
 // by consume (see Stream), or kept whole in the shot's bytes if consume is
 // nil (Capture). stop ends it early (Close, or a Stream caller's context).
@@ -54,8 +57,7 @@ func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) err
 	if stop.Err() != nil {
 		return nil, c.stopError(stop)
 	}
-	figures := readHeapFigures()
-	est := estimateDumpSize(figures)
+	est := dumpEstimate()
 
 	c.segOnce.Do(func() {
 		segs, allgs, err := runtimeSymbols()
@@ -142,14 +144,31 @@ func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) err
 			s.after = func(s *shot) { c.allgs.CompareAndSwap(0, findAllgs(s.bytes)) }
 		}
 		if consume != nil {
-			if err := consume(bytes.NewReader(s.bytes)); err != nil {
+			err := consume(&untilStopped{bytes.NewReader(s.bytes), stop})
+			if err != nil || stop.Err() != nil {
 				s.unmap()
+				if stop.Err() != nil {
+					return nil, c.stopError(stop)
+				}
 				return nil, fmt.Errorf("capture: the dump's consumer: %w", err)
 			}
 		}
 	}
 	s.stats.Total = time.Since(start)
 	return s, nil
+}
+
+// untilStopped reads a kept dump for a Stream's consumer until stop.
+type untilStopped struct {
+	r    io.Reader
+	stop context.Context
+}
+
+func (u *untilStopped) Read(p []byte) (int, error) {
+	if u.stop.Err() != nil {
+		return 0, errStreamStopped
+	}
+	return u.r.Read(p)
 }
 
 // stopError is the error of a capture ended through stop: ErrClosed after
