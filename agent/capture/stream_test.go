@@ -209,11 +209,11 @@ func TestStream_close_stops_a_slow_consumer(t *testing.T) {
 var bigBlock []byte
 
 func TestStream_refuses_a_dump_past_its_limit(t *testing.T) {
+	c := streamingCapturer(t, Options{})
 	defer func(e func() int64) { dumpEstimate = e }(dumpEstimate)
 	dumpEstimate = func() int64 { return 0 } // the limit becomes 64 MiB
 	bigBlock = make([]byte, 80<<20)
 	defer func() { bigBlock = nil }()
-	c := streamingCapturer(t, Options{})
 	before := countLeftovers()
 	var read int64
 	d, err := c.Stream(context.Background(), func(r io.Reader) error {
@@ -236,9 +236,9 @@ func TestStream_refuses_a_dump_past_its_limit(t *testing.T) {
 func TestStream_needs_no_room_for_the_dump(t *testing.T) {
 	defer func(e func() int64) { dumpEstimate = e }(dumpEstimate)
 	defer func(h func() (int64, string)) { headroom = h }(headroom)
+	c := streamingCapturer(t, Options{})
 	dumpEstimate = func() int64 { return 400 << 20 }
 	headroom = func() (int64, string) { return 300 << 20, "memory cgroup /test" }
-	c := streamingCapturer(t, Options{})
 	d, err := c.Stream(context.Background(), func(r io.Reader) error {
 		_, err := io.Copy(io.Discard, r)
 		return err
