@@ -47,8 +47,8 @@ var dumpEstimate = func() int64 { return estimateDumpSize(readHeapFigures()) }
 func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) error) (s *shot, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			if s != nil {
-				s.release()
+			if s != nil && s.unmap != nil {
+				s.unmap()
 			}
 			s, err = nil, fmt.Errorf("capture: internal error: %v", r)
 		}
