@@ -305,3 +305,40 @@ func TestStream_learns_allgs_without_symbols(t *testing.T) {
 		t.Fatalf("allgs learnt by Stream %#x, by Capture %#x", c.allgs.Load(), want)
 	}
 }
+
+// Stream and Capture take turns: a Capture that comes during a Stream waits
+// for it and gets a dump of its own, taken after the Stream's.
+func TestStream_and_Capture_take_turns(t *testing.T) {
+	c := streamingCapturer(t, Options{})
+	started := make(chan struct{})
+	streamed := make(chan *Dump, 1)
+	go func() {
+		d, err := c.Stream(context.Background(), func(r io.Reader) error {
+			close(started)
+			time.Sleep(200 * time.Millisecond) // the Capture comes meanwhile
+			_, err := io.Copy(io.Discard, r)
+			return err
+		})
+		if err != nil {
+			t.Error(err)
+		}
+		streamed <- d
+	}()
+	<-started
+	d, err := c.Capture(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	s := <-streamed
+	if s == nil {
+		return
+	}
+	s.Close()
+	if !d.Stats.Start.After(s.Stats.Start.Add(s.Stats.Total)) {
+		t.Fatalf("the Capture started at %v, during the Stream (%v, %v long)", d.Stats.Start, s.Stats.Start, s.Stats.Total)
+	}
+	if err := heapdump.Parse(d.Bytes, heapdump.NopVisitor{}); err != nil {
+		t.Fatal(err)
+	}
+}
