@@ -3,6 +3,7 @@
 package capture
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -313,7 +314,7 @@ func (c *Capturer) attempt(stop context.Context, backing string, est, limit int6
 		go sampleChildMemory(pid, &peak, stopSampling)
 	}
 	ch := &dumpChild{pid: pid}
-	stream := &dumpStream{f: fs.dump, limit: limit, outgrew: func() { ch.kill(killOutgrew) }}
+	stream := &dumpStream{f: fs.dump, r: bufio.NewReaderSize(fs.dump, pipeBytes), limit: limit, outgrew: func() { ch.kill(killOutgrew) }}
 	var stopped atomic.Bool
 	defer context.AfterFunc(stop, func() {
 		stopped.Store(true)

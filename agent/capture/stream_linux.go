@@ -3,6 +3,7 @@
 package capture
 
 import (
+	"bufio"
 	"errors"
 	"io"
 	"os"
@@ -85,9 +86,13 @@ var (
 // counts the bytes, refuses to pass the size limit (calling outgrew, which
 // kills the child), and fails every Read once stopped, a Read in progress
 // included, so that a capture that ends early ends its consumer at its
-// next Read rather than after the pipe's last buffered MiB.
+// next Read rather than after the pipe's last buffered MiB. It reads the
+// pipe through a buffer of the pipe's size: a consumer's small reads (8
+// KiB from io.Copy) would otherwise cost a system call and a wake-up of
+// the child each.
 type dumpStream struct {
 	f       *os.File
+	r       *bufio.Reader // over f
 	limit   int64
 	outgrew func()
 	stopped atomic.Bool
@@ -108,7 +113,7 @@ func (s *dumpStream) Read(p []byte) (int, error) {
 	if int64(len(p)) > s.limit-s.n {
 		p = p[:s.limit-s.n]
 	}
-	n, err := s.f.Read(p)
+	n, err := s.r.Read(p)
 	if n > 0 {
 		s.n += int64(n)
 		s.last = p[n-1]
