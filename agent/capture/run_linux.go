@@ -100,7 +100,7 @@ func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) err
 	if room, source := headroom(); room >= 0 && room < need {
 		return nil, refuse("the dump needs about %s of memory (%s) and %s leaves %s", units.Bytes(need), what, source, units.Bytes(room))
 	}
-	limit := est + est/2 + minSpareBytes // a dump bigger than this is cut (and refused)
+	limit := est + est/2 + minSpareBytes // a dump reaching this has its child killed, and is refused
 
 	timeout := c.opts.Timeout
 	if timeout <= 0 {
