@@ -97,14 +97,15 @@
 //     that throws anyway is retried.
 //   - The dump goes to a pipe (stream_linux.go) that the host reads while
 //     the child writes it: the dump never has to exist whole anywhere
-//     unless the host keeps it. A pipe holds at most 1 MiB, so the child
-//     runs at the pace of its reader. (It used to go to a memfd: on a VM
-//     the child's first touch of each shmem page made a 116 MB dump take
-//     0.9 s instead of 0.15 s.) The host counts what it reads: a dump past
-//     the size limit (the estimate plus half, plus 64 MiB) has the child
-//     killed and the capture refused. The noptrdata and noptrbss segments,
-//     which the dump lacks, go to a sealed memfd of a fixed size, copied
-//     from the same instant as the dump; runtime messages to a second one.
+//     unless the host keeps it, and no shmem page is allocated for it. A
+//     pipe holds at most 1 MiB, so the child runs at the pace of its
+//     reader. (It used to go to a memfd, which holds the whole dump in
+//     shared memory the host then maps.) The host counts what it reads:
+//     a dump past the size limit (the estimate plus half, plus 64 MiB) has
+//     the child killed and the capture refused. The noptrdata and noptrbss
+//     segments, which the dump lacks, go to a sealed memfd of a fixed
+//     size, copied from the same instant as the dump; runtime messages to
+//     a second one.
 //
 // The child has no exit signal (a host reaping its children with
 // wait4(-1) never sees it); the parent waits with waitid(WNOWAIT) and
