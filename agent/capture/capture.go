@@ -219,12 +219,15 @@ func New(opts Options) *Capturer {
 // Idempotent.
 func (c *Capturer) Close() { c.close() }
 
-// Capture dumps the heap of this process and returns the dump. If a
-// capture is already running, Capture waits for it and returns the same
-// dump (its own handle, to Close). A capture that cannot be done safely is
-// refused with a *RefusedError before anything happens to the process.
-// ctx bounds only this caller's wait: the capture itself, shared with other
-// callers, is bounded by Options.Timeout.
+// Capture dumps the heap of this process and returns the dump, read whole
+// from the child's pipe into anonymous memory (so it needs memory room for
+// the dump, unlike Stream). If a Capture is already running, Capture waits
+// for it and returns the same dump (its own handle, to Close); during a
+// Stream it waits for the Stream to end (see Stream). A capture that
+// cannot be done safely is refused with a *RefusedError before anything
+// happens to the process. ctx bounds only this caller's wait: the
+// capture itself, shared with other callers, is bounded by
+// Options.Timeout.
 func (c *Capturer) Capture(ctx context.Context) (*Dump, error) {
 	c.mu.Lock()
 	f := c.flight
