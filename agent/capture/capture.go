@@ -15,7 +15,11 @@ import (
 type Options struct {
 	// Timeout bounds one dump attempt in the child, which is killed when
 	// it runs out. Default: 20 s plus 10 s per GiB of estimated dump (the
-	// child writes about 1 GiB/s on a 2-core VM; see BENCHMARKS.md).
+	// child writes about 1 GiB/s on a 2-core VM; see BENCHMARKS.md). The
+	// child writes no faster than the dump is read: a Stream consumer
+	// slower than that (100 MiB/s) needs a longer Timeout. The bound
+	// stays on the whole attempt because the copy-on-write cost to this
+	// process grows with the child's life.
 	Timeout time.Duration
 
 	// TempDir holds the dump child's segments and messages files when
@@ -285,6 +289,9 @@ func (c *Capturer) Capture(ctx context.Context) (*Dump, error) {
 //     killed and the capture refused (*RefusedError).
 //   - After consume returns nil, what it left unread is discarded, and the
 //     child must then exit cleanly for Stream to succeed.
+//   - The child writes only as fast as consume reads, and
+//     Options.Timeout bounds the whole attempt: a consumer too slow for
+//     it has the child killed and the attempt retried.
 //   - Close, or ctx ending, kills the child and makes the reader fail at
 //     its next Read (one in progress included); Stream returns ErrClosed
 //     (or ctx's error) once consume has returned. Stream never returns
