@@ -229,6 +229,43 @@ func TestStream_refuses_a_dump_past_its_limit(t *testing.T) {
 		t.Fatalf("error %v after %d bytes; want the outgrew refusal after exactly 64 MiB", err, read)
 	}
 	expectNoLeftovers(t, before)
+
+	// Capture reads into a buffer of the limit's size: the same refusal.
+	if d, err = c.Capture(context.Background()); err == nil {
+		d.Close()
+		t.Fatal("captured a dump past its limit")
+	}
+	if !errors.Is(err, ErrRefused) || !strings.Contains(err.Error(), "outgrew its 64.0 MiB limit") {
+		t.Fatalf("Capture: %v, want the outgrew refusal", err)
+	}
+	expectNoLeftovers(t, before)
+}
+
+func TestStream_ends_with_its_context(t *testing.T) {
+	c := streamingCapturer(t, Options{})
+	before := countLeftovers()
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := c.Stream(ctx, func(r io.Reader) error {
+		buf := make([]byte, 4096)
+		for i := 0; ; i++ {
+			if _, err := r.Read(buf); err != nil {
+				return err
+			}
+			if i == 0 {
+				cancel()
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Stream after its context ended: %v", err)
+	}
+	expectNoLeftovers(t, before)
+	d, err := c.Capture(context.Background()) // the Capturer is not closed
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
 }
 
 // A Stream does not hold the dump: with room for its copy-on-write reserve
