@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -14,11 +15,16 @@ import (
 type Options struct {
 	// Timeout bounds one dump attempt in the child, which is killed when
 	// it runs out. Default: 20 s plus 10 s per GiB of estimated dump (the
-	// child writes about 1 GiB/s on a 2-core VM; see BENCHMARKS.md).
+	// child writes about 1 GiB/s on a 2-core VM; see BENCHMARKS.md). The
+	// child writes no faster than the dump is read: a Stream consumer
+	// slower than that (100 MiB/s) needs a longer Timeout. The bound
+	// stays on the whole attempt because the copy-on-write cost to this
+	// process grows with the child's life.
 	Timeout time.Duration
 
-	// TempDir holds the dump file when memfd_create is not available (the
-	// file is unlinked as soon as it is created). Default: os.TempDir().
+	// TempDir holds the dump child's segments and messages files when
+	// memfd_create is not available (each file is unlinked as soon as it
+	// is created). Default: os.TempDir().
 	TempDir string
 
 	// Attempts is how many times a capture is tried when the child dies
@@ -68,13 +74,14 @@ type Stats struct {
 	// ChildDump is WriteHeapDump's duration in the child: the pause the
 	// runtime's dumper would have imposed had it run in this process.
 	ChildDump time.Duration
-	// Total runs from the request to a readable dump.
+	// Total runs from the request to a readable dump (Capture), or to the
+	// end of the consumer's work and the child's exit (Stream).
 	Total time.Duration
 
 	Estimate int64  // dump size estimated before capturing
-	Size     int64  // dump size written
+	Size     int64  // dump size, as read from the child
 	Attempts int    // children started
-	Backing  string // "memfd" or "tempfile"
+	Backing  string // where the segments and the child's messages went: "memfd" or "tempfile"
 	// Retried lists why each failed attempt before the last failed.
 	Retried []string
 	// ChildPrivatePeak is the most memory the child held privately, pages
@@ -87,8 +94,9 @@ type Stats struct {
 }
 
 // Dump is a captured heap dump: Bytes in the format package heapdump
-// reads, mapped read-only. Bytes and the Segments' Bytes are valid until
-// Close; every Dump returned by Capture must be closed.
+// reads, mapped read-only (nil from Stream, whose consumer had the dump).
+// Bytes and the Segments' Bytes are valid until Close; every Dump returned
+// by Capture or Stream must be closed.
 type Dump struct {
 	Bytes       []byte
 	Segments    []Segment
@@ -119,6 +127,19 @@ type shot struct {
 	// after, if set, runs in the background on the result, holding a
 	// reference to it.
 	after func(*shot)
+}
+
+// share hands the result to n holders, and starts after.
+func (s *shot) share(n int32) {
+	s.refs.Store(n)
+	if s.after != nil {
+		s.refs.Add(1)
+		go func() {
+			defer func() { recover() }() // a bug here must not hurt the host
+			defer s.release()
+			s.after(s)
+		}()
+	}
 }
 
 func (s *shot) release() error {
@@ -159,7 +180,11 @@ type Capturer struct {
 	close   context.CancelFunc
 
 	mu     sync.Mutex // guards flight
-	flight *flight    // the capture in progress, or nil
+	flight *flight    // the Capture in progress or waiting for its turn, or nil
+
+	// turn is held by the one capture running (a flight's or a Stream's):
+	// one dump child per Capturer at a time.
+	turn chan struct{}
 
 	segOnce  sync.Once // guards segs and segErr
 	segs     []Segment
@@ -189,7 +214,7 @@ func New(opts Options) *Capturer {
 		opts.Attempts = 3
 	}
 	closing, close := context.WithCancel(context.Background())
-	return &Capturer{opts: opts, envProcs: os.Getenv("GOMAXPROCS") != "", closing: closing, close: close}
+	return &Capturer{opts: opts, envProcs: os.Getenv("GOMAXPROCS") != "", closing: closing, close: close, turn: make(chan struct{}, 1)}
 }
 
 // Close kills the dump child of a capture in progress, which then fails
@@ -198,12 +223,15 @@ func New(opts Options) *Capturer {
 // Idempotent.
 func (c *Capturer) Close() { c.close() }
 
-// Capture dumps the heap of this process and returns the dump. If a
-// capture is already running, Capture waits for it and returns the same
-// dump (its own handle, to Close). A capture that cannot be done safely is
-// refused with a *RefusedError before anything happens to the process.
-// ctx bounds only this caller's wait: the capture itself, shared with other
-// callers, is bounded by Options.Timeout.
+// Capture dumps the heap of this process and returns the dump, read whole
+// from the child's pipe into anonymous memory (so it needs memory room for
+// the dump, unlike Stream). If a Capture is already running, Capture waits
+// for it and returns the same dump (its own handle, to Close); during a
+// Stream it waits for the Stream to end (see Stream). A capture that
+// cannot be done safely is refused with a *RefusedError before anything
+// happens to the process. ctx bounds only this caller's wait: the
+// capture itself, shared with other callers, is bounded by
+// Options.Timeout.
 func (c *Capturer) Capture(ctx context.Context) (*Dump, error) {
 	c.mu.Lock()
 	f := c.flight
@@ -233,30 +261,85 @@ func (c *Capturer) Capture(ctx context.Context) (*Dump, error) {
 	}
 }
 
-// run performs one flight's capture and publishes its result.
+// Stream dumps the heap of this process like Capture, but the dump is not
+// kept: consume reads it from the pipe while the child writes it, so the
+// dump needs no memory of its own (a consumer that keeps it, or builds
+// something from it, accounts for its own). The returned Dump has the
+// Segments and Stats (Size is the bytes read) and no Bytes; it must be
+// closed.
+//
+// consume is called once per attempt of the capture, in a goroutine of
+// its own, with a reader over the dump; it returns when it has read the
+// dump (through its EOF record) or failed. An attempt the child fails (a
+// throw, its timeout) may be retried: consume is then called again, with a
+// fresh reader over a new dump, and must start over (reset whatever it
+// built from the earlier one). One exception: while runtime.allgs is
+// unknown (a binary without its symbol table, until a dump showed it; see
+// goroutines_linux.go) the dump is kept in memory like Capture's, needs
+// the memory room Capture needs, and consume is called once, in Stream's
+// goroutine, on the kept dump. The rules:
+//
+//   - A child that fails on its own cuts the stream short: its failure is
+//     the error (retried when another child may succeed), consume's error
+//     on the short stream is ignored.
+//   - consume failing while the child is healthy has the child killed at
+//     once (it would block on a full pipe) and Stream returns consume's
+//     error, wrapped, without retrying.
+//   - A stream passing the size limit makes the reader fail, the child is
+//     killed and the capture refused (*RefusedError).
+//   - After consume returns nil, what it left unread is discarded, and the
+//     child must then exit cleanly for Stream to succeed.
+//   - The child writes only as fast as consume reads, and
+//     Options.Timeout bounds the whole attempt: a consumer too slow for
+//     it has the child killed and the attempt retried.
+//   - Close, or ctx ending, kills the child and makes the reader fail at
+//     its next Read (one in progress included); Stream returns ErrClosed
+//     (or ctx's error) once consume has returned. Stream never returns
+//     while consume runs.
+//
+// Stream and Capture take turns: Stream starts when no capture is
+// running (waiting, within ctx, for one in progress), does not share a
+// Capture's dump, and Captures that come meanwhile wait for it, then
+// share one new dump between them. ctx bounds the wait and the capture.
+func (c *Capturer) Stream(ctx context.Context, consume func(dump io.Reader) error) (*Dump, error) {
+	select {
+	case c.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.closing.Done():
+		return nil, ErrClosed
+	}
+	defer func() { <-c.turn }()
+	stop, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(c.closing, cancel)()
+	s, err := c.captureOnce(stop, consume)
+	if err != nil {
+		return nil, err
+	}
+	s.share(1)
+	d := s.handle()
+	d.Bytes = nil
+	return d, nil
+}
+
+// run performs one flight's capture, in its turn, and publishes its result.
 func (c *Capturer) run(f *flight) {
 	var s *shot
 	var err error
-	defer func() {
-		if r := recover(); r != nil {
-			s, err = nil, fmt.Errorf("capture: internal error: %v", r)
-		}
-		c.mu.Lock()
-		c.flight = nil
-		if s != nil {
-			s.refs.Store(f.waiters)
-			if s.after != nil {
-				s.refs.Add(1)
-				go func() {
-					defer func() { recover() }() // a bug here must not hurt the host
-					defer s.release()
-					s.after(s)
-				}()
-			}
-		}
-		f.shot, f.err = s, err
-		close(f.done)
-		c.mu.Unlock()
-	}()
-	s, err = c.captureOnce()
+	select {
+	case c.turn <- struct{}{}:
+		s, err = c.captureOnce(c.closing, nil)
+		<-c.turn
+	case <-c.closing.Done():
+		err = ErrClosed
+	}
+	c.mu.Lock()
+	c.flight = nil
+	if s != nil {
+		s.share(f.waiters)
+	}
+	f.shot, f.err = s, err
+	close(f.done)
+	c.mu.Unlock()
 }

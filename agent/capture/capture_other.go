@@ -2,8 +2,12 @@
 
 package capture
 
-import "runtime"
+import (
+	"context"
+	"io"
+	"runtime"
+)
 
-func (c *Capturer) captureOnce() (*shot, error) {
+func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) error) (*shot, error) {
 	return nil, refuse("heap capture is implemented for linux/amd64 and linux/arm64, not %s/%s", runtime.GOOS, runtime.GOARCH)
 }

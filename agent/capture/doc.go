@@ -87,37 +87,49 @@
 //     once when the dump restarts the world; polling the host's instance
 //     would consume the host's edge-triggered events), writable shared
 //     mappings made read-only, then a seccomp filter (seccomp_linux.go)
-//     that kills it at any call besides writing its three files, private
-//     anonymous memory, futexes, signals, clocks, sleeps and exit.
+//     that kills it at any call besides writing its three capture
+//     descriptors, private anonymous memory, futexes, signals, clocks,
+//     sleeps and exit.
 //   - Goroutines the clone froze in the window above (the clone copies
 //     page tables for milliseconds while other threads run: under the
 //     stress test a third of the children met one) are set to the status
 //     they were moving to before the dump (goroutines_linux.go); a child
 //     that throws anyway is retried.
-//   - The dump goes to a memfd created with a size cap and sealed (a dump
-//     that outgrows it is cut and refused, it cannot grow memory use), the
-//     noptrdata and noptrbss segments, which the dump lacks, to a second
-//     one, both copied from the same instant; runtime messages to a third.
+//   - The dump goes to a pipe (stream_linux.go) that the host reads while
+//     the child writes it: the dump never has to exist whole anywhere
+//     unless the host keeps it, and no shmem page is allocated for it. A
+//     pipe holds at most 1 MiB, so the child runs at the pace of its
+//     reader. (It used to go to a memfd, which holds the whole dump in
+//     shared memory the host then maps.) The host counts what it reads:
+//     a dump past the size limit (the estimate plus half, plus 64 MiB) has
+//     the child killed and the capture refused. The noptrdata and noptrbss
+//     segments, which the dump lacks, go to a sealed memfd of a fixed
+//     size, copied from the same instant as the dump; runtime messages to
+//     a second one.
 //
 // The child has no exit signal (a host reaping its children with
 // wait4(-1) never sees it); the parent waits with waitid(WNOWAIT) and
-// kills it on timeout before reaping, so no kill can hit a recycled pid.
-// It then maps the dump read-only: the parser reads it in place, once
-// (plus the records it asks for again by offset), never copying it.
+// kills it on timeout, on Close, when the reader fails or when the dump
+// outgrows its limit, always before reaping, so no kill can hit a
+// recycled pid. A child killed or failed ends the stream early; a reader
+// that stops reading has the child killed, as it would block on a full
+// pipe forever.
 //
 // What it costs the host. The pause (Stats.HostPause) is the stop-the-world
 // of GOMAXPROCS(1), the clone call (page tables are copied: it grows with
 // mapped memory) and the stop-the-world that restores GOMAXPROCS; the
 // dump's own stop-the-world (Stats.ChildDump) happens in the child and
-// stops nothing in the host. Memory: the dump in the memfd (about the
-// heap in use) plus the pages the host writes while the child lives,
-// which are copied. The child also touches the runtime's 32 MiB arena
+// stops nothing in the host. Memory: the pages the host writes while the
+// child lives, which are copied, and whatever the reader keeps: Capture
+// keeps the whole dump (about the heap in use) in anonymous memory,
+// Stream only what its consumer builds. The child also touches the runtime's 32 MiB arena
 // index in dumpparams for the first time in every child (8,192 page
 // faults, about 150 ms on this VM), a fixed cost of the child only.
 //
 // Package capture takes nothing but the running process and gives heap
-// dumps of it: Capture writes one in a confined child process, single
-// flight, after checking that memory (and disk, without memfd) can hold
-// it, and returns it mapped read-only with the noptr segments and what it
-// cost the process.
+// dumps of it, written by a confined child process after checking that
+// memory can hold what the capture keeps: Stream hands the dump to a
+// consumer as it is written; Capture (single flight) returns it whole,
+// read-only. Both give the noptr segments and what the capture cost the
+// process.
 package capture

@@ -3,11 +3,13 @@
 package capture
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"strconv"
@@ -36,40 +38,27 @@ const (
 // headroom is memoryHeadroom; tests replace it.
 var headroom = memoryHeadroom
 
-// captureOnce runs the attempts of one capture.
-func (c *Capturer) captureOnce() (*shot, error) {
-	start := time.Now()
-	if c.closing.Err() != nil {
-		return nil, ErrClosed
-	}
-	figures := readHeapFigures()
-	est := estimateDumpSize(figures)
+// dumpEstimate is the estimated size of a dump now; tests replace it.
+var dumpEstimate = func() int64 { return estimateDumpSize(readHeapFigures()) }
 
-	// The dump lives in shared memory (memfd) or, failing that, in a file:
-	// refuse before forking when it cannot fit.
-	backing := "memfd"
-	if probe, err := unix.MemfdCreate("heaptop-probe", unix.MFD_CLOEXEC); err != nil {
-		backing = "tempfile"
-	} else {
-		unix.Close(probe)
-	}
-	need := est + est/cowReserveFactor + minSpareBytes
-	room, source := headroom()
-	if backing == "tempfile" {
-		disk, err := diskRoom(c.opts.TempDir)
-		if err != nil {
-			return nil, refuse("no memfd and cannot stat %s: %v", c.opts.TempDir, err)
+// captureOnce runs the attempts of one capture, each attempt's dump read
+// by consume (see Stream), or kept whole in the shot's bytes if consume is
+// nil (Capture). stop ends it early (Close, or a Stream caller's context).
+// A panic inside becomes an error: a bug here must not crash the host.
+func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) error) (s *shot, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if s != nil && s.unmap != nil {
+				s.unmap()
+			}
+			s, err = nil, fmt.Errorf("capture: internal error: %v", r)
 		}
-		if disk < est+minSpareBytes {
-			return nil, refuse("the dump needs about %s on disk and %s has %s free", units.Bytes(est), c.opts.TempDir, units.Bytes(disk))
-		}
-		need = est/cowReserveFactor + minSpareBytes
+	}()
+	start := time.Now()
+	if stop.Err() != nil {
+		return nil, c.stopError(stop)
 	}
-	if room >= 0 && room < need {
-		return nil, refuse("the dump needs about %s of memory (the estimated %s dump, a copy-on-write reserve and 64 MiB to spare) and %s leaves %s",
-			units.Bytes(need), units.Bytes(est), source, units.Bytes(room))
-	}
-	limit := est + est/2 + minSpareBytes // a dump bigger than this is cut (and reported)
+	est := dumpEstimate()
 
 	c.segOnce.Do(func() {
 		segs, allgs, err := runtimeSymbols()
@@ -79,35 +68,131 @@ func (c *Capturer) captureOnce() (*shot, error) {
 		c.segs, c.segErr = segs, err
 		c.allgs.CompareAndSwap(0, allgs) // the child checks it before use
 	})
+	// A stripped binary's allgs is learnt from a whole dump (findAllgs):
+	// until then a Stream keeps its dump too, and consumes it from memory.
+	learnAllgs := c.allgs.Load() == 0 && c.stackGuard() != 0
+	keep := consume == nil || learnAllgs
+
+	// The segments and the runtime's messages go to shared memory (memfd)
+	// or, failing that, to files; a kept dump is held in this process's
+	// memory. Refuse before forking when they cannot fit.
+	backing := "memfd"
+	if probe, err := unix.MemfdCreate("heaptop-probe", unix.MFD_CLOEXEC); err != nil {
+		backing = "tempfile"
+	} else {
+		unix.Close(probe)
+	}
+	if backing == "tempfile" {
+		disk, err := diskRoom(c.opts.TempDir)
+		if err != nil {
+			return nil, refuse("no memfd and cannot stat %s: %v", c.opts.TempDir, err)
+		}
+		if files := c.segmentsFileSize() + errTextCap; disk < files+minSpareBytes {
+			return nil, refuse("the capture needs about %s on disk and %s has %s free", units.Bytes(files), c.opts.TempDir, units.Bytes(disk))
+		}
+	}
+	need := est/cowReserveFactor + minSpareBytes
+	what := "a copy-on-write reserve and 64 MiB to spare"
+	if keep {
+		need += est
+		what = fmt.Sprintf("the estimated %s dump, %s", units.Bytes(est), what)
+	}
+	if room, source := headroom(); room >= 0 && room < need {
+		return nil, refuse("the dump needs about %s of memory (%s) and %s leaves %s", units.Bytes(need), what, source, units.Bytes(room))
+	}
+	limit := est + est/2 + minSpareBytes // a dump reaching this has its child killed, and is refused
 
 	timeout := c.opts.Timeout
 	if timeout <= 0 {
 		timeout = 20*time.Second + time.Duration(est>>30)*10*time.Second
 	}
 
-	var lastErr error
+	read := consume
+	var buf *dumpBuffer
+	if keep {
+		if buf, err = newDumpBuffer(limit); err != nil {
+			return nil, refuse("cannot reserve %s of memory for the dump: %v", units.Bytes(limit), err)
+		}
+		defer buf.free()
+		read = buf.fill
+	}
 	var retried []string
 	for attempt := 1; attempt <= c.opts.Attempts; attempt++ {
-		s, retry, err := c.attempt(backing, est, limit, timeout)
+		var retry bool
+		s, retry, err = c.attempt(stop, backing, est, limit, timeout, read)
 		if err == nil {
 			s.stats.Retried = retried
 			s.stats.Start = start
-			s.stats.Total = time.Since(start)
 			s.stats.Estimate = est
 			s.stats.Attempts = attempt
 			s.stats.Backing = backing
-			return s, nil
-		}
-		lastErr = err
-		if !retry || c.closing.Err() != nil {
 			break
+		}
+		if !retry || stop.Err() != nil {
+			return nil, err
 		}
 		retried = append(retried, err.Error())
 	}
-	return nil, lastErr
+	if err != nil {
+		return nil, err
+	}
+	if keep {
+		dump, free := buf.seal()
+		s.bytes = dump
+		unmapRest := s.unmap
+		s.unmap = func() error { return errors.Join(free(), unmapRest()) }
+		if learnAllgs {
+			s.after = func(s *shot) { c.allgs.CompareAndSwap(0, findAllgs(s.bytes)) }
+		}
+		if consume != nil {
+			err := consume(&untilStopped{bytes.NewReader(s.bytes), stop})
+			if err != nil || stop.Err() != nil {
+				s.unmap()
+				if stop.Err() != nil {
+					return nil, c.stopError(stop)
+				}
+				return nil, fmt.Errorf("capture: the dump's consumer: %w", err)
+			}
+		}
+	}
+	s.stats.Total = time.Since(start)
+	return s, nil
 }
 
-// files are the capture descriptors of one attempt.
+// untilStopped reads a kept dump for a Stream's consumer until stop.
+type untilStopped struct {
+	r    io.Reader
+	stop context.Context
+}
+
+func (u *untilStopped) Read(p []byte) (int, error) {
+	if u.stop.Err() != nil {
+		return 0, errStreamStopped
+	}
+	return u.r.Read(p)
+}
+
+// stopError is the error of a capture ended through stop: ErrClosed after
+// Close, else the Stream caller's context error.
+func (c *Capturer) stopError(stop context.Context) error {
+	if c.closing.Err() != nil {
+		return ErrClosed
+	}
+	return stop.Err()
+}
+
+// segmentsFileSize is the size of the child's segments file: each range's
+// address and length, then its bytes, plus a page to spare.
+func (c *Capturer) segmentsFileSize() int64 {
+	var n int64 = 4096
+	for _, sg := range c.segs {
+		n += 16 + int64(sg.Size)
+	}
+	return n
+}
+
+// files are the capture descriptors of one attempt: the read end of the
+// dump pipe, the segments file and the runtime messages file.
 type files struct {
 	dump, extra, errText *os.File
 }
@@ -131,7 +216,8 @@ func (c *Capturer) newBacking(name, backing string, limit int64) (*os.File, erro
 			return nil, err
 		}
 		// A sparse file of the limit's size, sealed so no write can grow it:
-		// a dump that would not fit is cut short instead of eating memory.
+		// a child writing more than expected is cut short instead of eating
+		// memory.
 		if err := unix.Ftruncate(fd, limit); err != nil {
 			unix.Close(fd)
 			return nil, err
@@ -156,27 +242,27 @@ func (c *Capturer) newBacking(name, backing string, limit int64) (*os.File, erro
 			return nil, err
 		}
 	}
-	high, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, minHighFD)
-	unix.Close(fd)
+	high, err := highFD(fd)
 	if err != nil {
 		return nil, err
 	}
 	return os.NewFile(uintptr(high), name), nil
 }
 
-// attempt starts one dump child and collects its result. retry says
-// whether another child may succeed where this one failed.
-func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Duration) (s *shot, retry bool, err error) {
+// attempt starts one dump child, has read consume its dump stream while it
+// runs, and collects its result. retry says whether another child may
+// succeed where this one failed.
+//
+// Who is to blame when both sides fail: a child that ended on its own
+// (a throw, a timeout, the seccomp filter) cut the stream short, so its
+// failure is the error and the consumer's is ignored; a consumer that
+// failed while the child was healthy has the child killed (it would block
+// on a full pipe forever) and its error is returned, not retried.
+func (c *Capturer) attempt(stop context.Context, backing string, est, limit int64, timeout time.Duration, read func(io.Reader) error) (s *shot, retry bool, err error) {
 	var fs files
 	defer fs.close()
-	if fs.dump, err = c.newBacking("heaptop-dump", backing, limit); err != nil {
-		return nil, false, fmt.Errorf("capture: dump file: %w", err)
-	}
-	var segBytes int64
-	for _, sg := range c.segs {
-		segBytes += 16 + int64(sg.Size)
-	}
-	if fs.extra, err = c.newBacking("heaptop-segments", backing, segBytes+4096); err != nil {
+	segFileSize := c.segmentsFileSize()
+	if fs.extra, err = c.newBacking("heaptop-segments", backing, segFileSize); err != nil {
 		return nil, false, fmt.Errorf("capture: segments file: %w", err)
 	}
 	if fs.errText, err = c.newBacking("heaptop-stderr", backing, errTextCap); err != nil {
@@ -198,26 +284,14 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 	for _, sg := range c.segs {
 		noptr = append(noptr, memRange{uintptr(sg.Addr), uintptr(sg.Size)})
 	}
-	closeFDs, epollFDs, err := hostDescriptors(fs.dump.Fd(), fs.extra.Fd(), fs.errText.Fd())
-	if err != nil {
-		return nil, false, fmt.Errorf("capture: listing descriptors: %w", err)
-	}
-	epollU := make([]uint32, len(epollFDs))
-	for i, fd := range epollFDs {
-		epollU[i] = uint32(fd)
-	}
-	filter := childFilter([]uint32{uint32(fs.dump.Fd()), uint32(fs.extra.Fd())}, epollU)
+	fsize := uint64(max(segFileSize, errTextCap))
 	oomPath := []byte("/proc/self/oom_score_adj\x00")
 	oomValue := []byte("1000")
 	args := &childArgs{
 		parentPID:   uintptr(os.Getpid()),
-		dumpFD:      fs.dump.Fd(),
 		extraFD:     fs.extra.Fd(),
 		errFD:       fs.errText.Fd(),
-		closeFDs:    closeFDs,
-		epollFDs:    epollFDs,
-		fsizeLimit:  unix.Rlimit{Cur: uint64(limit), Max: uint64(limit)},
-		prog:        filterProg(filter),
+		fsizeLimit:  unix.Rlimit{Cur: fsize, Max: fsize},
 		protect:     protect,
 		noptr:       noptr,
 		status:      status,
@@ -227,81 +301,74 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 		guard:       c.stackGuard(),
 		allgs:       uintptr(c.allgs.Load()),
 	}
-
-	pid, times, errno := c.fork(args)
-	runtime.KeepAlive(filter)
+	pid, times, err := c.startChild(&fs, args)
 	runtime.KeepAlive(oomPath)
 	runtime.KeepAlive(oomValue)
-	runtime.KeepAlive(args)
-	if errno != 0 {
-		return nil, false, refuse("cannot create the dump process: clone: %v", errno)
+	if err != nil {
+		return nil, false, err
 	}
 
 	var peak atomic.Int64
 	stopSampling := make(chan struct{})
 	if c.opts.MeasureChild {
-		go sampleChildMemory(int(pid), &peak, stopSampling)
+		go sampleChildMemory(pid, &peak, stopSampling)
 	}
-	ws, timedOut, stopped, err := waitChild(int(pid), timeout, c.closing)
+	ch := &dumpChild{pid: pid}
+	stream := &dumpStream{f: fs.dump, r: bufio.NewReaderSize(fs.dump, pipeBytes), limit: limit, outgrew: func() { ch.kill(killOutgrew) }}
+	var stopped atomic.Bool
+	defer context.AfterFunc(stop, func() {
+		stopped.Store(true)
+		ch.kill(killStopped)
+		stream.stop()
+	})()
+	consumed := make(chan error, 1)
+	go func() {
+		consumed <- consumeStream(read, stream, ch)
+	}()
+	ws, killed, waitErr := ch.wait(timeout)
 	close(stopSampling)
-	if err != nil {
-		return nil, false, fmt.Errorf("capture: waiting for the dump process %d: %w", pid, err)
+	clean := waitErr == nil && killed == notKilled && ws.Exited() && ws.ExitStatus() == exitOK && status.phase.Load() == phaseDone
+	if !clean {
+		stream.stop() // the consumer learns at its next Read, not after the pipe's last MiB
 	}
-	if stopped {
-		return nil, false, ErrClosed
+	consumeErr := <-consumed
+
+	switch {
+	case stopped.Load():
+		return nil, false, c.stopError(stop)
+	case waitErr != nil:
+		return nil, false, fmt.Errorf("capture: waiting for the dump process %d: %w", pid, waitErr)
+	case killed == killOutgrew || stream.n >= limit:
+		return nil, false, refuse("the dump outgrew its %s limit (the estimate was %s)", units.Bytes(limit), units.Bytes(est))
+	case killed == killConsumer:
+		return nil, false, fmt.Errorf("capture: the dump's consumer: %w", consumeErr)
 	}
-	if err := childFailure(ws, timedOut, timeout, status, fs.errText); err != nil {
+	if err := childFailure(ws, killed == killTimeout, timeout, status, fs.errText); err != nil {
 		var cf *childError
 		return nil, errors.As(err, &cf) && cf.retry, err
 	}
+	if consumeErr != nil {
+		return nil, false, fmt.Errorf("capture: the dump's consumer: %w", consumeErr)
+	}
+	// A whole dump ends with its EOF record, a zero byte.
+	if stream.n == 0 || stream.last != 0 {
+		return nil, false, fmt.Errorf("capture: the dump stream ended without its EOF record after %d bytes", stream.n)
+	}
 
-	size, err := unix.Seek(int(fs.dump.Fd()), 0, 1) // the child's writes moved the shared offset
-	if err != nil {
-		return nil, false, fmt.Errorf("capture: dump size: %w", err)
-	}
-	// The runtime ignores failed writes: a dump that hit the size cap (the
-	// sealed memfd refuses to grow, a file gets EFBIG) just stops short of
-	// its EOF record, a zero byte.
-	var last [1]byte
-	if n, _ := unix.Pread(int(fs.dump.Fd()), last[:], size-1); size == 0 || size >= limit || n != 1 || last[0] != 0 {
-		return nil, false, refuse("the dump outgrew its %s limit (the estimate was %s)", units.Bytes(limit), units.Bytes(est))
-	}
-	extraSize, err := unix.Seek(int(fs.extra.Fd()), 0, 1)
+	extraSize, err := unix.Seek(int(fs.extra.Fd()), 0, 1) // the child's writes moved the shared offset
 	if err != nil {
 		return nil, false, fmt.Errorf("capture: segments size: %w", err)
 	}
-	s = &shot{}
-	maps := make([][]byte, 0, 2)
-	s.unmap = func() error {
-		var first error
-		for _, m := range maps {
-			if err := unix.Munmap(m); err != nil && first == nil {
-				first = err
-			}
-		}
-		return first
-	}
-	if size > 0 {
-		if s.bytes, err = unix.Mmap(int(fs.dump.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED); err != nil {
-			return nil, false, fmt.Errorf("capture: mapping the dump: %w", err)
-		}
-		maps = append(maps, s.bytes)
-	}
-	s.segErr = c.segErr
+	s = &shot{unmap: func() error { return nil }, segErr: c.segErr}
 	if extraSize > 0 {
 		extra, err := unix.Mmap(int(fs.extra.Fd()), 0, int(extraSize), unix.PROT_READ, unix.MAP_SHARED)
 		if err != nil {
-			s.unmap()
 			return nil, false, fmt.Errorf("capture: mapping the segments: %w", err)
 		}
-		maps = append(maps, extra)
+		s.unmap = func() error { return unix.Munmap(extra) }
 		if s.segments, err = splitSegments(extra, c.segs); err != nil {
 			s.segments, s.segErr = nil, err
 		}
-	}
-	if c.allgs.Load() == 0 && args.guard != 0 {
-		// Learn where allgs is from this dump (see goroutines_linux.go).
-		s.after = func(s *shot) { c.allgs.CompareAndSwap(0, findAllgs(s.bytes)) }
 	}
 	s.stats.Repaired = int(status.repaired.Load())
 	s.stats.ChildPrivatePeak = peak.Load()
@@ -309,8 +376,64 @@ func (c *Capturer) attempt(backing string, est, limit int64, timeout time.Durati
 	s.stats.Fork = times.clone
 	s.stats.FirstStop, s.stats.Restore = times.stop, times.restore
 	s.stats.ChildDump = time.Duration(status.dumpEndNs.Load() - status.dumpStartNs.Load())
-	s.stats.Size = size
+	s.stats.Size = stream.n
 	return s, false, nil
+}
+
+// consumeStream runs one attempt's consumer, then discards whatever it
+// left unread so that the child can finish. A consumer that fails has the
+// child killed at once: nothing reads the pipe any more.
+func consumeStream(read func(io.Reader) error, stream *dumpStream, ch *dumpChild) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+		if err != nil {
+			ch.kill(killConsumer)
+		}
+	}()
+	if err := read(stream); err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, stream)
+	return err
+}
+
+// startChild creates the dump pipe, lists the host's descriptors for the
+// child to close, builds its filter and forks it, all under forkMu: a
+// descriptor another Capturer creates meanwhile would otherwise be missing
+// from the list and stay open in the child (a pipe's write end held there
+// would keep its reader from ever seeing the end). The host's copy of the
+// write end is closed at once, so that the reader sees the end of the
+// stream when the child exits. fs.dump becomes the read end.
+func (c *Capturer) startChild(fs *files, args *childArgs) (pid int, times forkTimes, err error) {
+	forkMu.Lock()
+	defer forkMu.Unlock()
+	r, w, err := dumpPipe()
+	if err != nil {
+		return 0, times, fmt.Errorf("capture: dump pipe: %w", err)
+	}
+	fs.dump = r
+	defer unix.Close(w)
+	closeFDs, epollFDs, err := hostDescriptors(uintptr(w), fs.extra.Fd(), fs.errText.Fd())
+	if err != nil {
+		return 0, times, fmt.Errorf("capture: listing descriptors: %w", err)
+	}
+	epollU := make([]uint32, len(epollFDs))
+	for i, fd := range epollFDs {
+		epollU[i] = uint32(fd)
+	}
+	filter := childFilter([]uint32{uint32(w), uint32(fs.extra.Fd())}, epollU)
+	args.dumpFD = uintptr(w)
+	args.closeFDs, args.epollFDs = closeFDs, epollFDs
+	args.prog = filterProg(filter)
+	p, times, errno := c.fork(args)
+	runtime.KeepAlive(filter)
+	runtime.KeepAlive(args)
+	if errno != 0 {
+		return 0, times, refuse("cannot create the dump process: clone: %v", errno)
+	}
+	return int(p), times, nil
 }
 
 // stackGuard checks go1.26's g layout once (g_linux.go) and returns the
@@ -328,13 +451,15 @@ func (c *Capturer) stackGuard() uintptr {
 	return c.guard
 }
 
-// forkMu serialises the GOMAXPROCS dance between Capturers.
+// forkMu serialises the dump children's starts (startChild) between
+// Capturers: the GOMAXPROCS dance, and the descriptor list each child
+// closes.
 var forkMu sync.Mutex
 
 // fork clones the dump child while this goroutine holds the only P, so the
 // child's runtime has no P owned by a thread it lacks (see doc.go), then
 // restores GOMAXPROCS. It returns the child's pid and the parts of the
-// host pause.
+// host pause. The caller holds forkMu.
 //
 // The pause is measured from the return of GOMAXPROCS(1) to the return of
 // the restoring call (the host has one P and the capture holds it), plus
@@ -343,8 +468,6 @@ var forkMu sync.Mutex
 // bucket). Wall time around GOMAXPROCS(1) would also count the wait for a
 // GC cycle in progress, during which the host runs normally.
 func (c *Capturer) fork(a *childArgs) (pid uintptr, t forkTimes, errno syscall.Errno) {
-	forkMu.Lock()
-	defer forkMu.Unlock()
 	restore := c.procsRestorer()
 	a.t0 = time.Now()
 	before := otherPauses()
@@ -382,48 +505,69 @@ func monoNow() int64 {
 	return ts.Nano()
 }
 
-// waitChild waits for the child to exit, killing it after timeout or when
-// closing is done (Close), and reaps it. The child has no exit signal,
-// hence __WALL. It waits with WNOWAIT first, so that the kill can never hit
-// a recycled pid: until the final wait4 the exited child keeps its pid as a
-// zombie.
-func waitChild(pid int, timeout time.Duration, closing context.Context) (ws syscall.WaitStatus, timedOut, stopped bool, err error) {
-	var mu sync.Mutex // guards exited, timedOut and stopped
-	exited := false
-	kill := func(why *bool) func() {
-		return func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if !exited {
-				*why = true
-				unix.Kill(pid, unix.SIGKILL)
-			}
-		}
+// killReason says why the host killed a dump child.
+type killReason int
+
+const (
+	notKilled    killReason = iota
+	killTimeout             // it ran past the timeout
+	killStopped             // Close, or a Stream caller's context
+	killConsumer            // its consumer failed: nothing reads the pipe any more
+	killOutgrew             // its stream passed the size limit
+)
+
+// dumpChild is a running dump child: killed at most once, for the first
+// reason that comes, and only until it is reaped, so that no kill can hit
+// a recycled pid.
+type dumpChild struct {
+	pid    int
+	mu     sync.Mutex // guards exited and killed
+	exited bool
+	killed killReason
+}
+
+func (ch *dumpChild) kill(why killReason) {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	if !ch.exited && ch.killed == notKilled {
+		ch.killed = why
+		unix.Kill(ch.pid, unix.SIGKILL)
 	}
-	timer := time.AfterFunc(timeout, kill(&timedOut))
-	stopClose := context.AfterFunc(closing, kill(&stopped))
+}
+
+// wait waits for the child to exit, killing it after timeout, and reaps
+// it. The child has no exit signal, hence __WALL. It waits with WNOWAIT
+// first: until the final wait4 the exited child keeps its pid as a zombie,
+// so a kill in between hits nothing else. killed is why the host killed
+// it, or notKilled if it ended on its own (a kill that reached a child
+// already exiting does not count).
+func (ch *dumpChild) wait(timeout time.Duration) (ws syscall.WaitStatus, killed killReason, err error) {
+	timer := time.AfterFunc(timeout, func() { ch.kill(killTimeout) })
 	var info unix.Siginfo
 	for {
-		err = unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT|unix.WALL, nil)
+		err = unix.Waitid(unix.P_PID, ch.pid, &info, unix.WEXITED|unix.WNOWAIT|unix.WALL, nil)
 		if err != unix.EINTR {
 			break
 		}
 	}
-	mu.Lock()
-	exited = true
 	timer.Stop()
-	stopClose()
-	mu.Unlock()
+	ch.mu.Lock()
+	ch.exited = true
+	killed = ch.killed
+	ch.mu.Unlock()
 	if err != nil {
-		return 0, false, false, err
+		return 0, killed, err
 	}
 	for {
-		_, err = unix.Wait4(pid, (*unix.WaitStatus)(&ws), unix.WALL, nil)
+		_, err = unix.Wait4(ch.pid, (*unix.WaitStatus)(&ws), unix.WALL, nil)
 		if err != unix.EINTR {
 			break
 		}
 	}
-	return ws, timedOut, stopped, err
+	if !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		killed = notKilled
+	}
+	return ws, killed, err
 }
 
 // sampleChildMemory records the child's peak private memory until stop.

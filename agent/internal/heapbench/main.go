@@ -7,7 +7,10 @@
 //	go run ./internal/heapbench -bytes 100MiB -objects 1000000
 //
 // With -snapshot it takes whole snapshots through the agent's pipeline
-// instead (snapshot.go).
+// instead (snapshot.go). With -stream it also captures through
+// capture.Stream with a consumer that discards the dump, and prints to
+// stderr the child's dump time and the host pause of that path, where the
+// dump is never held in memory.
 //
 // The heap: -objects nodes of 24..160 bytes (sizes cycling through eight
 // size classes), every node pointing to the next (edges ≈ objects), the
@@ -19,6 +22,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -42,6 +46,7 @@ func main() {
 	reps := flag.Int("reps", 3, "captures (the best of them is reported for times)")
 	header := flag.Bool("header", false, "print the table header first")
 	snap := flag.Bool("snapshot", false, "take whole snapshots (capture to document, snapshot.go) instead of capture and parse only")
+	stream := flag.Bool("stream", false, "also capture through capture.Stream, discarding the dump (times on stderr)")
 	flag.Parse()
 	want := parseBytes(*bytesFlag)
 
@@ -124,8 +129,42 @@ func main() {
 		float64(best.size)/1e6/best.parse.Seconds(), n/1e6/best.parse.Seconds(), n/1e6/best.build.Seconds(),
 		coreObj, float64(best.side)/n, float64(best.peak)/n, float64(best.allocs)/n, human(best.childPriv))
 	fmt.Fprintf(os.Stderr, "heap objects %d (graph %d), edges %d, hidden %d, bogus slots %d\n", heapObjects, g.NumObjects(), g.NumEdges(), len(g.Hidden), g.Stats.BogusSlots)
+	if *stream {
+		benchStream(c, *reps)
+	}
 	runtime.KeepAlive(lists)
 	runtime.KeepAlive(blocks)
+}
+
+// benchStream captures through Stream with a consumer that discards the
+// dump and prints the best child dump time and host pause of reps.
+func benchStream(c *capture.Capturer, reps int) {
+	var child, pause, total time.Duration
+	var size int64
+	for r := range reps {
+		runtime.GC()
+		d, err := c.Stream(context.Background(), func(dump io.Reader) error {
+			_, err := io.Copy(io.Discard, dump)
+			return err
+		})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		st := d.Stats
+		d.Close()
+		if r == 0 || st.ChildDump < child {
+			child = st.ChildDump
+		}
+		if r == 0 || st.HostPause < pause {
+			pause = st.HostPause
+		}
+		if r == 0 || st.Total < total {
+			total = st.Total
+		}
+		size = st.Size
+	}
+	fmt.Fprintf(os.Stderr, "stream (discarding consumer), best of %d: dump %s, dump in child %s, host pause %s, total %s\n", reps, human(size), ms(child), ms(pause), ms(total))
 }
 
 // build makes n nodes in 64 lists, sizes cycling through 8 classes.
