@@ -46,7 +46,9 @@ type Options struct {
 
 // Segment is a range of this process's globals: in Options.Segments only
 // its Name, Addr and Size; in a Dump also its Bytes, copied by the dump
-// child at the same instant as the dump.
+// child at the same instant as the dump. A Dump may give a segment in
+// several parts of one Name: the pages of noptrbss never written (zeros)
+// are left out.
 type Segment struct {
 	Name  string // "noptrdata" or "noptrbss"
 	Addr  uint64

@@ -104,8 +104,9 @@
 //     a dump past the size limit (the estimate plus half, plus 64 MiB) has
 //     the child killed and the capture refused. The noptrdata and noptrbss
 //     segments, which the dump lacks, go to a sealed memfd of a fixed
-//     size, copied from the same instant as the dump; runtime messages to
-//     a second one.
+//     size, copied from the same instant as the dump (of noptrbss only
+//     the pages the host ever wrote: see writtenParts); runtime messages
+//     to a second one.
 //
 // The child has no exit signal (a host reaping its children with
 // wait4(-1) never sees it); the parent waits with waitid(WNOWAIT) and

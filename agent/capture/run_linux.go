@@ -87,7 +87,7 @@ func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) err
 		if err != nil {
 			return nil, refuse("no memfd and cannot stat %s: %v", c.opts.TempDir, err)
 		}
-		if files := c.segmentsFileSize() + errTextCap; disk < files+minSpareBytes {
+		if files := segmentsFileSize(c.segs) + errTextCap; disk < files+minSpareBytes {
 			return nil, refuse("the capture needs about %s on disk and %s has %s free", units.Bytes(files), c.opts.TempDir, units.Bytes(disk))
 		}
 	}
@@ -183,9 +183,9 @@ func (c *Capturer) stopError(stop context.Context) error {
 
 // segmentsFileSize is the size of the child's segments file: each range's
 // address and length, then its bytes, plus a page to spare.
-func (c *Capturer) segmentsFileSize() int64 {
+func segmentsFileSize(segs []Segment) int64 {
 	var n int64 = 4096
-	for _, sg := range c.segs {
+	for _, sg := range segs {
 		n += 16 + int64(sg.Size)
 	}
 	return n
@@ -261,7 +261,8 @@ func (c *Capturer) newBacking(name, backing string, limit int64) (*os.File, erro
 func (c *Capturer) attempt(stop context.Context, backing string, est, limit int64, timeout time.Duration, read func(io.Reader) error) (s *shot, retry bool, err error) {
 	var fs files
 	defer fs.close()
-	segFileSize := c.segmentsFileSize()
+	segs := writtenParts(c.segs)
+	segFileSize := segmentsFileSize(segs)
 	if fs.extra, err = c.newBacking("heaptop-segments", backing, segFileSize); err != nil {
 		return nil, false, fmt.Errorf("capture: segments file: %w", err)
 	}
@@ -280,8 +281,8 @@ func (c *Capturer) attempt(stop context.Context, backing string, est, limit int6
 	if err != nil {
 		return nil, false, fmt.Errorf("capture: reading /proc/self/maps: %w", err)
 	}
-	noptr := make([]memRange, 0, len(c.segs))
-	for _, sg := range c.segs {
+	noptr := make([]memRange, 0, len(segs))
+	for _, sg := range segs {
 		noptr = append(noptr, memRange{uintptr(sg.Addr), uintptr(sg.Size)})
 	}
 	fsize := uint64(max(segFileSize, errTextCap))
@@ -366,7 +367,7 @@ func (c *Capturer) attempt(stop context.Context, backing string, est, limit int6
 			return nil, false, fmt.Errorf("capture: mapping the segments: %w", err)
 		}
 		s.unmap = func() error { return unix.Munmap(extra) }
-		if s.segments, err = splitSegments(extra, c.segs); err != nil {
+		if s.segments, err = splitSegments(extra, segs); err != nil {
 			s.segments, s.segErr = nil, err
 		}
 	}

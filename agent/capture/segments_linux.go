@@ -4,7 +4,9 @@ package capture
 
 import (
 	"debug/elf"
+	"encoding/binary"
 	"fmt"
+	"os"
 	"unsafe"
 )
 
@@ -67,4 +69,53 @@ func runtimeSymbols() ([]Segment, uint64, error) {
 		}
 	}
 	return out, allgs, nil
+}
+
+// writtenParts returns the parts of segs the dump child must copy: all of
+// noptrdata, and the pages of noptrbss this process ever wrote. An
+// anonymous page that is neither resident nor swapped out (pagemap bits
+// 63, 62) was never written and reads as zeros, which hold no reference;
+// copying it would cost the child a page fault and the segments file a page
+// (go1.26's crypto/internal/fips140 alone reserves 32 MiB of noptrbss that
+// programs mostly never touch). noptrdata starts as file data, so a page
+// not resident there is not zeros: it is always copied whole. Without a
+// readable pagemap the segments are copied whole.
+//
+// The page map is read before the fork: a page first written between that
+// read and the fork is missed, its words lost to this capture only.
+func writtenParts(segs []Segment) []Segment {
+	pm, err := os.Open("/proc/self/pagemap")
+	if err != nil {
+		return segs
+	}
+	defer pm.Close()
+	const page = 4096
+	var out []Segment
+	for _, s := range segs {
+		if s.Name != "noptrbss" || s.Size == 0 {
+			out = append(out, s)
+			continue
+		}
+		first, last := s.Addr/page, (s.Addr+s.Size-1)/page
+		entries := make([]byte, 8*(last-first+1))
+		if n, err := pm.ReadAt(entries, int64(8*first)); err != nil || n != len(entries) {
+			out = append(out, s)
+			continue
+		}
+		end := s.Addr + s.Size
+		for i := uint64(0); i <= last-first; {
+			if binary.LittleEndian.Uint64(entries[8*i:])&(3<<62) == 0 {
+				i++
+				continue
+			}
+			j := i
+			for j <= last-first && binary.LittleEndian.Uint64(entries[8*j:])&(3<<62) != 0 {
+				j++
+			}
+			lo, hi := max((first+i)*page, s.Addr), min((first+j)*page, end)
+			out = append(out, Segment{Name: s.Name, Addr: lo, Size: hi - lo})
+			i = j
+		}
+	}
+	return out
 }

@@ -1,12 +1,13 @@
 // Program noptr plants the globals the heap dump leaves out: a uintptr and
 // a runtime.Cleanup (both pointer-free, so in noptrbss) holding the address
 // of a live object held by a pointer global. It captures itself through
-// the agent's capture package, writes the dump and the noptr segments to
-// the directory given as its argument and prints a marker line:
+// the agent's capture package, writes the dump and the noptr segments' parts
+// to the directory given as its argument, one line per part, and a marker:
 //
-//	HEAPTOP obj=0x… hidden=0x… cleanup=0x… noptrbss=0x…+N
+//	SEGMENT noptrbss 0x… N          (its bytes in the file noptrbss-0x…)
+//	HEAPTOP obj=0x… hidden=0x… cleanup=0x…
 //
-// (the object, the addresses of the two globals, the noptrbss segment).
+// (the object and the addresses of the two globals).
 package main
 
 import (
@@ -47,15 +48,13 @@ func main() {
 		os.Exit(1)
 	}
 	must(os.WriteFile(filepath.Join(dir, "dump"), d.Bytes, 0o600))
-	seg := ""
+	// A segment may come in parts (capture copies only the noptrbss pages
+	// this process wrote): one file per part, named by its address.
 	for _, s := range d.Segments {
-		must(os.WriteFile(filepath.Join(dir, s.Name), s.Bytes, 0o600))
-		if s.Name == "noptrbss" {
-			seg = fmt.Sprintf("%#x+%d", s.Addr, s.Size)
-		}
+		must(os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%#x", s.Name, s.Addr)), s.Bytes, 0o600))
 		fmt.Printf("SEGMENT %s %#x %d\n", s.Name, s.Addr, s.Size)
 	}
-	fmt.Printf("HEAPTOP obj=%#x hidden=%#x cleanup=%#x noptrbss=%s\n", hidden, uintptr(unsafe.Pointer(&hidden)), uintptr(unsafe.Pointer(&cleanup)), seg)
+	fmt.Printf("HEAPTOP obj=%#x hidden=%#x cleanup=%#x\n", hidden, uintptr(unsafe.Pointer(&hidden)), uintptr(unsafe.Pointer(&cleanup)))
 	runtime.KeepAlive(live)
 }
 

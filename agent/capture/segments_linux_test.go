@@ -1,0 +1,47 @@
+package capture
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// untouched is zero-initialized and pointer-free: it lives in noptrbss,
+// and pages of it this test never writes are never faulted in.
+var untouched [256 << 10]uintptr // 2 MiB
+
+// TestWrittenParts: of a noptrbss range, capture copies the pages this
+// process wrote and leaves the never-written ones (zeros) out.
+func TestWrittenParts(t *testing.T) {
+	const page = 4096
+	base := uint64(uintptr(unsafe.Pointer(&untouched[0])))
+	mid := len(untouched) / 2
+	untouched[mid] = 0xfeed // writes one page in the middle
+	wrote := uint64(uintptr(unsafe.Pointer(&untouched[mid])))
+	seg := Segment{Name: "noptrbss", Addr: base, Size: uint64(unsafe.Sizeof(untouched))}
+	parts := writtenParts([]Segment{seg})
+
+	var covered bool
+	var total uint64
+	for _, p := range parts {
+		if p.Name != "noptrbss" || p.Addr < seg.Addr || p.Addr+p.Size > seg.Addr+seg.Size {
+			t.Fatalf("part %s %#x+%d outside the segment %#x+%d", p.Name, p.Addr, p.Size, seg.Addr, seg.Size)
+		}
+		covered = covered || (wrote >= p.Addr && wrote+8 <= p.Addr+p.Size)
+		total += p.Size
+	}
+	if !covered {
+		t.Errorf("the written word at %#x is in none of the parts %+v", wrote, parts)
+	}
+	// The written page and at most the segment's first and last pages when
+	// they share a page with other globals.
+	if total > 3*page {
+		t.Errorf("%d bytes of a 2 MiB range copied, one page written: %+v", total, parts)
+	}
+	t.Logf("parts %+v", parts)
+
+	// noptrdata starts as file data: it is copied whole.
+	data := Segment{Name: "noptrdata", Addr: seg.Addr, Size: seg.Size}
+	if got := writtenParts([]Segment{data}); len(got) != 1 || got[0].Addr != data.Addr || got[0].Size != data.Size {
+		t.Errorf("noptrdata parts %+v, want the whole segment", got)
+	}
+}
