@@ -93,6 +93,10 @@ type Stats struct {
 	// state the dumper throws on, and set to the state they were entering
 	// (see goroutines_linux.go).
 	Repaired int
+	// ArenaIndexMapped: the runtime's arena index was found and its pages
+	// mapped before the fork, so the child did not fault on them
+	// (arenaindex_linux.go).
+	ArenaIndexMapped bool
 }
 
 // Dump is a captured heap dump: Bytes in the format package heapdump
@@ -188,10 +192,14 @@ type Capturer struct {
 	// one dump child per Capturer at a time.
 	turn chan struct{}
 
-	segOnce  sync.Once // guards segs and segErr
-	segs     []Segment
-	segErr   error
-	envProcs bool // GOMAXPROCS was set in the environment at New
+	segOnce sync.Once // guards segs, segErr and arenaIndex
+	segs    []Segment
+	segErr  error
+	// The runtime's arena index, which the dump child reads whole
+	// (arenaindex_linux.go), when found.
+	arenaIndex      memRange
+	arenaIndexKnown bool
+	envProcs        bool // GOMAXPROCS was set in the environment at New
 
 	guardOnce sync.Once     // guards guard
 	guard     uintptr       // see stackGuard

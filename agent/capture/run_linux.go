@@ -61,13 +61,17 @@ func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) err
 	est := dumpEstimate()
 
 	c.segOnce.Do(func() {
-		segs, allgs, err := runtimeSymbols()
+		segs, allgs, mheap, err := readRuntimeSymbols()
 		if c.opts.Segments != nil {
 			segs, err = c.opts.Segments()
 		}
 		c.segs, c.segErr = segs, err
 		c.allgs.CompareAndSwap(0, allgs) // the child checks it before use
+		c.arenaIndex, c.arenaIndexKnown = findArenaIndex(mheap)
 	})
+	if c.arenaIndexKnown {
+		populateArenaIndex(c.arenaIndex) // see arenaindex_linux.go
+	}
 	// A stripped binary's allgs is learnt from a whole dump (findAllgs):
 	// until then a Stream keeps its dump too, and consumes it from memory.
 	learnAllgs := c.allgs.Load() == 0 && c.stackGuard() != 0
@@ -126,6 +130,7 @@ func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) err
 			s.stats.Estimate = est
 			s.stats.Attempts = attempt
 			s.stats.Backing = backing
+			s.stats.ArenaIndexMapped = c.arenaIndexKnown
 			break
 		}
 		if !retry || stop.Err() != nil {

@@ -24,14 +24,22 @@ const slideProbeSymbol = "github.com/heaptop/heaptop/agent/capture.slideProbe"
 // TODO(symbols): take these from agent/symbols, which owns ELF parsing;
 // this reads seven symbols so that capture does not wait for it.
 func runtimeSymbols() ([]Segment, uint64, error) {
+	segs, allgs, _, err := readRuntimeSymbols()
+	return segs, allgs, err
+}
+
+// readRuntimeSymbols is runtimeSymbols, plus runtime.mheap_'s range (zero
+// if absent) for arenaIndex.
+func readRuntimeSymbols() ([]Segment, uint64, memRange, error) {
+	var mheap memRange
 	f, err := elf.Open("/proc/self/exe")
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, mheap, err
 	}
 	defer f.Close()
 	syms, err := f.Symbols()
 	if err != nil {
-		return nil, 0, fmt.Errorf("no symbol table in /proc/self/exe (stripped with -s?): %w", err)
+		return nil, 0, mheap, fmt.Errorf("no symbol table in /proc/self/exe (stripped with -s?): %w", err)
 	}
 	want := map[string]uint64{
 		"runtime.noptrdata": 0, "runtime.enoptrdata": 0,
@@ -48,13 +56,19 @@ func runtimeSymbols() ([]Segment, uint64, error) {
 		if s.Name == "runtime.allgs" && s.Size == 24 {
 			allgs = s.Value
 		}
+		if s.Name == "runtime.mheap_" {
+			mheap = memRange{uintptr(s.Value), uintptr(s.Size)}
+		}
 	}
 	if found != len(want) {
-		return nil, 0, fmt.Errorf("symbol table of /proc/self/exe lacks the runtime's noptr segment bounds")
+		return nil, 0, memRange{}, fmt.Errorf("symbol table of /proc/self/exe lacks the runtime's noptr segment bounds")
 	}
 	slide := uint64(uintptr(unsafe.Pointer(&slideProbe))) - want[slideProbeSymbol]
 	if allgs != 0 {
 		allgs += slide
+	}
+	if mheap.size != 0 {
+		mheap.addr += uintptr(slide)
 	}
 	seg := func(name, start, end string) Segment {
 		return Segment{Name: name, Addr: want[start] + slide, Size: want[end] - want[start]}
@@ -65,10 +79,10 @@ func runtimeSymbols() ([]Segment, uint64, error) {
 	}
 	for _, s := range out {
 		if want["runtime.e"+s.Name] < want["runtime."+s.Name] {
-			return nil, 0, fmt.Errorf("runtime.%s ends before it starts", s.Name)
+			return nil, 0, memRange{}, fmt.Errorf("runtime.%s ends before it starts", s.Name)
 		}
 	}
-	return out, allgs, nil
+	return out, allgs, mheap, nil
 }
 
 // writtenParts returns the parts of segs the dump child must copy: all of

@@ -1,8 +1,11 @@
 package capture
 
 import (
+	"os/exec"
 	"testing"
 	"unsafe"
+
+	"github.com/heaptop/heaptop/agent/internal/testprog"
 )
 
 // untouched is zero-initialized and pointer-free: it lives in noptrbss,
@@ -43,5 +46,19 @@ func TestWrittenParts(t *testing.T) {
 	data := Segment{Name: "noptrdata", Addr: seg.Addr, Size: seg.Size}
 	if got := writtenParts([]Segment{data}); len(got) != 1 || got[0].Addr != data.Addr || got[0].Size != data.Size {
 		t.Errorf("noptrdata parts %+v, want the whole segment", got)
+	}
+}
+
+// TestArenaIndexMapped: in a program with a symbol table (test binaries
+// have none), capture finds the runtime's arena index and maps it for the
+// dump child.
+func TestArenaIndexMapped(t *testing.T) {
+	bin := testprog.Build(t, "noptr")
+	out, err := exec.Command(bin, t.TempDir()).CombinedOutput()
+	if err != nil {
+		t.Fatalf("noptr: %v\n%s", err, out)
+	}
+	if m := testprog.Marker(t, out, "HEAPTOP"); m["arenaindex"] != "true" {
+		t.Errorf("the arena index was not found: %s", out)
 	}
 }

@@ -5,9 +5,10 @@
 // to the directory given as its argument, one line per part, and a marker:
 //
 //	SEGMENT noptrbss 0x… N          (its bytes in the file noptrbss-0x…)
-//	HEAPTOP obj=0x… hidden=0x… cleanup=0x…
+//	HEAPTOP obj=0x… hidden=0x… cleanup=0x… arenaindex=true
 //
-// (the object and the addresses of the two globals).
+// (the object, the addresses of the two globals, and whether capture found
+// the runtime's arena index, which takes a symbol table).
 package main
 
 import (
@@ -54,7 +55,7 @@ func main() {
 		must(os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%#x", s.Name, s.Addr)), s.Bytes, 0o600))
 		fmt.Printf("SEGMENT %s %#x %d\n", s.Name, s.Addr, s.Size)
 	}
-	fmt.Printf("HEAPTOP obj=%#x hidden=%#x cleanup=%#x\n", hidden, uintptr(unsafe.Pointer(&hidden)), uintptr(unsafe.Pointer(&cleanup)))
+	fmt.Printf("HEAPTOP obj=%#x hidden=%#x cleanup=%#x arenaindex=%v\n", hidden, uintptr(unsafe.Pointer(&hidden)), uintptr(unsafe.Pointer(&cleanup)), d.Stats.ArenaIndexMapped)
 	runtime.KeepAlive(live)
 }
 
