@@ -236,11 +236,6 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	// names nothing in it and is counted as unknown.
 	before, _ := t.cfg.Released()
 	mapped := readFigures().mapped
-	// Naming needs the executable's symbols and DWARF, which the first
-	// capture loads (hundreds of ms): load them beside the dump and the
-	// graph's first pass, which leave a core to spare. Later calls return
-	// at once.
-	go t.cfg.Image.Load()
 	in, err := pipeline.Input(t.cfg.Image)
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "heaptop agent: reading this executable: %v", err)

@@ -18,9 +18,8 @@ import (
 // Nothing is read when an Image is made. Segments, globals and type proofs
 // load the ELF headers and .symtab on first use (a few ms); local variables,
 // global field paths and closure variables load DWARF on first use (tens to
-// hundreds of ms, see BENCHMARKS.md). Call Load from the first capture (the
-// snapshot taker starts it beside the dump), never from agent start. An
-// Image is safe for concurrent use.
+// hundreds of ms, see BENCHMARKS.md). Call Load from the first capture, never
+// from agent start. An Image is safe for concurrent use.
 type Image struct {
 	path string
 	// slideFor computes the load slide from the opened ELF; for Self it reads
