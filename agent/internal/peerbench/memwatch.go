@@ -11,8 +11,9 @@ import (
 
 // memWatch samples, while a tool runs, the memory the target and the
 // processes it forked hold: the heaptop agent dumps the heap in a forked
-// child (agent/capture) whose pages copied on write and whose dump memfd
-// are memory the target's VmHWM does not show. Every period it reads
+// child (agent/capture) whose pages copied on write and whose memfds (the
+// noptr segments and runtime messages; the dump itself goes through a
+// pipe) are memory the target's VmHWM does not show. Every period it reads
 //
 //   - the target's VmRSS less its RssShmem (shared memory, the memfd
 //     among it, is counted once below);
@@ -20,8 +21,8 @@ import (
 //   - Private_Dirty in smaps_rollup: the pages copied on write, by either
 //     side, and what it allocated) and its RSS;
 //   - every memfd the target or a child holds open, by inode, at the
-//     memory it holds (its blocks: the agent's memfd is sparse, sized to a
-//     cap and filled by the dump).
+//     memory it holds (its blocks: the agent's memfds are sparse, sized to
+//     a cap and filled by the child).
 //
 // Peaks are of each figure and of their sum at one instant, less the sum
 // before the tool started; a peak shorter than the period can be missed.

@@ -89,8 +89,10 @@ func TestSmoke(t *testing.T) {
 	if m.Agent == nil || m.Agent.PauseNs == 0 || m.Agent.Objects < h.Objects {
 		t.Errorf("agent's capture figures %+v for %d objects", m.Agent, h.Objects)
 	}
-	if m.Forked == nil || m.Forked.Children == 0 || m.Forked.MemfdPeak == 0 {
-		t.Errorf("the dump child and its memfd were not seen: %+v", m.Forked)
+	// The dump goes through a pipe; the memfds (noptr segments, runtime
+	// messages) may hold nothing at all.
+	if m.Forked == nil || m.Forked.Children == 0 || m.Forked.ChildPrivPeak == 0 {
+		t.Errorf("the dump child was not seen: %+v", m.Forked)
 	}
 	if !strings.Contains(stdout.String(), "heaptop") {
 		t.Errorf("no heaptop row in the table:\n%s", stdout.String())
