@@ -234,7 +234,7 @@ func New(opts Options) *Capturer {
 func (c *Capturer) Close() { c.close() }
 
 // Capture dumps the heap of this process and returns the dump, read whole
-// from the child's pipe into anonymous memory (so it needs memory room for
+// from the child's dump file into anonymous memory (so it needs memory room for
 // the dump, unlike Stream). If a Capture is already running, Capture waits
 // for it and returns the same dump (its own handle, to Close); during a
 // Stream it waits for the Stream to end (see Stream). A capture that
@@ -272,7 +272,7 @@ func (c *Capturer) Capture(ctx context.Context) (*Dump, error) {
 }
 
 // Stream dumps the heap of this process like Capture, but the dump is not
-// kept: consume reads it from the pipe while the child writes it, so the
+// kept: consume reads it while the child writes it, so the
 // dump needs no memory of its own (a consumer that keeps it, or builds
 // something from it, accounts for its own). The returned Dump has the
 // Segments and Stats (Size is the bytes read) and no Bytes; it must be
@@ -293,7 +293,7 @@ func (c *Capturer) Capture(ctx context.Context) (*Dump, error) {
 //     the error (retried when another child may succeed), consume's error
 //     on the short stream is ignored.
 //   - consume failing while the child is healthy has the child killed at
-//     once (it would block on a full pipe) and Stream returns consume's
+//     once (its dump is of no use) and Stream returns consume's
 //     error, wrapped, without retrying.
 //   - A stream passing the size limit makes the reader fail, the child is
 //     killed and the capture refused (*RefusedError).

@@ -95,14 +95,14 @@
 //     stress test a third of the children met one) are set to the status
 //     they were moving to before the dump (goroutines_linux.go); a child
 //     that throws anyway is retried.
-//   - The dump goes to a pipe (stream_linux.go) that the host reads while
-//     the child writes it: the dump never has to exist whole anywhere
-//     unless the host keeps it, and no shmem page is allocated for it. A
-//     pipe holds at most 1 MiB, so the child runs at the pace of its
-//     reader. (It used to go to a memfd, which holds the whole dump in
-//     shared memory the host then maps.) The host counts what it reads:
-//     a dump past the size limit (the estimate plus half, plus 64 MiB) has
-//     the child killed and the capture refused. The noptrdata and noptrbss
+//   - The dump goes to a memfd (or an unlinked temporary file) that the
+//     child appends to and the host reads while it grows, freeing what it
+//     has read (stream_linux.go): the dump need not exist whole anywhere
+//     unless the host keeps it, and the child never waits for the host (a
+//     pipe made it wait for a reader goroutine that a busy program's
+//     thousand runnable goroutines starved for seconds). RLIMIT_FSIZE caps
+//     the file at the size limit (the estimate plus half, plus 64 MiB); a
+//     dump that reaches it is refused. The noptrdata and noptrbss
 //     segments, which the dump lacks, go to a sealed memfd of a fixed
 //     size, copied from the same instant as the dump (of noptrbss only
 //     the pages the host ever wrote: see writtenParts); runtime messages
@@ -113,8 +113,7 @@
 // kills it on timeout, on Close, when the reader fails or when the dump
 // outgrows its limit, always before reaping, so no kill can hit a
 // recycled pid. A child killed or failed ends the stream early; a reader
-// that stops reading has the child killed, as it would block on a full
-// pipe forever.
+// that fails has the child killed, its dump being of no use.
 //
 // What it costs the host. The pause (Stats.HostPause) is the stop-the-world
 // of GOMAXPROCS(1), the clone call (page tables are copied: it grows with

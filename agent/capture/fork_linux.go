@@ -63,7 +63,7 @@ type childStatus struct {
 // childArgs is built by the parent before clone; the child only reads it.
 type childArgs struct {
 	parentPID   uintptr
-	dumpFD      uintptr // capture descriptors, all >= minHighFD: the dump pipe's write end
+	dumpFD      uintptr // capture descriptors, all >= minHighFD: the dump file
 	extraFD     uintptr
 	errFD       uintptr
 	closeFDs    []int32     // the host's descriptors, closed in the child
@@ -136,7 +136,7 @@ func childSetup(a *childArgs) {
 	}
 	_, _, e = syscall.RawSyscall6(unix.SYS_PRLIMIT64, 0, unix.RLIMIT_FSIZE, uintptr(unsafe.Pointer(&a.fsizeLimit)), 0, 0, 0)
 	setupCheck(a, 3, e)
-	// Descriptors: 1 and 2 take the error text; the dump pipe and segments file
+	// Descriptors: 1 and 2 take the error text; the dump and segments files
 	// keep their numbers; every other descriptor of the host is closed, so
 	// the child holds none of its files, sockets or pipes open. The
 	// runtime's epoll descriptor becomes a fresh, empty epoll instance: the

@@ -3,7 +3,6 @@
 package capture
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -196,8 +195,8 @@ func segmentsFileSize(segs []Segment) int64 {
 	return n
 }
 
-// files are the capture descriptors of one attempt: the read end of the
-// dump pipe, the segments file and the runtime messages file.
+// files are the capture descriptors of one attempt: the dump file, the
+// segments file and the runtime messages file.
 type files struct {
 	dump, extra, errText *os.File
 }
@@ -261,8 +260,8 @@ func (c *Capturer) newBacking(name, backing string, limit int64) (*os.File, erro
 // Who is to blame when both sides fail: a child that ended on its own
 // (a throw, a timeout, the seccomp filter) cut the stream short, so its
 // failure is the error and the consumer's is ignored; a consumer that
-// failed while the child was healthy has the child killed (it would block
-// on a full pipe forever) and its error is returned, not retried.
+// failed while the child was healthy has the child killed (its dump is of
+// no use) and its error is returned, not retried.
 func (c *Capturer) attempt(stop context.Context, backing string, est, limit int64, timeout time.Duration, read func(io.Reader) error) (s *shot, retry bool, err error) {
 	var fs files
 	defer fs.close()
@@ -290,7 +289,8 @@ func (c *Capturer) attempt(stop context.Context, backing string, est, limit int6
 	for _, sg := range segs {
 		noptr = append(noptr, memRange{uintptr(sg.Addr), uintptr(sg.Size)})
 	}
-	fsize := uint64(max(segFileSize, errTextCap))
+	// RLIMIT_FSIZE caps every file the child writes, the dump's at limit.
+	fsize := uint64(max(segFileSize, errTextCap, limit))
 	oomPath := []byte("/proc/self/oom_score_adj\x00")
 	oomValue := []byte("1000")
 	args := &childArgs{
@@ -307,7 +307,7 @@ func (c *Capturer) attempt(stop context.Context, backing string, est, limit int6
 		guard:       c.stackGuard(),
 		allgs:       uintptr(c.allgs.Load()),
 	}
-	pid, times, err := c.startChild(&fs, args)
+	pid, times, err := c.startChild(&fs, args, backing)
 	runtime.KeepAlive(oomPath)
 	runtime.KeepAlive(oomValue)
 	if err != nil {
@@ -320,7 +320,9 @@ func (c *Capturer) attempt(stop context.Context, backing string, est, limit int6
 		go sampleChildMemory(pid, &peak, stopSampling)
 	}
 	ch := &dumpChild{pid: pid}
-	stream := &dumpStream{f: fs.dump, r: bufio.NewReaderSize(fs.dump, pipeBytes), limit: limit, outgrew: func() { ch.kill(killOutgrew) }}
+	exited := make(chan struct{})
+	stream := &dumpStream{limit: limit, outgrew: func() { ch.kill(killOutgrew) }}
+	stream.r = tailReader{f: fs.dump, exited: exited, stopped: &stream.stopped}
 	var stopped atomic.Bool
 	defer context.AfterFunc(stop, func() {
 		stopped.Store(true)
@@ -332,10 +334,11 @@ func (c *Capturer) attempt(stop context.Context, backing string, est, limit int6
 		consumed <- consumeStream(read, stream, ch)
 	}()
 	ws, killed, waitErr := ch.wait(timeout)
+	close(exited)
 	close(stopSampling)
 	clean := waitErr == nil && killed == notKilled && ws.Exited() && ws.ExitStatus() == exitOK && status.phase.Load() == phaseDone
 	if !clean {
-		stream.stop() // the consumer learns at its next Read, not after the pipe's last MiB
+		stream.stop() // the consumer learns at its next Read
 	}
 	consumeErr := <-consumed
 
@@ -387,8 +390,8 @@ func (c *Capturer) attempt(stop context.Context, backing string, est, limit int6
 }
 
 // consumeStream runs one attempt's consumer, then discards whatever it
-// left unread so that the child can finish. A consumer that fails has the
-// child killed at once: nothing reads the pipe any more.
+// left unread. A consumer that fails has the child killed at once: its
+// dump is of no use any more.
 func consumeStream(read func(io.Reader) error, stream *dumpStream, ch *dumpChild) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -405,23 +408,18 @@ func consumeStream(read func(io.Reader) error, stream *dumpStream, ch *dumpChild
 	return err
 }
 
-// startChild creates the dump pipe, lists the host's descriptors for the
+// startChild creates the dump file, lists the host's descriptors for the
 // child to close, builds its filter and forks it, all under forkMu: a
 // descriptor another Capturer creates meanwhile would otherwise be missing
-// from the list and stay open in the child (a pipe's write end held there
-// would keep its reader from ever seeing the end). The host's copy of the
-// write end is closed at once, so that the reader sees the end of the
-// stream when the child exits. fs.dump becomes the read end.
-func (c *Capturer) startChild(fs *files, args *childArgs) (pid int, times forkTimes, err error) {
+// from the list and stay open in the child. fs.dump becomes the dump file.
+func (c *Capturer) startChild(fs *files, args *childArgs, backing string) (pid int, times forkTimes, err error) {
 	forkMu.Lock()
 	defer forkMu.Unlock()
-	r, w, err := dumpPipe()
-	if err != nil {
-		return 0, times, fmt.Errorf("capture: dump pipe: %w", err)
+	if fs.dump, err = dumpFile(backing, c.opts.TempDir); err != nil {
+		return 0, times, fmt.Errorf("capture: dump file: %w", err)
 	}
-	fs.dump = r
-	defer unix.Close(w)
-	closeFDs, epollFDs, err := hostDescriptors(uintptr(w), fs.extra.Fd(), fs.errText.Fd())
+	w := fs.dump.Fd()
+	closeFDs, epollFDs, err := hostDescriptors(w, fs.extra.Fd(), fs.errText.Fd())
 	if err != nil {
 		return 0, times, fmt.Errorf("capture: listing descriptors: %w", err)
 	}
@@ -518,7 +516,7 @@ const (
 	notKilled    killReason = iota
 	killTimeout             // it ran past the timeout
 	killStopped             // Close, or a Stream caller's context
-	killConsumer            // its consumer failed: nothing reads the pipe any more
+	killConsumer            // its consumer failed: its dump is of no use
 	killOutgrew             // its stream passed the size limit
 )
 

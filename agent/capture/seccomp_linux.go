@@ -10,7 +10,7 @@ import (
 )
 
 // The dump child's seccomp filter. Once installed, the child can write only
-// to its capture descriptors (1 and 2: error text, the dump pipe, the
+// to its capture descriptors (1 and 2: error text, the dump file, the
 // segments file), poll its own empty epoll instance (which replaced the
 // host's, see childSetup), map and unmap private anonymous memory, use
 // futexes, signals, clocks and sleeps, and exit. Every other system call kills it before the

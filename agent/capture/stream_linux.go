@@ -3,12 +3,9 @@
 package capture
 
 import (
-	"bufio"
 	"errors"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -16,60 +13,95 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// The dump travels from the child to the host through a pipe, read while
-// it is written. A memfd holds the whole dump in shared memory, every
-// page of it allocated by the child's writes (on this VM, a 116 MB
-// WriteHeapDump in one process took about 0.9 s into a memfd against 0.15
-// s into a pipe read concurrently; in the dump child, whose own page
-// faults dominate its time, the difference measured smaller). A pipe holds
-// at most pipeBytes, so a consumer that keeps up lets the child run at the
-// dumper's own speed, and one that does not only slows the child, never
-// the host.
+// The dump travels from the child to the host through a file the child
+// appends to (a memfd, or an unlinked temporary file without one) and the
+// host reads while it grows, behind the child (tailReader). The child never
+// waits for the host: a pipe made it write at the pace of the host's
+// reader, a goroutine among the program's, and a program with a thousand
+// runnable goroutines gave that reader a turn every few seconds (graph's
+// stress test: a dump child killed after 20 s). The file holds what the
+// reader has not consumed yet: consumed stretches are punched out of it,
+// so a reader that keeps up keeps it small, and RLIMIT_FSIZE in the child
+// caps it at the size limit whatever the reader does.
 
-// pipeBytes is the pipe buffer asked for: fewer wake-ups for the child
-// and the reader than the default 64 KiB.
-const pipeBytes = 1 << 20
-
-// dumpPipe returns the two ends of the dump pipe, both close-on-exec and
-// moved >= minHighFD: the read end non-blocking, for the host's poller
-// (so a stop can interrupt a Read), and the write end blocking, for the
-// child (the dumper ignores write errors: a non-blocking write would lose
-// data).
-func dumpPipe() (r *os.File, w int, err error) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		return nil, -1, err
+// dumpFile makes the file the child appends the dump to, close-on-exec and
+// moved >= minHighFD.
+func dumpFile(backing, tempDir string) (*os.File, error) {
+	var fd int
+	if backing == "memfd" {
+		var err error
+		if fd, err = unix.MemfdCreate("heaptop-dump", unix.MFD_CLOEXEC); err != nil {
+			return nil, err
+		}
+	} else {
+		f, err := os.CreateTemp(tempDir, "heaptop-*.dump")
+		if err != nil {
+			return nil, err
+		}
+		os.Remove(f.Name())
+		fd, err = unix.Dup(int(f.Fd()))
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		unix.Fchmod(fd, 0o600)
 	}
-	rfd, err := highFD(p[0])
+	high, err := highFD(fd)
 	if err != nil {
-		unix.Close(p[1])
-		return nil, -1, err
+		return nil, err
 	}
-	if w, err = highFD(p[1]); err != nil {
-		unix.Close(rfd)
-		return nil, -1, err
-	}
-	// The default (64 KiB) still works: ignore a refusal.
-	unix.FcntlInt(uintptr(w), unix.F_SETPIPE_SZ, min(pipeBytes, pipeMaxSize()))
-	if err := unix.SetNonblock(rfd, true); err != nil {
-		unix.Close(rfd)
-		unix.Close(w)
-		return nil, -1, err
-	}
-	return os.NewFile(uintptr(rfd), "heaptop-dump"), w, nil
+	return os.NewFile(uintptr(high), "heaptop-dump"), nil
 }
 
-// pipeMaxSize is the largest pipe buffer an unprivileged process may ask for.
-func pipeMaxSize() int {
-	b, err := os.ReadFile("/proc/sys/fs/pipe-max-size")
-	if err != nil {
-		return pipeBytes
+// tailReader reads the dump file as the child appends to it: a Read with
+// nothing new waits for more (polling: the child gives no other sign) until
+// the child has exited, then gives the rest and io.EOF.
+type tailReader struct {
+	f       *os.File
+	exited  <-chan struct{} // closed once the child is gone
+	stopped *atomic.Bool
+	off     int64
+	punched int64 // the file before this offset is freed
+}
+
+// tailPoll is how long a reader that caught up with the child waits before
+// looking again; punchBytes, how much it consumes between freeing it.
+const (
+	tailPoll   = 500 * time.Microsecond
+	punchBytes = 4 << 20
+)
+
+func (t *tailReader) Read(p []byte) (int, error) {
+	for {
+		if t.stopped.Load() {
+			return 0, errStreamStopped
+		}
+		// Whether the child was gone is known before reading: what it wrote
+		// before it went is then all there.
+		var gone bool
+		select {
+		case <-t.exited:
+			gone = true
+		default:
+		}
+		n, err := unix.Pread(int(t.f.Fd()), p, t.off)
+		if n > 0 {
+			t.off += int64(n)
+			if t.off-t.punched >= punchBytes {
+				// Free what was read (KEEP_SIZE: the child appends at the end).
+				unix.Fallocate(int(t.f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, t.punched, t.off-t.punched)
+				t.punched = t.off
+			}
+			return n, nil
+		}
+		if err != nil && err != unix.EINTR {
+			return 0, err
+		}
+		if gone {
+			return 0, io.EOF
+		}
+		time.Sleep(tailPoll)
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || n <= 0 {
-		return pipeBytes
-	}
-	return n
 }
 
 // highFD moves fd to a close-on-exec descriptor >= minHighFD.
@@ -84,17 +116,12 @@ var (
 	errStreamOutgrew = errors.New("capture: the dump stream passed its size limit")
 )
 
-// dumpStream is the read end of the dump pipe as a consumer sees it: it
-// counts the bytes, refuses to pass the size limit (calling outgrew, which
-// kills the child), and fails every Read once stopped, a Read in progress
-// included, so that a capture that ends early ends its consumer at its
-// next Read rather than after the pipe's last buffered MiB. It reads the
-// pipe through a buffer of the pipe's size: a consumer's small reads (8
-// KiB from io.Copy) would otherwise cost a system call and a wake-up of
-// the child each.
+// dumpStream is the dump as a consumer sees it: it counts the bytes,
+// refuses to pass the size limit (calling outgrew, which kills the child),
+// and fails every Read once stopped, so that a capture that ends early
+// ends its consumer at its next Read.
 type dumpStream struct {
-	f       *os.File
-	r       *bufio.Reader // over f
+	r       tailReader
 	limit   int64
 	outgrew func()
 	stopped atomic.Bool
@@ -120,18 +147,12 @@ func (s *dumpStream) Read(p []byte) (int, error) {
 		s.n += int64(n)
 		s.last = p[n-1]
 	}
-	if err != nil && s.stopped.Load() {
-		err = errStreamStopped
-	}
 	return n, err
 }
 
-// stop makes every Read fail from now on; one blocked in the pipe returns
-// at once (the read deadline).
-func (s *dumpStream) stop() {
-	s.stopped.Store(true)
-	s.f.SetReadDeadline(time.Unix(1, 0))
-}
+// stop makes every Read fail from now on, one waiting for the child
+// included.
+func (s *dumpStream) stop() { s.stopped.Store(true) }
 
 // dumpBuffer is anonymous memory a whole dump is read into, for Capture
 // (and for a Stream that must look for runtime.allgs in the dump). It is
@@ -150,9 +171,8 @@ func newDumpBuffer(limit int64) (*dumpBuffer, error) {
 	}
 	mem := unsafe.Slice((*byte)(p), int(limit))
 	// One page fault per 2 MiB rather than per 4 KiB, where the kernel
-	// allows: first touches cost about 16 µs a page on a VM, and the child
-	// waits on a full pipe while the reader faults. A refusal costs only
-	// speed.
+	// allows: first touches cost about 16 µs a page on a VM. A refusal
+	// costs only speed.
 	unix.Madvise(mem, unix.MADV_HUGEPAGE)
 	return &dumpBuffer{mem: mem}, nil
 }

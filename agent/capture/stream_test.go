@@ -145,7 +145,7 @@ func TestStream_slow_consumer_gets_the_whole_dump(t *testing.T) {
 				return err
 			}
 			reads++
-			time.Sleep(2 * time.Millisecond) // the pipe fills and the child waits
+			time.Sleep(2 * time.Millisecond) // the child finishes long before the reader
 		}
 	})
 	if err != nil {
