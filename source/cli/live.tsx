@@ -17,6 +17,8 @@ import {actionFor, keyNames, type Action} from '../views/keymap.js';
 import {layout, paneHeights} from '../views/layout.js';
 import {renderPathText} from '../report/path.js';
 import {atExit} from './exit.js';
+// Keeps the styled cells of a frame's lines for the next frame (a speed-up of Ink; output unchanged).
+import './frame-lines.js';
 
 /** xterm's alternate screen buffer (Ink 6.8 has no option for it). */
 const enterAlternateScreen = '\u001B[?1049h';

@@ -14,9 +14,10 @@
 //
 // Updates timed:
 //   key j/k      a cursor move in the heap tree as the document has it
-//   key pgdn     a page down (then up) in the tree with every node the
-//                document and the recorded Expand answers carry opened
-//                (the most rows the tree can have from this recording)
+//   key pgdn     a page down (then up) in the tree with every node whose
+//                children the document or the recorded Expand answers
+//                carry opened (the most rows the tree can have from this
+//                recording)
 //   key j/k      a cursor move in that opened tree
 //   key j/k      in the lists (the Live tab)
 //   tick         a metrics sample (header, sparklines)
@@ -121,9 +122,9 @@ const pageUp = '\u001B[5~';
 const results = [];
 // j then k, so the cursor stays near the top and every move changes the frame.
 results.push(await time('key j/k (tree cursor)', runs, i => stdin.write(i % 2 ? 'k' : 'j')));
-// Every node with children opened: the tree as large as this recording can make it.
+// Every node whose children are known opened: the tree as large as this recording can make it.
 const model = store.state.model!;
-for (const node of model.nodes.values()) if (node.childrenTotal > 0 && node.kind !== 'root-group') store.navigate({kind: 'toggle', key: node.key, open: true});
+for (const node of model.nodes.values()) if (model.children.has(node.id) && node.kind !== 'root-group') store.navigate({kind: 'toggle', key: node.key, open: true});
 const openRows = treeRows(store.state.model!, store.state.navigation.toggled).length.toLocaleString('en-US');
 // Two pages down, one up: the window moves by a page on every key and goes deeper each time.
 results.push(await time(`key pgdn/pgup (tree of ${openRows} rows)`, runs, i => stdin.write(i % 3 === 2 ? pageUp : pageDown)));
