@@ -294,6 +294,15 @@ export function Live({store, queries, ascii}: LiveProps) {
 }
 
 /**
+ * How Ink draws the live screen: keys are heaptop's (no exit on ctrl-c, no
+ * console patching), and a frame rewrites only the lines that changed (a
+ * cursor move is two lines, not 39: less to send over SSH). Ink's default
+ * of at most 30 frames a second stays: a frame costs ~10 ms, keys held
+ * down would cost a third of a core at 30 and more above.
+ */
+export const renderOptions = {exitOnCtrlC: false, patchConsole: false, incrementalRendering: true} as const;
+
+/**
  * Runs the TUI on the alternate screen until the user quits. The terminal is
  * restored on every way out: quit, signal and exception alike (exit.ts);
  * then the last path opened is printed on the main screen, so it stays in
@@ -307,6 +316,6 @@ export async function runLive(store: Store, queries: HeapQueries, ascii: boolean
 		const path = store.state.navigation.path;
 		if (path && path.hops.length > 0) stdout.write(renderPathText(path, {columns: stdout.columns || 100, ascii}) + '\n');
 	});
-	const app = render(<Live store={store} queries={queries} ascii={ascii} />, {exitOnCtrlC: false, patchConsole: false});
+	const app = render(<Live store={store} queries={queries} ascii={ascii} />, renderOptions);
 	await app.waitUntilExit();
 }

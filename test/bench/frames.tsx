@@ -23,6 +23,7 @@
 //   tick         a metrics sample (header, sparklines)
 //   document     a new snapshot document: the model is rebuilt (tree rows,
 //                lists, findings) and the cursor found again by key
+// Bytes: what Ink handed to the terminal for the update.
 // Memory: resident set after the recording is loaded and drawn.
 // Colours are on (FORCE_COLOR=1), as on the terminal of someone watching.
 process.env['NODE_ENV'] = 'production';
@@ -35,7 +36,7 @@ const React = (await import('react')).default;
 const {render} = await import('ink');
 const {Replay, readRecording} = await import('../../source/client/recording.js');
 const {Store} = await import('../../source/store/store.js');
-const {Live} = await import('../../source/cli/live.js');
+const {Live, renderOptions} = await import('../../source/cli/live.js');
 const {treeRows} = await import('../../source/store/model.js');
 
 const file = path.resolve(process.argv[2] ?? 'snapshots/demo.jsonl');
@@ -65,8 +66,11 @@ const stdout = Object.assign(new PassThrough(), {isTTY: true, columns, rows});
 stdout.resume();
 const write = stdout.write.bind(stdout) as (chunk: string) => boolean;
 let written: (() => void) | undefined;
+/** Bytes handed to the terminal, for the bytes per update. */
+let bytes = 0;
 stdout.write = ((chunk: string) => {
 	const ok = write(chunk);
+	bytes += Buffer.byteLength(String(chunk));
 	if (String(chunk).includes(endOfFrame)) {
 		written?.();
 		written = undefined;
@@ -82,8 +86,7 @@ written = () => first();
 const app = render(React.createElement(Live, {store, queries, ascii: false}), {
 	stdout: stdout as unknown as NodeJS.WriteStream,
 	stdin: stdin as unknown as NodeJS.ReadStream,
-	exitOnCtrlC: false,
-	patchConsole: false,
+	...renderOptions,
 });
 await firstFrame;
 const firstFrameMs = performance.now() - started;
@@ -91,7 +94,7 @@ const firstFrameMs = performance.now() - started;
 /** Ink throttles frames to 30 per second: updates are spaced beyond its window, so each is drawn at once. */
 const spacing = () => new Promise(resolve => setTimeout(resolve, 40));
 
-type Figures = {name: string; median: number; p95: number; max: number; cpu: number};
+type Figures = {name: string; median: number; p95: number; max: number; cpu: number; bytes: number};
 
 /**
  * Wall time from the change to the frame written, and the CPU time this
@@ -101,20 +104,23 @@ type Figures = {name: string; median: number; p95: number; max: number; cpu: num
 async function time(name: string, n: number, change: (i: number) => void): Promise<Figures> {
 	const ms: number[] = [];
 	const cpu: number[] = [];
+	const sent: number[] = [];
 	for (let i = 0; i < n; i++) {
 		await spacing();
 		const drawn = new Promise<void>(resolve => (written = resolve));
 		const c0 = process.cpuUsage();
+		const b0 = bytes;
 		const t0 = performance.now();
 		change(i);
 		await drawn;
 		ms.push(performance.now() - t0);
 		const c = process.cpuUsage(c0);
 		cpu.push((c.user + c.system) / 1000);
+		sent.push(bytes - b0);
 	}
+	const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(n / 2)]!;
 	ms.sort((a, b) => a - b);
-	cpu.sort((a, b) => a - b);
-	return {name, median: ms[Math.floor(n / 2)]!, p95: ms[Math.floor(n * 0.95)]!, max: ms.at(-1)!, cpu: cpu[Math.floor(n / 2)]!};
+	return {name, median: median(ms), p95: ms[Math.floor(n * 0.95)]!, max: ms.at(-1)!, cpu: median(cpu), bytes: median(sent)};
 }
 
 const pageDown = '\u001B[6~';
@@ -143,6 +149,6 @@ app.unmount();
 const f = (x: number) => x.toFixed(1);
 console.log(`recording ${path.relative(process.cwd(), file)}: snapshot #${doc.id}, ${doc.stats.objects.toLocaleString('en-US')} objects in the heap, ${model.nodes.size.toLocaleString('en-US')} tree nodes known, ${doc.groups.length} list groups, ${doc.findings.length} findings`);
 console.log(`load ${f(loadMs)} ms, first frame ${f(firstFrameMs)} ms after render(), resident ${f(rss)} MiB`);
-console.log(`update at ${columns}x${rows}, ms from change to frame written: median / p95 / max wall, median CPU`);
-for (const r of results) console.log(`  ${r.name.padEnd(40)} ${f(r.median).padStart(6)} ${f(r.p95).padStart(6)} ${f(r.max).padStart(6)}   ${f(r.cpu).padStart(6)}`);
+console.log(`update at ${columns}x${rows}, ms from change to frame written: median / p95 / max wall, median CPU; median bytes written`);
+for (const r of results) console.log(`  ${r.name.padEnd(40)} ${f(r.median).padStart(6)} ${f(r.p95).padStart(6)} ${f(r.max).padStart(6)}   ${f(r.cpu).padStart(6)}   ${String(r.bytes).padStart(6)}`);
 process.exit(0);
