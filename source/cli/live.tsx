@@ -295,12 +295,13 @@ export function Live({store, queries, ascii}: LiveProps) {
 
 /**
  * How Ink draws the live screen: keys are heaptop's (no exit on ctrl-c, no
- * console patching), and a frame rewrites only the lines that changed (a
- * cursor move is two lines, not 39: less to send over SSH). Ink's default
- * of at most 30 frames a second stays: a frame costs ~10 ms, keys held
- * down would cost a third of a core at 30 and more above.
+ * console patching). Ink's incrementalRendering (rewrite only the lines
+ * that changed) is not used: in Ink 6.8 it left stale lines on this screen
+ * as the frames changed (seen in tmux on the demo replay). Ink's default of
+ * at most 30 frames a second stays: a frame costs ~10 ms, and keys held
+ * down would cost a third of a core at 30 frames a second, more above.
  */
-export const renderOptions = {exitOnCtrlC: false, patchConsole: false, incrementalRendering: true} as const;
+export const renderOptions = {exitOnCtrlC: false, patchConsole: false} as const;
 
 /**
  * Runs the TUI on the alternate screen until the user quits. The terminal is
