@@ -10,9 +10,10 @@
 //           each kind (uintptrs to freed slots in main.freedHandles, to a
 //           parked goroutine's local, to a pending object, to a held one)
 //           → snapshots/hidden.jsonl
-//   heapgen agent/examples/heapgen -objects 1e6: a large heap for the
-//           frame-cost benchmark (test/bench/frames.tsx); one capture, not
-//           committed (it is big; BENCHMARKS.md says how to make it)
+//   heapgen agent/examples/heapgen -objects 1e6 (or --objects=N, ~100 bytes
+//           each): a large heap for the frame-cost benchmark
+//           (test/bench/frames.tsx); one capture, not committed (it is big;
+//           BENCHMARKS.md says how to make it)
 //
 // It connects after the agent has sampled for a few seconds, so the recorded
 // Hello carries history, as a watcher joining a running service sees it.
@@ -26,8 +27,11 @@
 //   C        Capture with a GC first: a second snapshot, for the tests of
 //            what a new snapshot keeps (the cursor, the open nodes).
 // A capture refused for its cost is recorded, then confirmed, as `y` does.
+// With --tree=N it then opens nodes, biggest first, until N tree nodes are
+// known, each Expand page recorded: the large tree of the frame-cost
+// benchmark, as a user paging through a folded row of many objects makes it.
 //
-//   node --import tsx snapshots/record.ts [demo|hidden] [out=snapshots/<program>.jsonl]
+//   node --import tsx snapshots/record.ts [demo|hidden|heapgen] [out=snapshots/<program>.jsonl] [--tree=N] [--objects=N]
 //
 // Re-run it after a schema change (the tests' expected frames change with it).
 import {execFileSync, spawn} from 'node:child_process';
@@ -41,16 +45,23 @@ import type {HeapSnapshot} from '../source/client/heap.js';
 import {version} from '../source/cli/args.js';
 
 const root = path.resolve(import.meta.dirname, '..');
+const positional = process.argv.slice(2).filter(a => !a.startsWith('--'));
+/** A --name=value option's value. */
+const option = (name: string) => process.argv.find(a => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const heapgenObjects = Number(option('objects') ?? 1e6);
+if (!Number.isSafeInteger(heapgenObjects) || heapgenObjects < 1000) throw new Error(`--objects wants a count of objects, not ${option('objects')}`);
 /** Each program's package in agent/, its arguments, and whether the second capture (C) is recorded. */
 const programs: Record<string, {pkg: string; args: string[]; gcCapture: boolean}> = {
 	// Every object's allocation site, so each hop of the planted chains has its file:line.
 	demo: {pkg: './examples/demo', args: ['-full-sites'], gcCapture: true},
 	hidden: {pkg: './testdata/progs/hidden', args: [], gcCapture: true},
-	heapgen: {pkg: './examples/heapgen', args: ['-objects', '1e6', '-bytes', '100MB'], gcCapture: false},
+	heapgen: {pkg: './examples/heapgen', args: ['-objects', String(heapgenObjects), '-bytes', `${heapgenObjects / 1e4}MB`], gcCapture: false},
 };
-const program = process.argv[2] ?? 'demo';
+const program = positional[0] ?? 'demo';
 if (!programs[program]) throw new Error(`no program ${program}: one of ${Object.keys(programs).join(', ')}`);
-const out = path.resolve(process.argv[3] ?? path.join(root, `snapshots/${program}.jsonl`));
+const out = path.resolve(positional[1] ?? path.join(root, `snapshots/${program}.jsonl`));
+const treeNodes = Number(option('tree') ?? 0);
+if (!Number.isSafeInteger(treeNodes) || treeNodes < 0) throw new Error(`--tree wants a count of tree nodes, not ${option('tree')}`);
 
 /** How long the agent samples before the recording starts: history for the Hello. */
 const historySeconds = 5;
@@ -122,9 +133,36 @@ async function explore(doc: HeapSnapshot): Promise<void> {
 	await Promise.all(queries);
 }
 
+/** The most rows one Expand returns (the agent's maxExpand). */
+const expandLimit = 1000;
+
+/**
+ * Expand pages until want tree nodes are known: each time the node with the
+ * most children still unloaded, so a folded row of many objects is paged
+ * through as a user holding enter on its "more" row would.
+ */
+async function openUntil(doc: HeapSnapshot, want: number): Promise<number> {
+	let known = doc.tree.length;
+	const unloaded = new Map(doc.tree.filter(n => n.childrenTotal > n.childrenSent).map(n => [n.id, {total: n.childrenTotal, loaded: n.childrenSent}]));
+	while (known < want && unloaded.size > 0) {
+		let id = 0;
+		let most = -1;
+		for (const [k, c] of unloaded) if (c.total - c.loaded > most) [id, most] = [k, c.total - c.loaded];
+		const c = unloaded.get(id)!;
+		counts.calls++;
+		const nodes = await watch.expand(doc.id, id, c.loaded, expandLimit);
+		c.loaded += nodes.length;
+		known += nodes.length;
+		if (nodes.length === 0 || c.loaded >= c.total) unloaded.delete(id);
+		for (const n of nodes) if (n.childrenTotal > 0) unloaded.set(n.id, {total: n.childrenTotal, loaded: 0});
+	}
+	return known;
+}
+
 await sleep(pauseSeconds);
 const first = await capture(false);
 await explore(first);
+if (treeNodes > 0) console.log(`${(await openUntil(first, treeNodes)).toLocaleString('en-US')} tree nodes known after opening`);
 if (gcCapture) {
 	await sleep(pauseSeconds);
 	await capture(true);

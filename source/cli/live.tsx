@@ -17,6 +17,8 @@ import {actionFor, keyNames, type Action} from '../views/keymap.js';
 import {layout, paneHeights} from '../views/layout.js';
 import {renderPathText} from '../report/path.js';
 import {atExit} from './exit.js';
+// Keeps the styled cells of a frame's lines for the next frame (a speed-up of Ink; output unchanged).
+import './frame-lines.js';
 
 /** xterm's alternate screen buffer (Ink 6.8 has no option for it). */
 const enterAlternateScreen = '\u001B[?1049h';
@@ -292,6 +294,16 @@ export function Live({store, queries, ascii}: LiveProps) {
 }
 
 /**
+ * How Ink draws the live screen: keys are heaptop's (no exit on ctrl-c, no
+ * console patching). Ink's incrementalRendering (rewrite only the lines
+ * that changed) is not used: in Ink 6.8 it left stale lines on this screen
+ * as the frames changed (seen in tmux on the demo replay). Ink's default of
+ * at most 30 frames a second stays: a frame costs ~10 ms, and keys held
+ * down would cost a third of a core at 30 frames a second, more above.
+ */
+export const renderOptions = {exitOnCtrlC: false, patchConsole: false} as const;
+
+/**
  * Runs the TUI on the alternate screen until the user quits. The terminal is
  * restored on every way out: quit, signal and exception alike (exit.ts);
  * then the last path opened is printed on the main screen, so it stays in
@@ -305,6 +317,6 @@ export async function runLive(store: Store, queries: HeapQueries, ascii: boolean
 		const path = store.state.navigation.path;
 		if (path && path.hops.length > 0) stdout.write(renderPathText(path, {columns: stdout.columns || 100, ascii}) + '\n');
 	});
-	const app = render(<Live store={store} queries={queries} ascii={ascii} />, {exitOnCtrlC: false, patchConsole: false});
+	const app = render(<Live store={store} queries={queries} ascii={ascii} />, renderOptions);
 	await app.waitUntilExit();
 }

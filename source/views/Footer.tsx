@@ -9,7 +9,7 @@ export type Props = {
 	readonly keymap?: readonly KeyBinding[];
 };
 
-export default function Footer({paused, keymap = defaultKeymap}: Props) {
+function Footer({paused, keymap = defaultKeymap}: Props) {
 	return (
 		<Box justifyContent="space-between" height={1}>
 			<Text wrap="truncate">
@@ -31,3 +31,6 @@ export default function Footer({paused, keymap = defaultKeymap}: Props) {
 		</Box>
 	);
 }
+
+/** Memoized: it changes only with the paused state. */
+export default React.memo(Footer);

@@ -48,7 +48,10 @@ export function branch(row: TreeRow, ascii = false): string {
 	return `${rails}${row.last ? g.last : g.middle}${mark} `;
 }
 
-function Row({row, selected, focused, heapBytes, width, ascii}: {readonly row: TreeRow; readonly selected: boolean; readonly focused: boolean; readonly heapBytes: number; readonly width: number; readonly ascii: boolean}) {
+type RowProps = {readonly row: TreeRow; readonly selected: boolean; readonly focused: boolean; readonly heapBytes: number; readonly width: number; readonly ascii: boolean};
+
+/** Memoized: a row object is the same while its node is (model.treeRows caches them), so a cursor move re-renders the two rows it changes. */
+const Row = React.memo(function Row({row, selected, focused, heapBytes, width, ascii}: RowProps) {
 	const c = columns(width);
 	const lead = branch(row, ascii);
 	if (row.kind === 'more') {
@@ -83,7 +86,7 @@ function Row({row, selected, focused, heapBytes, width, ascii}: {readonly row: T
 			{c.site > 0 ? <Text dimColor> {fit(formatSite(n.site), c.site, {ascii})}</Text> : null}
 		</Text>
 	);
-}
+});
 
 export default function HeapTree({rows, cursor, focused, heapBytes, width, height, empty, ascii = false}: Props) {
 	const c = columns(width);

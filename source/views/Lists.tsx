@@ -62,7 +62,10 @@ function Tabs({model, tab, sort, filter, editingFilter, focused, width, ascii}: 
 	);
 }
 
-function Row({group, selected, focused, width, ascii}: {readonly group: ListGroup; readonly selected: boolean; readonly focused: boolean; readonly width: number; readonly ascii: boolean}) {
+type RowProps = {readonly group: ListGroup; readonly selected: boolean; readonly focused: boolean; readonly width: number; readonly ascii: boolean};
+
+/** Memoized: a group is the document's own object, so a cursor move re-renders the two rows it changes. */
+const Row = React.memo(function Row({group, selected, focused, width, ascii}: RowProps) {
 	const c = columns(width);
 	return (
 		<Text wrap="truncate" inverse={selected && focused} bold={selected && !focused}>
@@ -73,7 +76,7 @@ function Row({group, selected, focused, width, ascii}: {readonly group: ListGrou
 			{c.site > 0 ? <Text dimColor> {fit(formatSite(group.site), c.site, {ascii})}</Text> : null}
 		</Text>
 	);
-}
+});
 
 export default function Lists(props: Props) {
 	const {rows, cursor, focused, width, height, empty, ascii = false} = props;

@@ -18,7 +18,7 @@ export function sparklineWidth(columns: number): number {
 	return Math.max(8, columns - labelWidth - figuresWidth - 1);
 }
 
-export default function Sparklines({snapshot, columns, ascii = false}: Props) {
+function Sparklines({snapshot, columns, ascii = false}: Props) {
 	const width = sparklineWidth(columns);
 	return (
 		<Box flexDirection="column">
@@ -41,3 +41,6 @@ export default function Sparklines({snapshot, columns, ascii = false}: Props) {
 		</Box>
 	);
 }
+
+/** Memoized: the snapshot changes with a tick, not with a key. */
+export default React.memo(Sparklines);

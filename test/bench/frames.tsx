@@ -7,26 +7,36 @@
 // The Live component runs under Ink exactly as heaptop runs it (production
 // React, Ink's own renderer and throttle), writing to an in-memory terminal
 // of 120 x 40. One update is timed from the change (a key, a tick, a new
-// document) to Ink's write of the new frame: the React render of every
-// pane, Yoga layout, Ink's output and its diff against the last frame.
+// document) to the end of Ink's write of the new frame (the synchronized-
+// update end mark Ink writes after it): the React render of every pane,
+// Yoga layout, Ink's output and its diff against the last frame, the bytes
+// handed to the terminal.
 //
 // Updates timed:
-//   key j        a cursor move in the heap tree
-//   key pgdn     a page down in the tree with every node the document and
-//                the recorded Expand answers carry opened (the most rows
-//                the tree can have from this recording)
+//   key j/k      a cursor move in the heap tree as the document has it
+//   key pgdn     a page down (then up) in the tree with every node whose
+//                children the document or the recorded Expand answers
+//                carry opened (the most rows the tree can have from this
+//                recording)
+//   key j/k      a cursor move in that opened tree
+//   key j/k      in the lists (the Live tab)
 //   tick         a metrics sample (header, sparklines)
 //   document     a new snapshot document: the model is rebuilt (tree rows,
 //                lists, findings) and the cursor found again by key
+// Bytes: what Ink handed to the terminal for the update.
 // Memory: resident set after the recording is loaded and drawn.
+// Colours are on (FORCE_COLOR=1), as on the terminal of someone watching.
 process.env['NODE_ENV'] = 'production';
+// A colour terminal, whatever this process's own stdout is: the styles are much of a frame's cost.
+process.env['FORCE_COLOR'] = '1';
+delete process.env['NO_COLOR'];
 const {PassThrough} = await import('node:stream');
 const path = await import('node:path');
 const React = (await import('react')).default;
 const {render} = await import('ink');
 const {Replay, readRecording} = await import('../../source/client/recording.js');
 const {Store} = await import('../../source/store/store.js');
-const {Live} = await import('../../source/cli/live.js');
+const {Live, renderOptions} = await import('../../source/cli/live.js');
 const {treeRows} = await import('../../source/store/model.js');
 
 const file = path.resolve(process.argv[2] ?? 'snapshots/demo.jsonl');
@@ -46,13 +56,27 @@ const doc = store.state.model!.document;
 for (const a of recording.answers) if ('nodes' in a.answer) store.apply({kind: 'expanded', snapshotId: doc.id, nodes: a.answer.nodes});
 const loadMs = performance.now() - loadStarted;
 
-/** A terminal in memory: what Ink writes is kept, and each write resolves the waiter. */
+/**
+ * A terminal in memory. Ink writes a frame between the marks of a
+ * synchronized update (a terminal that is a TTY gets them): the end mark
+ * resolves the waiter, once the whole frame has been handed over.
+ */
+const endOfFrame = '\u001B[?2026l';
 const stdout = Object.assign(new PassThrough(), {isTTY: true, columns, rows});
+stdout.resume();
+const write = stdout.write.bind(stdout) as (chunk: string) => boolean;
 let written: (() => void) | undefined;
-stdout.on('data', () => {
-	written?.();
-	written = undefined;
-});
+/** Bytes handed to the terminal, for the bytes per update. */
+let bytes = 0;
+stdout.write = ((chunk: string) => {
+	const ok = write(chunk);
+	bytes += Buffer.byteLength(String(chunk));
+	if (String(chunk).includes(endOfFrame)) {
+		written?.();
+		written = undefined;
+	}
+	return ok;
+}) as typeof stdout.write;
 const stdin = Object.assign(new PassThrough(), {isTTY: true, setRawMode: () => stdin, ref: () => stdin, unref: () => stdin});
 const queries = new Replay(recording, path.basename(file), {paced: false});
 const started = performance.now();
@@ -62,8 +86,7 @@ written = () => first();
 const app = render(React.createElement(Live, {store, queries, ascii: false}), {
 	stdout: stdout as unknown as NodeJS.WriteStream,
 	stdin: stdin as unknown as NodeJS.ReadStream,
-	exitOnCtrlC: false,
-	patchConsole: false,
+	...renderOptions,
 });
 await firstFrame;
 const firstFrameMs = performance.now() - started;
@@ -71,7 +94,7 @@ const firstFrameMs = performance.now() - started;
 /** Ink throttles frames to 30 per second: updates are spaced beyond its window, so each is drawn at once. */
 const spacing = () => new Promise(resolve => setTimeout(resolve, 40));
 
-type Figures = {name: string; median: number; p95: number; max: number; cpu: number};
+type Figures = {name: string; median: number; p95: number; max: number; cpu: number; bytes: number};
 
 /**
  * Wall time from the change to the frame written, and the CPU time this
@@ -81,40 +104,51 @@ type Figures = {name: string; median: number; p95: number; max: number; cpu: num
 async function time(name: string, n: number, change: (i: number) => void): Promise<Figures> {
 	const ms: number[] = [];
 	const cpu: number[] = [];
+	const sent: number[] = [];
 	for (let i = 0; i < n; i++) {
 		await spacing();
 		const drawn = new Promise<void>(resolve => (written = resolve));
 		const c0 = process.cpuUsage();
+		const b0 = bytes;
 		const t0 = performance.now();
 		change(i);
 		await drawn;
 		ms.push(performance.now() - t0);
 		const c = process.cpuUsage(c0);
 		cpu.push((c.user + c.system) / 1000);
+		sent.push(bytes - b0);
 	}
+	const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(n / 2)]!;
 	ms.sort((a, b) => a - b);
-	cpu.sort((a, b) => a - b);
-	return {name, median: ms[Math.floor(n / 2)]!, p95: ms[Math.floor(n * 0.95)]!, max: ms.at(-1)!, cpu: cpu[Math.floor(n / 2)]!};
+	return {name, median: median(ms), p95: ms[Math.floor(n * 0.95)]!, max: ms.at(-1)!, cpu: median(cpu), bytes: median(sent)};
 }
 
+const pageDown = '\u001B[6~';
+const pageUp = '\u001B[5~';
 const results = [];
 // j then k, so the cursor stays near the top and every move changes the frame.
 results.push(await time('key j/k (tree cursor)', runs, i => stdin.write(i % 2 ? 'k' : 'j')));
-// Every node with children opened: the tree as large as this recording can make it.
+// Every node whose children are known opened: the tree as large as this recording can make it.
 const model = store.state.model!;
-for (const node of model.nodes.values()) if (node.childrenTotal > 0 && node.kind !== 'root-group') store.navigate({kind: 'toggle', key: node.key, open: true});
-const openRows = treeRows(store.state.model!, store.state.navigation.toggled).length;
-results.push(await time(`key pgdn (tree of ${openRows.toLocaleString('en-US')} rows)`, Math.min(runs, 100), () => stdin.write('\u001B[6~')));
+for (const node of model.nodes.values()) if (model.children.has(node.id) && node.kind !== 'root-group') store.navigate({kind: 'toggle', key: node.key, open: true});
+const openRows = treeRows(store.state.model!, store.state.navigation.toggled).length.toLocaleString('en-US');
+// Two pages down, one up: the window moves by a page on every key and goes deeper each time.
+results.push(await time(`key pgdn/pgup (tree of ${openRows} rows)`, runs, i => stdin.write(i % 3 === 2 ? pageUp : pageDown)));
+results.push(await time(`key j/k (tree of ${openRows} rows)`, runs, i => stdin.write(i % 2 ? 'k' : 'j')));
+stdin.write('\t');
+await spacing();
+const liveGroups = store.state.model!.lists.live.groups.length;
+results.push(await time(`key j/k (list of ${liveGroups} groups)`, runs, i => stdin.write(i % 2 ? 'k' : 'j')));
 const samples = updates.filter(u => u.kind === 'sample');
 results.push(await time('tick (metrics sample)', runs, i => store.apply(samples[i % samples.length]!)));
 // A new document each time: the recorded one under a newer id (the store shows only newer ones).
-results.push(await time('document (new snapshot)', Math.min(runs, 50), i => store.apply({kind: 'snapshot', snapshot: {...doc, id: doc.id + 1 + i}})));
+results.push(await time('document (new snapshot)', runs, i => store.apply({kind: 'snapshot', snapshot: {...doc, id: doc.id + 1 + i}})));
 const rss = process.memoryUsage().rss / 2 ** 20;
 app.unmount();
 
 const f = (x: number) => x.toFixed(1);
 console.log(`recording ${path.relative(process.cwd(), file)}: snapshot #${doc.id}, ${doc.stats.objects.toLocaleString('en-US')} objects in the heap, ${model.nodes.size.toLocaleString('en-US')} tree nodes known, ${doc.groups.length} list groups, ${doc.findings.length} findings`);
 console.log(`load ${f(loadMs)} ms, first frame ${f(firstFrameMs)} ms after render(), resident ${f(rss)} MiB`);
-console.log(`update at ${columns}x${rows}, ms from change to frame written: median / p95 / max wall, median CPU`);
-for (const r of results) console.log(`  ${r.name.padEnd(34)} ${f(r.median).padStart(6)} ${f(r.p95).padStart(6)} ${f(r.max).padStart(6)}   ${f(r.cpu).padStart(6)}`);
+console.log(`update at ${columns}x${rows}, ms from change to frame written: median / p95 / max wall, median CPU; median bytes written`);
+for (const r of results) console.log(`  ${r.name.padEnd(40)} ${f(r.median).padStart(6)} ${f(r.p95).padStart(6)} ${f(r.max).padStart(6)}   ${f(r.cpu).padStart(6)}   ${String(r.bytes).padStart(6)}`);
 process.exit(0);
