@@ -93,10 +93,13 @@ func Parse(dump []byte, v Visitor) error {
 // that arrived. A record cut by the window's end is read again from its
 // start once the window holds twice as much of it (or is full), so a long
 // record cut many times is re-read a few times its length in all, not
-// once per read.
+// once per read. The window is mapped outside the Go heap and unmapped
+// when ParseReader returns (window_unix.go says why): a visitor that keeps
+// a slice of a record past its call faults.
 func ParseReader(r io.Reader, v Visitor) error {
-	w := make([]byte, windowSize)
+	w := newWindow(windowSize)
 	p := parser{src: r, win: w, buf: w[:0]}
+	defer func() { freeWindow(p.win) }()
 	return p.run(v)
 }
 
@@ -356,8 +359,9 @@ func (p *parser) refill(start int) error {
 	p.base += int64(start)
 	p.buf = p.win[:held]
 	if held == len(p.win) {
-		w := make([]byte, 2*len(p.win))
+		w := newWindow(2 * len(p.win))
 		copy(w, p.buf)
+		freeWindow(p.win)
 		p.win, p.buf = w, w[:held]
 	}
 	want := max(held+1, min(2*held, len(p.win)))
