@@ -234,8 +234,8 @@ func New(opts Options) *Capturer {
 func (c *Capturer) Close() { c.close() }
 
 // Capture dumps the heap of this process and returns the dump, read whole
-// from the child's dump file into anonymous memory (so it needs memory room for
-// the dump, unlike Stream). If a Capture is already running, Capture waits
+// from the child's dump file into anonymous memory (so it needs memory room
+// for that copy too, unlike Stream). If a Capture is already running, Capture waits
 // for it and returns the same dump (its own handle, to Close); during a
 // Stream it waits for the Stream to end (see Stream). A capture that
 // cannot be done safely is refused with a *RefusedError before anything
@@ -272,9 +272,10 @@ func (c *Capturer) Capture(ctx context.Context) (*Dump, error) {
 }
 
 // Stream dumps the heap of this process like Capture, but the dump is not
-// kept: consume reads it while the child writes it, so the
-// dump needs no memory of its own (a consumer that keeps it, or builds
-// something from it, accounts for its own). The returned Dump has the
+// kept: consume reads it while the child writes it, and what it has read
+// is freed from the dump file (which still needs room for the whole dump,
+// should the reader fall behind; a consumer that keeps the dump, or builds
+// something from it, accounts for its own memory). The returned Dump has the
 // Segments and Stats (Size is the bytes read) and no Bytes; it must be
 // closed.
 //

@@ -85,20 +85,26 @@ func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) err
 	} else {
 		unix.Close(probe)
 	}
+	// The dump file holds what its reader has not read yet: at worst, a
+	// reader starved by a busy program, the whole dump.
 	if backing == "tempfile" {
 		disk, err := diskRoom(c.opts.TempDir)
 		if err != nil {
 			return nil, refuse("no memfd and cannot stat %s: %v", c.opts.TempDir, err)
 		}
-		if files := segmentsFileSize(c.segs) + errTextCap; disk < files+minSpareBytes {
+		if files := est + segmentsFileSize(c.segs) + errTextCap; disk < files+minSpareBytes {
 			return nil, refuse("the capture needs about %s on disk and %s has %s free", units.Bytes(files), c.opts.TempDir, units.Bytes(disk))
 		}
 	}
 	need := est/cowReserveFactor + minSpareBytes
 	what := "a copy-on-write reserve and 64 MiB to spare"
+	if backing == "memfd" {
+		need += est
+		what = fmt.Sprintf("the estimated %s dump in shared memory until it is read, %s", units.Bytes(est), what)
+	}
 	if keep {
 		need += est
-		what = fmt.Sprintf("the estimated %s dump, %s", units.Bytes(est), what)
+		what = fmt.Sprintf("the dump kept whole, %s", what)
 	}
 	if room, source := headroom(); room >= 0 && room < need {
 		return nil, refuse("the dump needs about %s of memory (%s) and %s leaves %s", units.Bytes(need), what, source, units.Bytes(room))

@@ -268,27 +268,29 @@ func TestStream_ends_with_its_context(t *testing.T) {
 	d.Close()
 }
 
-// A Stream does not hold the dump: with room for its copy-on-write reserve
-// but not for the dump, Stream captures and Capture is refused.
-func TestStream_needs_no_room_for_the_dump(t *testing.T) {
+// A Stream does not keep the dump: it needs room for the dump file (the
+// whole dump at worst, when its reader falls behind) and the copy-on-write
+// reserve; Capture needs room for its kept copy too. With room for the
+// first and not the second, Stream captures and Capture is refused.
+func TestStream_needs_less_room_than_Capture(t *testing.T) {
 	defer func(e func() int64) { dumpEstimate = e }(dumpEstimate)
 	defer func(h func() (int64, string)) { headroom = h }(headroom)
 	c := streamingCapturer(t, Options{})
 	dumpEstimate = func() int64 { return 400 << 20 }
-	headroom = func() (int64, string) { return 300 << 20, "memory cgroup /test" }
+	headroom = func() (int64, string) { return 700 << 20, "memory cgroup /test" }
 	d, err := c.Stream(context.Background(), func(r io.Reader) error {
 		_, err := io.Copy(io.Discard, r)
 		return err
 	})
 	if err != nil {
-		t.Fatalf("Stream with room for all but the dump: %v", err)
+		t.Fatalf("Stream with room for the dump file but not a kept copy: %v", err)
 	}
 	d.Close()
 	if d, err := c.Capture(context.Background()); !errors.Is(err, ErrRefused) {
 		if err == nil {
 			d.Close()
 		}
-		t.Fatalf("Capture with no room for the dump: %v, want a refusal", err)
+		t.Fatalf("Capture with no room for a kept copy: %v, want a refusal", err)
 	}
 }
 
