@@ -16,6 +16,7 @@ import (
 	"github.com/heaptop/heaptop/agent/analysis"
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
 	"github.com/heaptop/heaptop/agent/capture"
+	"github.com/heaptop/heaptop/agent/graph"
 	"github.com/heaptop/heaptop/agent/internal/pipeline"
 	"github.com/heaptop/heaptop/agent/naming"
 	"github.com/heaptop/heaptop/agent/symbols"
@@ -220,6 +221,11 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 		}
 		return nil
 	}
+	// The pipeline's phases map and unmap big arrays one after another:
+	// reuse them within this snapshot (first touches are slow), and keep
+	// none after it.
+	graph.KeepFreed()
+	defer graph.ReleaseKept()
 	var k costs
 	k.sampleRate = memProfileRate()
 
