@@ -215,29 +215,40 @@ func (fs *files) close() {
 	}
 }
 
-// newBacking makes one capture file: a sealed memfd of at most limit bytes
+// newBacking makes one capture file of at most limit bytes: a sealed memfd
 // or an unlinked temporary file, moved to a descriptor >= minHighFD.
 func (c *Capturer) newBacking(name, backing string, limit int64) (*os.File, error) {
+	f, err := newFile(name, backing, c.opts.TempDir, unix.MFD_ALLOW_SEALING)
+	if err != nil || backing != "memfd" {
+		return f, err
+	}
+	// A sparse file of the limit's size, sealed so no write can grow it: a
+	// child writing more than expected is cut short instead of eating
+	// memory.
+	fd := int(f.Fd())
+	if err := unix.Ftruncate(fd, limit); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_GROW|unix.F_SEAL_SHRINK|unix.F_SEAL_SEAL); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// newFile makes an empty capture file: a memfd (with the extra flags) or,
+// without memfd, an unlinked 0600 temporary file in tempDir; close-on-exec
+// and moved to a descriptor >= minHighFD.
+func newFile(name, backing, tempDir string, memfdFlags int) (*os.File, error) {
 	var fd int
 	if backing == "memfd" {
 		var err error
-		fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-		if err != nil {
-			return nil, err
-		}
-		// A sparse file of the limit's size, sealed so no write can grow it:
-		// a child writing more than expected is cut short instead of eating
-		// memory.
-		if err := unix.Ftruncate(fd, limit); err != nil {
-			unix.Close(fd)
-			return nil, err
-		}
-		if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_GROW|unix.F_SEAL_SHRINK|unix.F_SEAL_SEAL); err != nil {
-			unix.Close(fd)
+		if fd, err = unix.MemfdCreate(name, unix.MFD_CLOEXEC|memfdFlags); err != nil {
 			return nil, err
 		}
 	} else {
-		f, err := os.CreateTemp(c.opts.TempDir, "heaptop-*.dump")
+		f, err := os.CreateTemp(tempDir, "heaptop-*.dump")
 		if err != nil {
 			return nil, err
 		}
@@ -421,7 +432,8 @@ func consumeStream(read func(io.Reader) error, stream *dumpStream, ch *dumpChild
 func (c *Capturer) startChild(fs *files, args *childArgs, backing string) (pid int, times forkTimes, err error) {
 	forkMu.Lock()
 	defer forkMu.Unlock()
-	if fs.dump, err = dumpFile(backing, c.opts.TempDir); err != nil {
+	// The dump file grows as the child appends (no size, no seals).
+	if fs.dump, err = newFile("heaptop-dump", backing, c.opts.TempDir, 0); err != nil {
 		return 0, times, fmt.Errorf("capture: dump file: %w", err)
 	}
 	w := fs.dump.Fd()

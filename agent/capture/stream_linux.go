@@ -24,35 +24,6 @@ import (
 // so a reader that keeps up keeps it small, and RLIMIT_FSIZE in the child
 // caps it at the size limit whatever the reader does.
 
-// dumpFile makes the file the child appends the dump to, close-on-exec and
-// moved >= minHighFD.
-func dumpFile(backing, tempDir string) (*os.File, error) {
-	var fd int
-	if backing == "memfd" {
-		var err error
-		if fd, err = unix.MemfdCreate("heaptop-dump", unix.MFD_CLOEXEC); err != nil {
-			return nil, err
-		}
-	} else {
-		f, err := os.CreateTemp(tempDir, "heaptop-*.dump")
-		if err != nil {
-			return nil, err
-		}
-		os.Remove(f.Name())
-		fd, err = unix.Dup(int(f.Fd()))
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		unix.Fchmod(fd, 0o600)
-	}
-	high, err := highFD(fd)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(high), "heaptop-dump"), nil
-}
-
 // tailReader reads the dump file as the child appends to it: a Read with
 // nothing new waits for more (polling: the child gives no other sign) until
 // the child has exited, then gives the rest and io.EOF.
