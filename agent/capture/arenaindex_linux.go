@@ -3,9 +3,7 @@
 package capture
 
 import (
-	"bufio"
 	"encoding/binary"
-	"fmt"
 	"os"
 	"runtime"
 	"unsafe"
@@ -49,7 +47,8 @@ func findArenaIndex(mheap memRange) (memRange, bool) {
 	if mheap.size == 0 || slot >= arenaL2Entries {
 		return memRange{}, false
 	}
-	maps, err := readWritableMappings()
+	private, err := mappingsWhere(func(_ memRange, perms string) bool { return perms == "rw-p" })
+	maps := mappings(private)
 	if err != nil {
 		return memRange{}, false
 	}
@@ -90,23 +89,4 @@ func (m mappings) contain(p, n uintptr) bool {
 		}
 	}
 	return false
-}
-
-// readWritableMappings lists this process's private read-write mappings.
-func readWritableMappings() (mappings, error) {
-	f, err := os.Open("/proc/self/maps")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	var out mappings
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var lo, hi uintptr
-		var perm string
-		if _, err := fmt.Sscanf(sc.Text(), "%x-%x %s", &lo, &hi, &perm); err == nil && perm == "rw-p" {
-			out = append(out, memRange{lo, hi - lo})
-		}
-	}
-	return out, sc.Err()
 }

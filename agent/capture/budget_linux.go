@@ -139,6 +139,14 @@ func diskRoom(dir string) (int64, error) {
 // (perms "rw?s" in /proc/self/maps) except skip: memory other processes
 // may see, which the dump child makes read-only.
 func sharedWritableMappings(skip uintptr) ([]memRange, error) {
+	return mappingsWhere(func(r memRange, perms string) bool {
+		return perms[1] == 'w' && perms[3] == 's' && r.addr != skip
+	})
+}
+
+// mappingsWhere lists the process's mappings, from /proc/self/maps, that
+// keep accepts given their permissions ("rw-p").
+func mappingsWhere(keep func(r memRange, perms string) bool) ([]memRange, error) {
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
 		return nil, err
@@ -149,7 +157,7 @@ func sharedWritableMappings(skip uintptr) ([]memRange, error) {
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 2 || len(fields[1]) != 4 || fields[1][1] != 'w' || fields[1][3] != 's' {
+		if len(fields) < 2 || len(fields[1]) != 4 {
 			continue
 		}
 		lo, hi, found := strings.Cut(fields[0], "-")
@@ -158,10 +166,9 @@ func sharedWritableMappings(skip uintptr) ([]memRange, error) {
 		}
 		a, err1 := strconv.ParseUint(lo, 16, 64)
 		b, err2 := strconv.ParseUint(hi, 16, 64)
-		if err1 != nil || err2 != nil || b <= a || uintptr(a) == skip {
-			continue
+		if r := (memRange{uintptr(a), uintptr(b - a)}); err1 == nil && err2 == nil && b > a && keep(r, fields[1]) {
+			out = append(out, r)
 		}
-		out = append(out, memRange{uintptr(a), uintptr(b - a)})
 	}
 	return out, sc.Err()
 }
