@@ -21,6 +21,7 @@ type Graphs interface {
 	Capture(ctx context.Context, req *heaptopv1.CaptureRequest) (*heaptopv1.Snapshot, error)
 	Expand(ctx context.Context, req *heaptopv1.ExpandRequest) (*heaptopv1.ExpandReply, error)
 	Path(ctx context.Context, req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error)
+	Members(ctx context.Context, req *heaptopv1.MembersRequest) (*heaptopv1.MembersReply, error)
 }
 
 // Deadlines of the unary calls, when the client asks for none or a longer
@@ -29,7 +30,7 @@ type Graphs interface {
 // this project's 2-core machine), so five minutes covers heaps far bigger
 // than the agent is measured on without leaving a call hanging forever; a
 // capture the caller stops waiting for goes on for the other callers and
-// the Watch streams. Expand and Path read a held snapshot: milliseconds,
+// the Watch streams. Expand, Path and Members read a held snapshot: milliseconds,
 // seconds on the largest nodes.
 const (
 	captureDeadline = 5 * time.Minute
@@ -70,6 +71,16 @@ func (s *Server) Path(ctx context.Context, req *heaptopv1.PathRequest) (*heaptop
 	ctx, cancel := context.WithTimeout(ctx, queryDeadline)
 	defer cancel()
 	return s.graphs.Path(ctx, req)
+}
+
+// Members implements heaptopv1.HeaptopServer.
+func (s *Server) Members(ctx context.Context, req *heaptopv1.MembersRequest) (*heaptopv1.MembersReply, error) {
+	if s.graphs == nil {
+		return nil, errNoGraphs
+	}
+	ctx, cancel := context.WithTimeout(ctx, queryDeadline)
+	defer cancel()
+	return s.graphs.Members(ctx, req)
 }
 
 // PublishEvent offers a graph-tier event (capture progress, a snapshot

@@ -32,6 +32,10 @@ func (graphsFunc) Path(context.Context, *heaptopv1.PathRequest) (*heaptopv1.Path
 	return nil, status.Error(codes.NotFound, "no such snapshot")
 }
 
+func (graphsFunc) Members(context.Context, *heaptopv1.MembersRequest) (*heaptopv1.MembersReply, error) {
+	return nil, status.Error(codes.NotFound, "no such snapshot")
+}
+
 func snapshotEvent(id uint64, complete bool) *heaptopv1.WatchEvent {
 	return &heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Snapshot{Snapshot: &heaptopv1.Snapshot{Id: id, Complete: complete}}}
 }

@@ -4,7 +4,7 @@
 // interval and the recent history) and the latest snapshot, followed by
 // each new tick, capture progress, snapshot and notice, without ever
 // letting a client hold up the sampler, a capture or another client. It
-// answers Capture, Expand and Path through the agent's Graphs (graph.go).
+// answers Capture, Expand, Path and Members through the agent's Graphs (graph.go).
 //
 // # Delivery
 //
@@ -67,9 +67,9 @@ const keepaliveMinTime = 5 * time.Second
 // for scripts and recorders.
 const maxWatchers = 64
 
-// maxCalls bounds the unary calls (Capture, Expand, Path) the agent answers
+// maxCalls bounds the unary calls (Capture, Expand, Path, Members) the agent answers
 // at once; more are refused with RESOURCE_EXHAUSTED and a reason. Captures
-// are single flight and Expand and Path read one held snapshot, so a
+// are single flight and the others read one held snapshot, so a
 // handful of people at terminals never come near it; it stops a script in
 // a loop from making the target hold a goroutine and a reply per call.
 const maxCalls = 16
@@ -100,7 +100,7 @@ type Config struct {
 	// token, with the peer's address (nil if unknown) and the reason the
 	// client was given. It must not block.
 	OnRefused func(from net.Addr, why string)
-	// Graphs takes and serves heap snapshots (Capture, Expand, Path).
+	// Graphs takes and serves heap snapshots (Capture, Expand, Path, Members).
 	// Optional: without it those calls answer Unimplemented.
 	Graphs Graphs
 }

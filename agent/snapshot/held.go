@@ -25,7 +25,7 @@ import (
 // A held snapshot is shared by the Taker (while it is the latest) and the
 // calls reading it, each holding a reference; the last to release it
 // closes it. Its analysis and names are read-only; mu guards the tables
-// that Expand grows.
+// that Expand and Members grow.
 type held struct {
 	refs atomic.Int32
 
@@ -40,9 +40,12 @@ type held struct {
 	mu       sync.Mutex // guards the fields below
 	folds    []fold
 	foldIdx  map[fold]uint32
-	sent     map[uint32]string     // node ids sent (in a document or by Expand) and their keys
-	findings map[string]findingRef // finding keys of the documents, for Path
-	groups   map[string]graph.ObjectID
+	sent     map[uint32]string         // node ids sent (in a document or by Expand) and their keys
+	findings map[string]findingRef     // finding keys of the documents, for Path
+	groups   map[string]graph.ObjectID // list group keys sent, each with an example object
+	// The live and pending groups sent, by key: their census rows.
+	typeSites map[string]int
+	order     memberOrder // the members of the group Members read last
 }
 
 func newHeld(id uint64, at time.Time, g *graph.Graph, n *naming.Names, im *symbols.Image, a *analysis.Analysis) *held {
@@ -53,6 +56,8 @@ func newHeld(id uint64, at time.Time, g *graph.Graph, n *naming.Names, im *symbo
 		sent:     map[uint32]string{},
 		findings: map[string]findingRef{},
 		groups:   map[string]graph.ObjectID{},
+
+		typeSites: map[string]int{},
 	}
 	h.refs.Store(1)
 	return h

@@ -1,11 +1,16 @@
 package snapshot_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
+	"github.com/heaptop/heaptop/agent/internal/agenttest"
 )
 
 // TestLeaks captures testdata/progs/leaky three times while its cache,
@@ -14,7 +19,8 @@ import (
 // from main.cache; main.cache is the suspect retaining at least 10% of the
 // heap with the map as its accumulation point; and the growth rows name
 // the entries' and their payloads' allocation sites as grown in both
-// intervals.
+// intervals. Members pages through the 10,000 entries of their live group,
+// each retaining itself and its payload.
 func TestLeaks(t *testing.T) {
 	p := startProg(t, "leaky")
 	filled := p.marker(t, "filled")
@@ -109,4 +115,64 @@ func TestLeaks(t *testing.T) {
 			t.Errorf("no growth rows for %v", want)
 		}
 	})
+
+	t.Run("members", func(t *testing.T) {
+		var group *heaptopv1.ListGroup
+		for _, g := range s.Groups {
+			if g.List == heaptopv1.List_LIST_LIVE && g.TypeName == "main.entry" && siteLine(&heaptopv1.Hop{Site: g.Site}) == entryLine {
+				group = g
+			}
+		}
+		if group == nil || group.Count != 10000 {
+			t.Fatalf("live group of main.entry at %s: %v, want one of 10000 objects", entryLine, group)
+		}
+		members := func(key string, offset, limit uint32) (*heaptopv1.MembersReply, error) {
+			ctx, cancel := context.WithTimeout(context.Background(), agenttest.Deadline)
+			defer cancel()
+			return p.client.Members(ctx, &heaptopv1.MembersRequest{SnapshotId: s.Id, GroupKey: key, Offset: offset, Limit: limit})
+		}
+		var all []*heaptopv1.Member
+		for offset := uint32(0); offset < 10000; offset += 3000 {
+			r, err := members(group.Key, offset, 3000)
+			if err != nil {
+				t.Fatalf("Members at %d: %v", offset, err)
+			}
+			if r.Total != 10000 || len(r.Members) != min(3000, 10000-int(offset)) {
+				t.Fatalf("Members at %d: %d of %d, want %d of 10000", offset, len(r.Members), r.Total, min(3000, 10000-int(offset)))
+			}
+			all = append(all, r.Members...)
+		}
+		// Every entry retains itself (32 B) and its payload (1 KiB), so the
+		// order is by address.
+		for i, m := range all {
+			if m.Bytes != 32 || m.RetainedBytes != 32+1024 || m.State != heaptopv1.State_STATE_LIVE {
+				t.Fatalf("member %d: %d B retaining %d B, %v; want 32 B retaining %d B, live", i, m.Bytes, m.RetainedBytes, m.State, 32+1024)
+			}
+			if i > 0 && m.Address <= all[i-1].Address {
+				t.Fatalf("member %d at %#x follows %#x: want increasing addresses", i, m.Address, all[i-1].Address)
+			}
+		}
+		hops := p.path(t, &heaptopv1.PathRequest{SnapshotId: s.Id, Of: &heaptopv1.PathRequest_Address{Address: all[9999].Address}})
+		if last := hops[len(hops)-1]; hops[0].Label != "main.cache" || last.Address != all[9999].Address || siteLine(last) != entryLine {
+			t.Errorf("the last member's chain: %s; want main.cache → … → the entry at %#x allocated at %s", describe(&heaptopv1.Finding{Path: hops}), all[9999].Address, entryLine)
+		}
+		if r, err := members(group.Key, 10000, 0); err != nil || len(r.Members) != 0 {
+			t.Errorf("Members past the end: %v, %v; want none", r, err)
+		}
+		for key, code := range map[string]codes.Code{"live:no such group": codes.NotFound, leakGroupKey(s): codes.InvalidArgument} {
+			if _, err := members(key, 0, 0); status.Code(err) != code {
+				t.Errorf("Members of %q: %v, want %v", key, err, code)
+			}
+		}
+	})
+}
+
+// leakGroupKey is the key of the snapshot's first leak group.
+func leakGroupKey(s *heaptopv1.Snapshot) string {
+	for _, g := range s.Groups {
+		if g.List == heaptopv1.List_LIST_LEAKS {
+			return g.Key
+		}
+	}
+	return ""
 }

@@ -38,7 +38,7 @@ func (h *held) listsLocked(complete bool, f *folder) []*heaptopv1.ListGroup {
 	var out []*heaptopv1.ListGroup
 	if complete {
 		per := map[heaptopv1.List]int{}
-		for _, ts := range a.TypeSites {
+		for row, ts := range a.TypeSites {
 			list := heaptopv1.List_LIST_PENDING
 			if ts.State == analysis.Live {
 				list = heaptopv1.List_LIST_LIVE
@@ -51,6 +51,7 @@ func (h *held) listsLocked(complete bool, f *folder) []*heaptopv1.ListGroup {
 				Bytes: ts.Bytes, RetainedBytes: ts.Retained, State: protoStates[ts.State]}
 			g.Key = groupKey(list, g.TypeName+" "+ts.State.String(), g.Site)
 			h.groups[g.Key] = ts.Example
+			h.typeSites[g.Key] = row
 			out = append(out, g)
 		}
 	}

@@ -139,6 +139,16 @@ func (t *Taker) Expand(ctx context.Context, req *heaptopv1.ExpandRequest) (*heap
 	return h.expand(req)
 }
 
+// Members implements server.Graphs.
+func (t *Taker) Members(ctx context.Context, req *heaptopv1.MembersRequest) (*heaptopv1.MembersReply, error) {
+	h, err := t.acquire(req.GetSnapshotId())
+	if err != nil {
+		return nil, err
+	}
+	defer h.release()
+	return h.members(req)
+}
+
 // Path implements server.Graphs.
 func (t *Taker) Path(ctx context.Context, req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error) {
 	h, err := t.acquire(req.GetSnapshotId())

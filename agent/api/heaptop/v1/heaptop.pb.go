@@ -2508,6 +2508,199 @@ func (x *ExpandReply) GetNodes() []*TreeNode {
 	return nil
 }
 
+type MembersRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	SnapshotId uint64                 `protobuf:"varint,1,opt,name=snapshot_id,json=snapshotId,proto3" json:"snapshot_id,omitempty"`
+	// ListGroup.key of a live or pending group.
+	GroupKey string `protobuf:"bytes,2,opt,name=group_key,json=groupKey,proto3" json:"group_key,omitempty"`
+	Offset   uint32 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
+	// At most 5,000 a call; 0 asks for that many.
+	Limit         uint32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersRequest) Reset() {
+	*x = MembersRequest{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersRequest) ProtoMessage() {}
+
+func (x *MembersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
+func (*MembersRequest) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *MembersRequest) GetSnapshotId() uint64 {
+	if x != nil {
+		return x.SnapshotId
+	}
+	return 0
+}
+
+func (x *MembersRequest) GetGroupKey() string {
+	if x != nil {
+		return x.GroupKey
+	}
+	return ""
+}
+
+func (x *MembersRequest) GetOffset() uint32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *MembersRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type MembersReply struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Members []*Member              `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
+	// The group's objects in all (ListGroup.count).
+	Total         uint64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MembersReply) Reset() {
+	*x = MembersReply{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MembersReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MembersReply) ProtoMessage() {}
+
+func (x *MembersReply) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MembersReply.ProtoReflect.Descriptor instead.
+func (*MembersReply) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *MembersReply) GetMembers() []*Member {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *MembersReply) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+// Member is one object of a list group. Path with its address gives its
+// retention chain.
+type Member struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Address       uint64                 `protobuf:"varint,1,opt,name=address,proto3" json:"address,omitempty"`
+	Bytes         uint64                 `protobuf:"varint,2,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	RetainedBytes uint64                 `protobuf:"varint,3,opt,name=retained_bytes,json=retainedBytes,proto3" json:"retained_bytes,omitempty"`
+	State         State                  `protobuf:"varint,4,opt,name=state,proto3,enum=heaptop.v1.State" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Member) Reset() {
+	*x = Member{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Member) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Member) ProtoMessage() {}
+
+func (x *Member) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Member.ProtoReflect.Descriptor instead.
+func (*Member) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *Member) GetAddress() uint64 {
+	if x != nil {
+		return x.Address
+	}
+	return 0
+}
+
+func (x *Member) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+func (x *Member) GetRetainedBytes() uint64 {
+	if x != nil {
+		return x.RetainedBytes
+	}
+	return 0
+}
+
+func (x *Member) GetState() State {
+	if x != nil {
+		return x.State
+	}
+	return State_STATE_UNSPECIFIED
+}
+
 type PathRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	SnapshotId uint64                 `protobuf:"varint,1,opt,name=snapshot_id,json=snapshotId,proto3" json:"snapshot_id,omitempty"`
@@ -2524,7 +2717,7 @@ type PathRequest struct {
 
 func (x *PathRequest) Reset() {
 	*x = PathRequest{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2729,7 @@ func (x *PathRequest) String() string {
 func (*PathRequest) ProtoMessage() {}
 
 func (x *PathRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2742,7 @@ func (x *PathRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PathRequest.ProtoReflect.Descriptor instead.
 func (*PathRequest) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{21}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PathRequest) GetSnapshotId() uint64 {
@@ -2641,7 +2834,7 @@ type PathReply struct {
 
 func (x *PathReply) Reset() {
 	*x = PathReply{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2653,7 +2846,7 @@ func (x *PathReply) String() string {
 func (*PathReply) ProtoMessage() {}
 
 func (x *PathReply) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2666,7 +2859,7 @@ func (x *PathReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PathReply.ProtoReflect.Descriptor instead.
 func (*PathReply) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{22}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PathReply) GetPath() []*Hop {
@@ -2873,7 +3066,21 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x06offset\x18\x03 \x01(\rR\x06offset\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\rR\x05limit\"9\n" +
 	"\vExpandReply\x12*\n" +
-	"\x05nodes\x18\x01 \x03(\v2\x14.heaptop.v1.TreeNodeR\x05nodes\"\xa8\x01\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x14.heaptop.v1.TreeNodeR\x05nodes\"|\n" +
+	"\x0eMembersRequest\x12\x1f\n" +
+	"\vsnapshot_id\x18\x01 \x01(\x04R\n" +
+	"snapshotId\x12\x1b\n" +
+	"\tgroup_key\x18\x02 \x01(\tR\bgroupKey\x12\x16\n" +
+	"\x06offset\x18\x03 \x01(\rR\x06offset\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\"R\n" +
+	"\fMembersReply\x12,\n" +
+	"\amembers\x18\x01 \x03(\v2\x12.heaptop.v1.MemberR\amembers\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\x88\x01\n" +
+	"\x06Member\x12\x18\n" +
+	"\aaddress\x18\x01 \x01(\x04R\aaddress\x12\x14\n" +
+	"\x05bytes\x18\x02 \x01(\x04R\x05bytes\x12%\n" +
+	"\x0eretained_bytes\x18\x03 \x01(\x04R\rretainedBytes\x12'\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x11.heaptop.v1.StateR\x05state\"\xa8\x01\n" +
 	"\vPathRequest\x12\x1f\n" +
 	"\vsnapshot_id\x18\x01 \x01(\x04R\n" +
 	"snapshotId\x12\x14\n" +
@@ -2947,12 +3154,13 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"VIA_HIDDEN\x10\n" +
 	"\x12\x0f\n" +
 	"\vVIA_RUNTIME\x10\v\x12\x0f\n" +
-	"\vVIA_POINTER\x10\f2\xfd\x01\n" +
+	"\vVIA_POINTER\x10\f2\xbe\x02\n" +
 	"\aHeaptop\x12;\n" +
 	"\x05Watch\x12\x18.heaptop.v1.WatchRequest\x1a\x16.heaptop.v1.WatchEvent0\x01\x12?\n" +
 	"\aCapture\x12\x1a.heaptop.v1.CaptureRequest\x1a\x18.heaptop.v1.CaptureReply\x12<\n" +
 	"\x06Expand\x12\x19.heaptop.v1.ExpandRequest\x1a\x17.heaptop.v1.ExpandReply\x126\n" +
-	"\x04Path\x12\x17.heaptop.v1.PathRequest\x1a\x15.heaptop.v1.PathReplyB;Z9github.com/heaptop/heaptop/agent/api/heaptop/v1;heaptopv1b\x06proto3"
+	"\x04Path\x12\x17.heaptop.v1.PathRequest\x1a\x15.heaptop.v1.PathReply\x12?\n" +
+	"\aMembers\x12\x1a.heaptop.v1.MembersRequest\x1a\x18.heaptop.v1.MembersReplyB;Z9github.com/heaptop/heaptop/agent/api/heaptop/v1;heaptopv1b\x06proto3"
 
 var (
 	file_heaptop_v1_heaptop_proto_rawDescOnce sync.Once
@@ -2967,7 +3175,7 @@ func file_heaptop_v1_heaptop_proto_rawDescGZIP() []byte {
 }
 
 var file_heaptop_v1_heaptop_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_heaptop_v1_heaptop_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_heaptop_v1_heaptop_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_heaptop_v1_heaptop_proto_goTypes = []any{
 	(SchemaVersion)(0),      // 0: heaptop.v1.SchemaVersion
 	(Phase)(0),              // 1: heaptop.v1.Phase
@@ -2997,8 +3205,11 @@ var file_heaptop_v1_heaptop_proto_goTypes = []any{
 	(*GrowthRow)(nil),       // 25: heaptop.v1.GrowthRow
 	(*ExpandRequest)(nil),   // 26: heaptop.v1.ExpandRequest
 	(*ExpandReply)(nil),     // 27: heaptop.v1.ExpandReply
-	(*PathRequest)(nil),     // 28: heaptop.v1.PathRequest
-	(*PathReply)(nil),       // 29: heaptop.v1.PathReply
+	(*MembersRequest)(nil),  // 28: heaptop.v1.MembersRequest
+	(*MembersReply)(nil),    // 29: heaptop.v1.MembersReply
+	(*Member)(nil),          // 30: heaptop.v1.Member
+	(*PathRequest)(nil),     // 31: heaptop.v1.PathRequest
+	(*PathReply)(nil),       // 32: heaptop.v1.PathReply
 }
 var file_heaptop_v1_heaptop_proto_depIdxs = []int32{
 	9,  // 0: heaptop.v1.WatchEvent.hello:type_name -> heaptop.v1.Hello
@@ -3032,20 +3243,24 @@ var file_heaptop_v1_heaptop_proto_depIdxs = []int32{
 	23, // 28: heaptop.v1.Finding.path:type_name -> heaptop.v1.Hop
 	17, // 29: heaptop.v1.GrowthRow.site:type_name -> heaptop.v1.Site
 	21, // 30: heaptop.v1.ExpandReply.nodes:type_name -> heaptop.v1.TreeNode
-	23, // 31: heaptop.v1.PathReply.path:type_name -> heaptop.v1.Hop
-	7,  // 32: heaptop.v1.Heaptop.Watch:input_type -> heaptop.v1.WatchRequest
-	13, // 33: heaptop.v1.Heaptop.Capture:input_type -> heaptop.v1.CaptureRequest
-	26, // 34: heaptop.v1.Heaptop.Expand:input_type -> heaptop.v1.ExpandRequest
-	28, // 35: heaptop.v1.Heaptop.Path:input_type -> heaptop.v1.PathRequest
-	8,  // 36: heaptop.v1.Heaptop.Watch:output_type -> heaptop.v1.WatchEvent
-	14, // 37: heaptop.v1.Heaptop.Capture:output_type -> heaptop.v1.CaptureReply
-	27, // 38: heaptop.v1.Heaptop.Expand:output_type -> heaptop.v1.ExpandReply
-	29, // 39: heaptop.v1.Heaptop.Path:output_type -> heaptop.v1.PathReply
-	36, // [36:40] is the sub-list for method output_type
-	32, // [32:36] is the sub-list for method input_type
-	32, // [32:32] is the sub-list for extension type_name
-	32, // [32:32] is the sub-list for extension extendee
-	0,  // [0:32] is the sub-list for field type_name
+	30, // 31: heaptop.v1.MembersReply.members:type_name -> heaptop.v1.Member
+	2,  // 32: heaptop.v1.Member.state:type_name -> heaptop.v1.State
+	23, // 33: heaptop.v1.PathReply.path:type_name -> heaptop.v1.Hop
+	7,  // 34: heaptop.v1.Heaptop.Watch:input_type -> heaptop.v1.WatchRequest
+	13, // 35: heaptop.v1.Heaptop.Capture:input_type -> heaptop.v1.CaptureRequest
+	26, // 36: heaptop.v1.Heaptop.Expand:input_type -> heaptop.v1.ExpandRequest
+	31, // 37: heaptop.v1.Heaptop.Path:input_type -> heaptop.v1.PathRequest
+	28, // 38: heaptop.v1.Heaptop.Members:input_type -> heaptop.v1.MembersRequest
+	8,  // 39: heaptop.v1.Heaptop.Watch:output_type -> heaptop.v1.WatchEvent
+	14, // 40: heaptop.v1.Heaptop.Capture:output_type -> heaptop.v1.CaptureReply
+	27, // 41: heaptop.v1.Heaptop.Expand:output_type -> heaptop.v1.ExpandReply
+	32, // 42: heaptop.v1.Heaptop.Path:output_type -> heaptop.v1.PathReply
+	29, // 43: heaptop.v1.Heaptop.Members:output_type -> heaptop.v1.MembersReply
+	39, // [39:44] is the sub-list for method output_type
+	34, // [34:39] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_heaptop_v1_heaptop_proto_init() }
@@ -3060,7 +3275,7 @@ func file_heaptop_v1_heaptop_proto_init() {
 		(*WatchEvent_Snapshot)(nil),
 		(*WatchEvent_Notice)(nil),
 	}
-	file_heaptop_v1_heaptop_proto_msgTypes[21].OneofWrappers = []any{
+	file_heaptop_v1_heaptop_proto_msgTypes[24].OneofWrappers = []any{
 		(*PathRequest_Node)(nil),
 		(*PathRequest_GroupKey)(nil),
 		(*PathRequest_FindingKey)(nil),
@@ -3072,7 +3287,7 @@ func file_heaptop_v1_heaptop_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_heaptop_v1_heaptop_proto_rawDesc), len(file_heaptop_v1_heaptop_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   23,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

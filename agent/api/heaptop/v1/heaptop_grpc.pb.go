@@ -37,6 +37,7 @@ const (
 	Heaptop_Capture_FullMethodName = "/heaptop.v1.Heaptop/Capture"
 	Heaptop_Expand_FullMethodName  = "/heaptop.v1.Heaptop/Expand"
 	Heaptop_Path_FullMethodName    = "/heaptop.v1.Heaptop/Path"
+	Heaptop_Members_FullMethodName = "/heaptop.v1.Heaptop/Members"
 )
 
 // HeaptopClient is the client API for Heaptop service.
@@ -69,6 +70,13 @@ type HeaptopClient interface {
 	// address. NOT_FOUND when the snapshot is no longer held or names no
 	// such node, group, finding or object.
 	Path(ctx context.Context, in *PathRequest, opts ...grpc.CallOption) (*PathReply, error)
+	// Members returns the objects of a live or pending list group, a page at
+	// a time, by decreasing retained size (shallow size before the dominator
+	// tree is ready), then address: the group's biggest holders first.
+	// NOT_FOUND when the snapshot is no longer held or has no such group;
+	// INVALID_ARGUMENT for a dangling or leak group (their members are its
+	// findings, which the document carries).
+	Members(ctx context.Context, in *MembersRequest, opts ...grpc.CallOption) (*MembersReply, error)
 }
 
 type heaptopClient struct {
@@ -128,6 +136,16 @@ func (c *heaptopClient) Path(ctx context.Context, in *PathRequest, opts ...grpc.
 	return out, nil
 }
 
+func (c *heaptopClient) Members(ctx context.Context, in *MembersRequest, opts ...grpc.CallOption) (*MembersReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MembersReply)
+	err := c.cc.Invoke(ctx, Heaptop_Members_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HeaptopServer is the server API for Heaptop service.
 // All implementations must embed UnimplementedHeaptopServer
 // for forward compatibility.
@@ -158,6 +176,13 @@ type HeaptopServer interface {
 	// address. NOT_FOUND when the snapshot is no longer held or names no
 	// such node, group, finding or object.
 	Path(context.Context, *PathRequest) (*PathReply, error)
+	// Members returns the objects of a live or pending list group, a page at
+	// a time, by decreasing retained size (shallow size before the dominator
+	// tree is ready), then address: the group's biggest holders first.
+	// NOT_FOUND when the snapshot is no longer held or has no such group;
+	// INVALID_ARGUMENT for a dangling or leak group (their members are its
+	// findings, which the document carries).
+	Members(context.Context, *MembersRequest) (*MembersReply, error)
 	mustEmbedUnimplementedHeaptopServer()
 }
 
@@ -179,6 +204,9 @@ func (UnimplementedHeaptopServer) Expand(context.Context, *ExpandRequest) (*Expa
 }
 func (UnimplementedHeaptopServer) Path(context.Context, *PathRequest) (*PathReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Path not implemented")
+}
+func (UnimplementedHeaptopServer) Members(context.Context, *MembersRequest) (*MembersReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Members not implemented")
 }
 func (UnimplementedHeaptopServer) mustEmbedUnimplementedHeaptopServer() {}
 func (UnimplementedHeaptopServer) testEmbeddedByValue()                 {}
@@ -266,6 +294,24 @@ func _Heaptop_Path_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Heaptop_Members_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MembersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HeaptopServer).Members(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Heaptop_Members_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HeaptopServer).Members(ctx, req.(*MembersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Heaptop_ServiceDesc is the grpc.ServiceDesc for Heaptop service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -284,6 +330,10 @@ var Heaptop_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Path",
 			Handler:    _Heaptop_Path_Handler,
+		},
+		{
+			MethodName: "Members",
+			Handler:    _Heaptop_Members_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

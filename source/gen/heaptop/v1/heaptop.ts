@@ -868,6 +868,32 @@ export interface ExpandReply {
   nodes: TreeNode[];
 }
 
+export interface MembersRequest {
+  snapshotId: bigint;
+  /** ListGroup.key of a live or pending group. */
+  groupKey: string;
+  offset: number;
+  /** At most 5,000 a call; 0 asks for that many. */
+  limit: number;
+}
+
+export interface MembersReply {
+  members: Member[];
+  /** The group's objects in all (ListGroup.count). */
+  total: bigint;
+}
+
+/**
+ * Member is one object of a list group. Path with its address gives its
+ * retention chain.
+ */
+export interface Member {
+  address: bigint;
+  bytes: bigint;
+  retainedBytes: bigint;
+  state: State;
+}
+
 export interface PathRequest {
   snapshotId: bigint;
   node?: number | undefined;
@@ -4838,6 +4864,356 @@ export const ExpandReply: MessageFns<ExpandReply> = {
   },
 };
 
+function createBaseMembersRequest(): MembersRequest {
+  return { snapshotId: 0n, groupKey: "", offset: 0, limit: 0 };
+}
+
+export const MembersRequest: MessageFns<MembersRequest> = {
+  encode(message: MembersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshotId !== 0n) {
+      if (BigInt.asUintN(64, message.snapshotId) !== message.snapshotId) {
+        throw new globalThis.Error("value provided for field message.snapshotId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.snapshotId);
+    }
+    if (message.groupKey !== "") {
+      writer.uint32(18).string(message.groupKey);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(24).uint32(message.offset);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(32).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MembersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMembersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.snapshotId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.groupKey = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.offset = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MembersRequest {
+    return {
+      snapshotId: isSet(object.snapshotId)
+        ? BigInt(object.snapshotId)
+        : isSet(object.snapshot_id)
+        ? BigInt(object.snapshot_id)
+        : 0n,
+      groupKey: isSet(object.groupKey)
+        ? globalThis.String(object.groupKey)
+        : isSet(object.group_key)
+        ? globalThis.String(object.group_key)
+        : "",
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: MembersRequest): unknown {
+    const obj: any = {};
+    if (message.snapshotId !== 0n) {
+      obj.snapshotId = message.snapshotId.toString();
+    }
+    if (message.groupKey !== "") {
+      obj.groupKey = message.groupKey;
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MembersRequest>): MembersRequest {
+    return MembersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MembersRequest>): MembersRequest {
+    const message = createBaseMembersRequest();
+    message.snapshotId = (object.snapshotId !== undefined && object.snapshotId !== null)
+      ? BigInt(object.snapshotId)
+      : 0n;
+    message.groupKey = object.groupKey ?? "";
+    message.offset = object.offset ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseMembersReply(): MembersReply {
+  return { members: [], total: 0n };
+}
+
+export const MembersReply: MessageFns<MembersReply> = {
+  encode(message: MembersReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.members) {
+      Member.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0n) {
+      if (BigInt.asUintN(64, message.total) !== message.total) {
+        throw new globalThis.Error("value provided for field message.total of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MembersReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMembersReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.members.push(Member.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MembersReply {
+    return {
+      members: globalThis.Array.isArray(object?.members) ? object.members.map((e: any) => Member.fromJSON(e)) : [],
+      total: isSet(object.total) ? BigInt(object.total) : 0n,
+    };
+  },
+
+  toJSON(message: MembersReply): unknown {
+    const obj: any = {};
+    if (message.members?.length) {
+      obj.members = message.members.map((e) => Member.toJSON(e));
+    }
+    if (message.total !== 0n) {
+      obj.total = message.total.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MembersReply>): MembersReply {
+    return MembersReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MembersReply>): MembersReply {
+    const message = createBaseMembersReply();
+    message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
+    message.total = (object.total !== undefined && object.total !== null) ? BigInt(object.total) : 0n;
+    return message;
+  },
+};
+
+function createBaseMember(): Member {
+  return { address: 0n, bytes: 0n, retainedBytes: 0n, state: 0 };
+}
+
+export const Member: MessageFns<Member> = {
+  encode(message: Member, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== 0n) {
+      if (BigInt.asUintN(64, message.address) !== message.address) {
+        throw new globalThis.Error("value provided for field message.address of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.address);
+    }
+    if (message.bytes !== 0n) {
+      if (BigInt.asUintN(64, message.bytes) !== message.bytes) {
+        throw new globalThis.Error("value provided for field message.bytes of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.bytes);
+    }
+    if (message.retainedBytes !== 0n) {
+      if (BigInt.asUintN(64, message.retainedBytes) !== message.retainedBytes) {
+        throw new globalThis.Error("value provided for field message.retainedBytes of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.retainedBytes);
+    }
+    if (message.state !== 0) {
+      writer.uint32(32).int32(message.state);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Member {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMember();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.address = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.bytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.retainedBytes = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Member {
+    return {
+      address: isSet(object.address) ? BigInt(object.address) : 0n,
+      bytes: isSet(object.bytes) ? BigInt(object.bytes) : 0n,
+      retainedBytes: isSet(object.retainedBytes)
+        ? BigInt(object.retainedBytes)
+        : isSet(object.retained_bytes)
+        ? BigInt(object.retained_bytes)
+        : 0n,
+      state: isSet(object.state) ? stateFromJSON(object.state) : 0,
+    };
+  },
+
+  toJSON(message: Member): unknown {
+    const obj: any = {};
+    if (message.address !== 0n) {
+      obj.address = message.address.toString();
+    }
+    if (message.bytes !== 0n) {
+      obj.bytes = message.bytes.toString();
+    }
+    if (message.retainedBytes !== 0n) {
+      obj.retainedBytes = message.retainedBytes.toString();
+    }
+    if (message.state !== 0) {
+      obj.state = stateToJSON(message.state);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Member>): Member {
+    return Member.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Member>): Member {
+    const message = createBaseMember();
+    message.address = (object.address !== undefined && object.address !== null) ? BigInt(object.address) : 0n;
+    message.bytes = (object.bytes !== undefined && object.bytes !== null) ? BigInt(object.bytes) : 0n;
+    message.retainedBytes = (object.retainedBytes !== undefined && object.retainedBytes !== null)
+      ? BigInt(object.retainedBytes)
+      : 0n;
+    message.state = object.state ?? 0;
+    return message;
+  },
+};
+
 function createBasePathRequest(): PathRequest {
   return { snapshotId: 0n, node: undefined, groupKey: undefined, findingKey: undefined, address: undefined };
 }
@@ -5126,6 +5502,23 @@ export const HeaptopService = {
     responseSerialize: (value: PathReply): Buffer => Buffer.from(PathReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): PathReply => PathReply.decode(value),
   },
+  /**
+   * Members returns the objects of a live or pending list group, a page at
+   * a time, by decreasing retained size (shallow size before the dominator
+   * tree is ready), then address: the group's biggest holders first.
+   * NOT_FOUND when the snapshot is no longer held or has no such group;
+   * INVALID_ARGUMENT for a dangling or leak group (their members are its
+   * findings, which the document carries).
+   */
+  members: {
+    path: "/heaptop.v1.Heaptop/Members" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MembersRequest): Buffer => Buffer.from(MembersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MembersRequest => MembersRequest.decode(value),
+    responseSerialize: (value: MembersReply): Buffer => Buffer.from(MembersReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MembersReply => MembersReply.decode(value),
+  },
 } as const;
 
 export interface HeaptopServer extends UntypedServiceImplementation {
@@ -5163,6 +5556,15 @@ export interface HeaptopServer extends UntypedServiceImplementation {
    * such node, group, finding or object.
    */
   path: handleUnaryCall<PathRequest, PathReply>;
+  /**
+   * Members returns the objects of a live or pending list group, a page at
+   * a time, by decreasing retained size (shallow size before the dominator
+   * tree is ready), then address: the group's biggest holders first.
+   * NOT_FOUND when the snapshot is no longer held or has no such group;
+   * INVALID_ARGUMENT for a dangling or leak group (their members are its
+   * findings, which the document carries).
+   */
+  members: handleUnaryCall<MembersRequest, MembersReply>;
 }
 
 export interface HeaptopClient extends Client {
@@ -5239,6 +5641,29 @@ export interface HeaptopClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PathReply) => void,
+  ): ClientUnaryCall;
+  /**
+   * Members returns the objects of a live or pending list group, a page at
+   * a time, by decreasing retained size (shallow size before the dominator
+   * tree is ready), then address: the group's biggest holders first.
+   * NOT_FOUND when the snapshot is no longer held or has no such group;
+   * INVALID_ARGUMENT for a dangling or leak group (their members are its
+   * findings, which the document carries).
+   */
+  members(
+    request: MembersRequest,
+    callback: (error: ServiceError | null, response: MembersReply) => void,
+  ): ClientUnaryCall;
+  members(
+    request: MembersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MembersReply) => void,
+  ): ClientUnaryCall;
+  members(
+    request: MembersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MembersReply) => void,
   ): ClientUnaryCall;
 }
 
