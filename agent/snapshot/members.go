@@ -16,10 +16,11 @@ import (
 // the census (analysis.TypeSite), so its members are the objects whose row
 // it is; finding them is one pass over the objects' row numbers.
 //
-// The ordered members of the group asked for last are kept (4 bytes per
-// member, on the held snapshot's side of the agent's budget), so paging
+// The ordered members of the group asked for last are kept, so paging
 // through a group of a million objects costs one pass and one sort, not
-// one per page. Asking for another group replaces them.
+// one per page. They cost 4 bytes per member on the Go heap (40 MB for a
+// group of 10⁷), beyond the held snapshot's measured size, until another
+// group is asked for or the snapshot is dropped.
 
 // maxMembers caps the members of one reply: 5,000 at ~20 bytes each.
 const maxMembers = 5000
