@@ -1,9 +1,10 @@
 // The live screen driven by keys over snapshots/hidden.jsonl: a recording
 // made by the real agent from agent/testdata/progs/hidden, which plants a
 // hidden reference of each kind — uintptrs to 12 freed 3200-byte slots in
-// main.freedHandles (allocated at main.go:79), a parked goroutine's local
+// main.freedHandles (allocated at main.go:96), a parked goroutine's local
 // in main.stackAddr, a pending main.soonVictim in main.soonAddr, a held
-// main.heldThing in main.heldAddr (snapshots/record.ts makes it). The store
+// main.heldThing in main.heldAddr, a held main.victim in main.reusedAddr
+// (snapshots/record.ts makes it). The store
 // is fed the recorded stream; Capture, Expand and Path are answered by a
 // Replay of the same recording, as `heaptop --replay` does. Columns are 100
 // and FORCE_COLOR=1 (ava's environment), so colours are asserted as escapes.
@@ -17,6 +18,7 @@ import type {WatchUpdate} from '../source/client/events.js';
 import {Store} from '../source/store/store.js';
 import {Live} from '../source/cli/live.js';
 import App from '../source/views/App.js';
+import {formatDuration} from '../source/views/format.js';
 import {waitFor} from './helpers/wait.js';
 
 const file = path.resolve(import.meta.dirname, '../snapshots/hidden.jsonl');
@@ -55,17 +57,17 @@ const address = (n: number) => `0x${n.toString(16)}`;
 const freed = doc.findings.find(f => f.kind === 'dangling')!;
 const [global, backing, word, target] = freed.path;
 
-test('path view - d opens the planted dangling chain: main.freedHandles, its allocation at main.go:79, the hidden word, the freed slot', async t => {
+test('path view - d opens the planted dangling chain: main.freedHandles, its allocation at main.go:96, the hidden word, the freed slot', async t => {
 	const s = live();
 	await waitFor('the heap tree', () => s.frame().includes(' Heap tree '));
 	s.keys('d');
 	await waitFor('the path pane', () => s.frame().includes(' Path '));
 	t.deepEqual(pathPane(s.lines()), [
-		` Path  dangling 1/4${' '.repeat(75)}4 hops`,
+		` Path  dangling 1/5${' '.repeat(75)}4 hops`,
 		`main.freedHandles[0] holds ${address(target!.address)} as uintptr: free 3200 B slot (1 of 12 of this shape)`,
 		'┌ main.freedHandles                  []uintptr                 24 B',
-		'├ main.freedHandles                  []uintptr backing a…      96 B  alloc main.go:79 main.plantFre…',
-		`╎ [0]                                uintptr                    8 B  hidden word at ${address(word!.address + word!.offset)} …`,
+		'├ main.freedHandles                  []uintptr backing a…      96 B  alloc main.go:96 main.plantFre…',
+		`╎ [0]                                uintptr                    8 B  hidden word at ${address(word!.address + word!.offset)} (…`,
 		`└ free 3200 B slot  3.13 KiB  at ${address(target!.address)} (freed)`,
 	]);
 	t.is(global!.label, 'main.freedHandles');
@@ -83,7 +85,7 @@ test('path view - d and D step through the hidden references, most urgent first,
 	await waitFor('the heap tree', () => s.frame().includes(' Heap tree '));
 	const title = () => / Path {2}(.+?) {2,}/.exec(pathPane(s.lines())[0] ?? '')?.[1];
 	const seen: string[] = [];
-	for (const key of ['d', 'd', 'd', 'd', 'd', 'D', 'D']) {
+	for (const key of ['d', 'd', 'd', 'd', 'd', 'd', 'D']) {
 		const before = s.frame();
 		s.keys(key);
 		await waitFor(`the path after ${key}`, () => s.frame() !== before && title());
@@ -92,19 +94,19 @@ test('path view - d and D step through the hidden references, most urgent first,
 	t.deepEqual(
 		seen.map(l => l.replace(/0x[0-9a-f]+/g, 'ADDR')),
 		[
-			'dangling 1/4 | main.freedHandles[0] holds ADDR as uintptr: free 3200 B slot (1 of 12 of this shape)',
-			`stack reference 2/4 | main.stackAddr holds ADDR as uintptr: stack of goroutine ${doc.findings.find(f => f.kind === 'stack')!.path.at(-1)!.goroutine} in main.holdLocal`,
-			'dangling soon 3/4 | main.soonAddr holds ADDR as uintptr: pending main.soonVictim: the next GC frees it (+8 in…',
-			'unprotected 4/4 | main.heldAddr holds ADDR as uintptr: live main.heldThing, kept alive only by other refere…',
-			'dangling 1/4 | main.freedHandles[0] holds ADDR as uintptr: free 3200 B slot (1 of 12 of this shape)',
-			'unprotected 4/4 | main.heldAddr holds ADDR as uintptr: live main.heldThing, kept alive only by other refere…',
-			'dangling soon 3/4 | main.soonAddr holds ADDR as uintptr: pending main.soonVictim: the next GC frees it (+8 in…',
+			'dangling 1/5 | main.freedHandles[0] holds ADDR as uintptr: free 3200 B slot (1 of 12 of this shape)',
+			`stack reference 2/5 | main.stackAddr holds ADDR as uintptr: stack of goroutine ${doc.findings.find(f => f.kind === 'stack')!.path.at(-1)!.goroutine} in main.holdLocal`,
+			'dangling soon 3/5 | main.soonAddr holds ADDR as uintptr: pending main.soonVictim: the next GC frees it (+8 int…',
+			'unprotected 4/5 | main.heldAddr holds ADDR as uintptr: live main.heldThing, kept alive only by other referen…',
+			'unprotected 5/5 | main.reusedAddr holds ADDR as uintptr: live main.victim, kept alive only by other referenc…',
+			'dangling 1/5 | main.freedHandles[0] holds ADDR as uintptr: free 3200 B slot (1 of 12 of this shape)',
+			'unprotected 5/5 | main.reusedAddr holds ADDR as uintptr: live main.victim, kept alive only by other referenc…',
 		],
 	);
 	// The stack reference's target names the goroutine's frame and where it waits.
-	s.keys('D');
-	await waitFor('the stack reference', () => s.frame().includes('stack reference 2/4'));
-	t.regex(pathPane(s.lines()).at(-1)!, /^└ stack of goroutine \d+ in main\.holdLocal {2}at main\.go:101 \(chan receive, created at main\.go:125\)$/);
+	s.keys('D', 'D', 'D');
+	await waitFor('the stack reference', () => s.frame().includes('stack reference 2/5'));
+	t.regex(pathPane(s.lines()).at(-1)!, /^└ stack of goroutine \d+ in main\.holdLocal {2}at main\.go:118 \(chan receive, created at main\.go:146\)$/);
 	// esc closes the path; the lists come back.
 	s.keys('\u001B');
 	await waitFor('the lists', () => s.frame().includes(' Live 200 '));
@@ -118,11 +120,11 @@ test('heap tree - the folded dominator tree: root group, branches, ×N folded ro
 	const lines = s.lines();
 	const at = lines.findIndex(l => l.startsWith(' Heap tree '));
 	t.deepEqual(lines.slice(at, at + 5), [
-		' Heap tree  1/195                                   retained   shallow   heap site',
-		'▾ globals                                            530 KiB            10.4%',
-		'├─▸ main.keepers                                     151 KiB       0 B  2.95%',
-		'├─▸ (held by several globals) ×2 []impl.MessageI…   59.1 KiB  12.3 KiB  1.16%',
-		'├─▸ (held by several globals) ×2 []filedesc.Mess…   44.6 KiB  7.25 KiB  0.87%',
+		' Heap tree  1/192                                   retained   shallow   heap site',
+		'▾ globals                                            530 KiB            5.57%',
+		'├─▸ main.keepers                                     151 KiB       0 B  1.58%',
+		'├─▸ (held by several globals) ×2 []impl.MessageI…   59.1 KiB  12.3 KiB  0.62%',
+		'├─▸ (held by several globals) ×2 []filedesc.Mess…   50.1 KiB  8.00 KiB  0.53%',
 	]);
 	// The cursor's row is inverse while the tree has the focus; live types are green.
 	const coloured = s.app.lastFrame()!.split('\n');
@@ -161,11 +163,11 @@ test('lists - tabs with their group counts, s sorts by count, / filters on type 
 		return lines.slice(at, at + 5);
 	};
 	t.deepEqual(list(), [
-		' Live 200   Pending 200   Dangling 4   Leaks 0                                            sort bytes',
+		' Live 200   Pending 200   Dangling 5   Leaks 0                                            sort bytes',
 		'type                                              objects     bytes  retained site',
-		'main.victim                                            48   150 KiB   150 KiB main.go:70',
-		'[]uint8 backing array                                   2  64.0 KiB  64.0 KiB buffer_pool.go:356',
-		'[]filedesc.Field backing array                         22  39.2 KiB  39.2 KiB heaptop_grpc.pb.go:200',
+		'▸ main.victim                                          49   153 KiB   153 KiB main.go:87',
+		'▸ string bytes                                      2,936   115 KiB   115 KiB file.go:1363',
+		'▸ []symbols.globalSym backing array                     1  96.0 KiB   211 KiB globals.go:28',
 	]);
 	s.keys('\t', 's');
 	await waitFor('sort by count', () => list()[0]!.endsWith('sort count'));
@@ -184,16 +186,66 @@ test('lists - tabs with their group counts, s sorts by count, / filters on type 
 	t.true(kept.every(l => l.includes('main.go')), kept.join('\n'));
 	s.keys('\u001B');
 	await waitFor('the filter cleared', () => !list()[0]!.includes('/main.go'));
-	t.is(list()[0], ' Live 200   Pending 200   Dangling 4   Leaks 0                                            sort count');
+	t.is(list()[0], ' Live 200   Pending 200   Dangling 5   Leaks 0                                            sort count');
 	// The Dangling tab groups the hidden words by holder type and site.
 	s.keys('l', 'l');
 	await waitFor('the Dangling tab', () => s.store.state.navigation.tab === 'dangling' && list()[2]!.startsWith('[]uintptr'));
 	// Grouped by the holder's type and allocation site: the 12 planted handles are one row, with the bytes they name.
 	t.deepEqual(list().slice(2), [
-		'[]uintptr backing array                                12  37.5 KiB           main.go:79',
+		'[]uintptr backing array                                12  37.5 KiB           main.go:96',
+		'main.reusedAddr                                         1  3.13 KiB',
 		'main.soonAddr                                           1     640 B',
-		'main.heldAddr                                           1      64 B',
 	]);
+	s.keys('q');
+});
+
+test('lists - enter opens a live group: its objects, biggest holders first (Members); enter on "… more" loads the next page; enter on an object opens its chain', async t => {
+	const s = live();
+	await waitFor('the lists', () => s.frame().includes(' Live '));
+	// The live group with the most objects: the recording paged through two of its pages.
+	const group = doc.groups.filter(g => g.list === 'live').reduce((a, g) => (g.count > a.count ? g : a));
+	const pages = recording.answers.filter(a => a.answer.call === 'Members' && 'page' in a.answer && a.answer.page.total === group.count);
+	t.true(group.count > 1000 && pages.length >= 2, `${group.typeName} has ${group.count} objects, ${pages.length} pages recorded`);
+	const recorded = pages.flatMap(a => ('page' in a.answer ? a.answer.page.members : [])).slice(0, 2000);
+	s.keys('\t');
+	await waitFor('the lists in focus', () => s.store.state.navigation.focus === 'lists');
+	s.store.navigate({kind: 'to-key', key: group.key});
+	s.keys('\r');
+	const rowsOf = () => {
+		const lines = s.lines();
+		const at = lines.findIndex(l => l.startsWith(`▾ ${group.typeName}`));
+		return at < 0 ? [] : lines.slice(at, at + 4);
+	};
+	await waitFor('the first page', () => rowsOf()[1]?.includes('0x'));
+	const first = recorded[0]!;
+	t.regex(rowsOf()[1]!, new RegExp(`^ {2}─ 0x${first.address.toString(16)} +[\\d.]+ K?i?B`), rowsOf().join('\n'));
+	t.is(s.store.state.model!.members.get(group.key)!.loaded.length, 1000);
+	// Biggest holders first: retained sizes never grow down the list.
+	const loaded = s.store.state.model!.members.get(group.key)!.loaded;
+	t.true(loaded.every((m, i) => i === 0 || m.retainedBytes <= loaded[i - 1]!.retainedBytes));
+	s.store.navigate({kind: 'to-key', key: `more ${group.key}`});
+	await waitFor('the more row', () => s.frame().includes(`${(group.count - 1000).toLocaleString('en-US')} more objects (enter loads them)`));
+	s.keys('\r');
+	await waitFor('the second page', () => (s.store.state.model!.members.get(group.key)?.loaded.length ?? 0) > 1000);
+	t.deepEqual(
+		s.store.state.model!.members.get(group.key)!.loaded.map(m => m.address),
+		recorded.map(m => m.address),
+	);
+	// enter on the group's first object: its chain, read by its address.
+	s.store.navigate({kind: 'to-key', key: `${group.key} @${first.address.toString(16)}`});
+	s.keys('\r');
+	await waitFor('the chain', () => s.store.state.navigation.path?.status === 'ready');
+	const p = s.store.state.navigation.path!;
+	t.is(p.title, `the chain to the ${group.typeName} at 0x${first.address.toString(16)}`);
+	t.is(p.hops.at(-1)!.address, first.address);
+	t.is(p.hops.at(-1)!.typeName, group.typeName);
+	// esc closes the path and the lists come back; enter on the group again closes it.
+	s.keys('\u001B');
+	await waitFor('the lists', () => s.frame().includes(' Live 200 '));
+	s.store.navigate({kind: 'tab-to', tab: 'live'});
+	s.store.navigate({kind: 'to-key', key: group.key});
+	s.keys('\r');
+	await waitFor('the group closed', () => s.frame().includes(`▸ ${group.typeName}`));
 	s.keys('q');
 });
 
@@ -203,7 +255,7 @@ test('live - a new snapshot keeps the cursor on the same node, and the finding d
 	s.keys('j');
 	await waitFor('the cursor on main.keepers', () => s.frame().includes('Heap tree  2/'));
 	s.keys('d');
-	await waitFor('the path', () => s.frame().includes('dangling 1/4'));
+	await waitFor('the path', () => s.frame().includes('dangling 1/'));
 	for (const u of updates.slice(complete(1) + 1, complete(2) + 1)) s.store.apply(u);
 	await waitFor('snapshot #2', () => s.frame().includes('snapshot #2'));
 	const nav = s.store.state.navigation;
@@ -225,7 +277,7 @@ test('snapshot line - a capture under way shows its phases, done ones ticked, an
 	const line = plain(lastFrame()!).split('\n')[2]!;
 	t.regex(line, /^capturing #1 dump ✓ {2}parse ✓ {2}name {2}analyse {2}dominators {2}\d/);
 	// The agent's elapsed time at the progress, run on by 2 s of the clock.
-	t.true(line.includes(`${((progress.progress.elapsedNs + 2e9) / 1e9).toFixed(progress.progress.elapsedNs + 2e9 >= 1e11 ? 0 : 1)} s`), line);
+	t.true(line.includes(formatDuration(progress.progress.elapsedNs + 2e9)), line);
 });
 
 test('heap tree - --ascii draws the whole screen in ASCII: branches |- and `-, no box drawing', async t => {

@@ -6,13 +6,15 @@
 // passes plain props to views/App.
 import React, {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
 import {render, useApp, useInput, useStdin, useStdout} from 'ink';
+import type {ListGroup} from '../client/heap.js';
 import type {HeapQueries, PathOf} from '../client/queries.js';
 import {QueryError} from '../client/queries.js';
 import type {Store} from '../store/store.js';
 import {snapshotState} from '../store/heap.js';
-import {listRows, treeRows, unloadedChildren, type TreeRow} from '../store/model.js';
+import {hasMembers, listRows, treeRows, unloadedChildren, type TreeRow} from '../store/model.js';
 import {cursorIndex, findingPath, type Navigation, type PathSource} from '../store/navigation.js';
 import App from '../views/App.js';
+import {formatAddress} from '../views/format.js';
 import {actionFor, keyNames, type Action} from '../views/keymap.js';
 import {layout, paneHeights} from '../views/layout.js';
 import {renderPathText} from '../report/path.js';
@@ -50,7 +52,7 @@ export function Live({store, queries, ascii}: LiveProps) {
 	);
 	const [size, setSize] = useState(() => sizeOf(stdout));
 	const [nowMs, setNowMs] = useState(Date.now());
-	/** Expand requests in flight, by snapshot, node and offset: one of each at a time. */
+	/** Expand and Members requests in flight, by snapshot, node or group, and offset: one of each at a time. */
 	const expanding = useRef(new Set<string>());
 
 	useEffect(() => {
@@ -107,6 +109,33 @@ export function Live({store, queries, ascii}: LiveProps) {
 			)
 			.finally(() => expanding.current.delete(id));
 	};
+
+	/** Fetches the next page of a list group's objects. */
+	const loadMembers = (group: ListGroup) => {
+		const m = store.state.model;
+		if (!m) return;
+		const doc = m.document;
+		const offset = m.members.get(group.key)?.loaded.length ?? 0;
+		const id = `${doc.id}:${group.key}:${offset}`;
+		if (expanding.current.has(id)) return;
+		expanding.current.add(id);
+		queries
+			.members(doc.id, group.key, offset)
+			.then(
+				page => store.apply({kind: 'members', snapshotId: doc.id, groupKey: group.key, offset, ...page}),
+				(error: unknown) => store.apply({kind: 'local-notice', text: `cannot load the objects of ${group.typeName || 'this group'}: ${reasonOf(error)}`, error: true}),
+			)
+			.finally(() => expanding.current.delete(id));
+	};
+
+	// An open group shows its first page of objects: when opened, and again in each new document.
+	const {openGroups, tab} = navigation;
+	useEffect(() => {
+		if (!model) return;
+		for (const group of model.lists[tab].groups) {
+			if (openGroups.has(group.key) && hasMembers(group) && !model.members.has(group.key)) loadMembers(group);
+		}
+	}, [model, openGroups, tab]);
 
 	/** Opens a path on screen and reads the chain from the agent. */
 	const openPath = (source: PathSource, of: PathOf, title: string) => {
@@ -179,9 +208,23 @@ export function Live({store, queries, ascii}: LiveProps) {
 	const onListEnter = () => {
 		const {model: m, navigation: nav} = store.state;
 		if (!m) return;
-		const rows = listRows(m, nav.tab, nav.sort, nav.filter);
-		const group = rows[cursorIndex(nav.lists[nav.tab], rows)];
-		if (!group) return;
+		const rows = listRows(m, nav.tab, nav.sort, nav.filter, nav.openGroups);
+		const row = rows[cursorIndex(nav.lists[nav.tab], rows)];
+		if (!row) return;
+		const group = row.group;
+		if (row.kind === 'more') {
+			loadMembers(group);
+			return;
+		}
+		if (row.kind === 'member') {
+			const {address} = row.member;
+			openPath({address}, {address}, `the chain to the ${group.typeName || 'object'} at ${formatAddress(address)}`);
+			return;
+		}
+		if (hasMembers(group)) {
+			store.navigate({kind: 'toggle-group', key: group.key, open: !row.open});
+			return;
+		}
 		const finding = group.findingKeys.find(k => m.findingsByKey.has(k));
 		if (finding) openFinding(finding);
 		else openPath({groupKey: group.key}, {groupKey: group.key}, `the chain to an example ${group.typeName || 'object'} of this group`);

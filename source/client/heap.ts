@@ -20,6 +20,7 @@ import {
 	type GrowthRow as WireGrowthRow,
 	type Hop as WireHop,
 	type ListGroup as WireListGroup,
+	type MembersReply as WireMembersReply,
 	type Site as WireSite,
 	type Snapshot as WireSnapshot,
 	type TreeNode as WireTreeNode,
@@ -99,6 +100,20 @@ export type ListGroup = {
 	readonly retainedBytes: number;
 	readonly state: ObjectState;
 	readonly findingKeys: readonly string[];
+};
+
+/** One object of a live or pending list group. Mirrors heaptop.v1.Member. */
+export type Member = {
+	readonly address: number;
+	readonly bytes: number;
+	readonly retainedBytes: number;
+	readonly state: ObjectState;
+};
+
+/** A page of a group's objects and how many it has in all. Mirrors heaptop.v1.MembersReply. */
+export type MembersPage = {
+	readonly members: readonly Member[];
+	readonly total: number;
 };
 
 /** One step of a retention chain. Mirrors heaptop.v1.Hop. */
@@ -300,6 +315,15 @@ function toGroup(g: WireListGroup): ListGroup {
 		retainedBytes: n(g.retainedBytes),
 		state: states[g.state] ?? 'unknown',
 		findingKeys: Object.freeze(g.findingKeys.map(printable)),
+	});
+}
+
+export function toMembersPage(r: WireMembersReply): MembersPage {
+	return Object.freeze({
+		members: Object.freeze(
+			r.members.map(m => Object.freeze({address: n(m.address), bytes: n(m.bytes), retainedBytes: n(m.retainedBytes), state: states[m.state] ?? 'unknown'})),
+		),
+		total: n(r.total),
 	});
 }
 

@@ -1,4 +1,4 @@
-// On-demand queries of the graph tier: Capture, Expand and Path. Takes a
+// On-demand queries of the graph tier: Capture, Expand, Path and Members. Takes a
 // grpc-js Client made by channel.ts (so the token goes with every call) and
 // gives domain values (heap.ts) or a QueryError with one line for the user.
 //
@@ -6,8 +6,18 @@
 // --record can keep exactly what the agent sent and --replay can answer the
 // same question with the same bytes through the same decoding (recording.ts).
 import grpc from '@grpc/grpc-js';
-import {CaptureReply, ExpandReply, HeaptopService, PathReply, type CaptureRequest, type ExpandRequest, type PathRequest} from '../gen/heaptop/v1/heaptop.js';
-import {toHeapSnapshot, toHop, toTreeNode, type HeapSnapshot, type Hop, type TreeNode} from './heap.js';
+import {
+	CaptureReply,
+	ExpandReply,
+	HeaptopService,
+	MembersReply,
+	PathReply,
+	type CaptureRequest,
+	type ExpandRequest,
+	type MembersRequest,
+	type PathRequest,
+} from '../gen/heaptop/v1/heaptop.js';
+import {toHeapSnapshot, toHop, toMembersPage, toTreeNode, type HeapSnapshot, type Hop, type MembersPage, type TreeNode} from './heap.js';
 import {shown} from './text.js';
 
 /**
@@ -19,11 +29,14 @@ import {shown} from './text.js';
  */
 export const captureDeadlineMs = 5 * 60_000;
 
-/** Expand and Path read a snapshot the agent holds: quick, unless the link is slow. */
+/** Expand, Path and Members read a snapshot the agent holds: quick, unless the link is slow. */
 export const queryDeadlineMs = 30_000;
 
 /** Children asked for per Expand: a few screens of rows. */
 export const expandPageSize = 200;
+
+/** Objects of a list group asked for per Members: many screens, well under the agent's 5,000. */
+export const membersPageSize = 1000;
 
 /** How much of the agent's refusal a message quotes. */
 const maxReasonText = 200;
@@ -33,6 +46,7 @@ export const calls = {
 	Capture: HeaptopService.capture,
 	Expand: HeaptopService.expand,
 	Path: HeaptopService.path,
+	Members: HeaptopService.members,
 } as const;
 export type CallName = keyof typeof calls;
 
@@ -46,8 +60,8 @@ export type CaptureOptions = {
 	readonly maxAgeMs?: number;
 };
 
-/** What a Path asks about: a tree node, an example object of a list group, or a finding. */
-export type PathOf = {readonly node: number} | {readonly groupKey: string} | {readonly findingKey: string};
+/** What a Path asks about: a tree node, an example object of a list group, a finding, or the object at an address. */
+export type PathOf = {readonly node: number} | {readonly groupKey: string} | {readonly findingKey: string} | {readonly address: number};
 
 /** Anything that answers on-demand queries: a live Watch, or a Replay from its recording. */
 export interface HeapQueries {
@@ -57,6 +71,8 @@ export interface HeapQueries {
 	expand(snapshotId: number, node: number, offset: number, limit?: number): Promise<readonly TreeNode[]>;
 	/** The whole retention chain, root first. */
 	path(snapshotId: number, of: PathOf): Promise<readonly Hop[]>;
+	/** A page of a live or pending list group's objects, biggest holders first. */
+	members(snapshotId: number, groupKey: string, offset: number, limit?: number): Promise<MembersPage>;
 }
 
 /**
@@ -93,11 +109,15 @@ export function expandRequest(snapshotId: number, node: number, offset: number, 
 }
 
 export function pathRequest(snapshotId: number, of: PathOf): PathRequest {
-	return {snapshotId: BigInt(snapshotId), ...of};
+	return 'address' in of ? {snapshotId: BigInt(snapshotId), address: BigInt(of.address)} : {snapshotId: BigInt(snapshotId), ...of};
+}
+
+export function membersRequest(snapshotId: number, groupKey: string, offset: number, limit = membersPageSize): MembersRequest {
+	return {snapshotId: BigInt(snapshotId), groupKey, offset, limit};
 }
 
 /** The request's bytes, exactly as sent: a recording is looked up by them. */
-export function encodeRequest(call: CallName, request: CaptureRequest | ExpandRequest | PathRequest): Uint8Array {
+export function encodeRequest(call: CallName, request: CaptureRequest | ExpandRequest | PathRequest | MembersRequest): Uint8Array {
 	return new Uint8Array((calls[call].requestSerialize as (r: typeof request) => Buffer)(request));
 }
 
@@ -114,6 +134,10 @@ export function decodeExpand(bytes: Uint8Array): readonly TreeNode[] {
 
 export function decodePath(bytes: Uint8Array): readonly Hop[] {
 	return Object.freeze(decoded(() => PathReply.decode(bytes)).path.map(toHop));
+}
+
+export function decodeMembers(bytes: Uint8Array): MembersPage {
+	return toMembersPage(decoded(() => MembersReply.decode(bytes)));
 }
 
 function decoded<T>(decode: () => T): T {

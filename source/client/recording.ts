@@ -9,7 +9,7 @@
 //               {"t":<ms since recordedAt>,"event":"<base64 of one WatchEvent>"}
 //                 exactly the protobuf bytes the stream carried; a reconnect
 //                 shows as a second Hello;
-//               {"t":<ms>,"call":"Capture"|"Expand"|"Path","request":"<base64>",
+//               {"t":<ms>,"call":"Capture"|"Expand"|"Path"|"Members","request":"<base64>",
 //                "reply":"<base64>"}   or, when the agent refused,
 //               {"t":<ms>,"call":…,"request":…,"status":{"code":<gRPC code>,"details":"…"}}
 //                 one query: the request's bytes, and the reply's bytes or
@@ -22,7 +22,7 @@
 // names the line and the fault.
 //
 // Replay answers a query with the recorded answer to the same request bytes:
-// Expand and Path with any of them (they are idempotent), Capture with the
+// Expand, Path and Members with any of them (they are idempotent), Capture with the
 // next one not yet given, so `c` in a replay steps through the captures the
 // recording made.
 import fs from 'node:fs';
@@ -30,16 +30,18 @@ import {WatchEvent} from '../gen/heaptop/v1/heaptop.js';
 import {ProtocolError, clientSchemaVersion, toUpdate, type Hello, type WatchUpdate} from './events.js';
 import type {UpdateSource} from './watch.js';
 import {shownPath, shownValue} from './text.js';
-import type {HeapSnapshot, Hop, TreeNode} from './heap.js';
+import type {HeapSnapshot, Hop, MembersPage, TreeNode} from './heap.js';
 import {
 	QueryError,
 	calls,
 	captureRequest,
 	decodeCapture,
 	decodeExpand,
+	decodeMembers,
 	decodePath,
 	encodeRequest,
 	expandRequest,
+	membersRequest,
 	pathRequest,
 	statusError,
 	type CallName,
@@ -116,6 +118,7 @@ type Answer =
 	| {readonly call: 'Capture'; readonly snapshot: HeapSnapshot}
 	| {readonly call: 'Expand'; readonly nodes: readonly TreeNode[]}
 	| {readonly call: 'Path'; readonly hops: readonly Hop[]}
+	| {readonly call: 'Members'; readonly page: MembersPage}
 	| {readonly call: CallName; readonly error: QueryError};
 
 /** One recorded query: its request's bytes (base64, the lookup key) and its answer. */
@@ -140,6 +143,7 @@ function answerOf(call: CallName, o: Record<string, unknown>): Answer | string {
 		try {
 			if (call === 'Capture') return {call, snapshot: decodeCapture(bytes)};
 			if (call === 'Expand') return {call, nodes: decodeExpand(bytes)};
+			if (call === 'Members') return {call, page: decodeMembers(bytes)};
 			return {call, hops: decodePath(bytes)};
 		} catch (error) {
 			return `${call} reply: ${(error as Error).message}`;
@@ -300,6 +304,12 @@ export class Replay implements UpdateSource {
 		const answer = this.answer('Path', base64Of('Path', pathRequest(snapshotId, of)));
 		if (!answer) return Promise.reject(new QueryError('not-recorded', `the recording holds no Path of this in snapshot ${snapshotId}`));
 		return settle(answer, a => ('hops' in a ? a.hops : undefined));
+	}
+
+	members(snapshotId: number, groupKey: string, offset: number, limit?: number): Promise<MembersPage> {
+		const answer = this.answer('Members', base64Of('Members', membersRequest(snapshotId, groupKey, offset, limit)));
+		if (!answer) return Promise.reject(new QueryError('not-recorded', `the recording holds no Members of this group from ${offset} in snapshot ${snapshotId}`));
+		return settle(answer, a => ('page' in a ? a.page : undefined));
 	}
 
 	private answer(call: CallName, request: string): Answer | undefined {

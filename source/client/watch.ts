@@ -15,7 +15,7 @@
 //     exited).
 //   - Each attempt gets a fresh grpc.Client, so grpc-js' own channel backoff
 //     never delays a retry past the one announced.
-//   - Capture, Expand and Path (queries.ts) go to the client of the stream
+//   - Capture, Expand, Path and Members (queries.ts) go to the client of the stream
 //     that is up; while there is none they fail at once with a reason, and
 //     a reconnect cancels those in flight.
 import grpc from '@grpc/grpc-js';
@@ -25,15 +25,17 @@ import {TargetError, resolveTarget, type Endpoint, type TargetSpec} from './targ
 import {discoveryDir} from './discovery.js';
 import {localAccess, newClient, sendsToken, tokenVariable, type Access} from './channel.js';
 import {shown} from './text.js';
-import type {HeapSnapshot, Hop, TreeNode} from './heap.js';
+import type {HeapSnapshot, Hop, MembersPage, TreeNode} from './heap.js';
 import {
 	QueryError,
 	captureRequest,
 	decodeCapture,
 	decodeExpand,
+	decodeMembers,
 	decodePath,
 	encodeRequest,
 	expandRequest,
+	membersRequest,
 	pathRequest,
 	unary,
 	type CallName,
@@ -219,6 +221,10 @@ export class Watch implements UpdateSource {
 
 	path(snapshotId: number, of: PathOf): Promise<readonly Hop[]> {
 		return this.query('Path', encodeRequest('Path', pathRequest(snapshotId, of))).then(decodePath);
+	}
+
+	members(snapshotId: number, groupKey: string, offset: number, limit?: number): Promise<MembersPage> {
+		return this.query('Members', encodeRequest('Members', membersRequest(snapshotId, groupKey, offset, limit))).then(decodeMembers);
 	}
 
 	private query(call: CallName, request: Uint8Array): Promise<Uint8Array> {

@@ -1,7 +1,8 @@
 // The graph tier's data in the store: takes heap snapshot documents, capture
-// progress, notices and the answers of Capture and Expand, and gives the
-// HeapState the views draw from — the document shown, the tree nodes fetched
-// beyond it, where a capture is, and the last notice.
+// progress, notices and the answers of Capture, Expand and Members, and
+// gives the HeapState the views draw from — the document shown, the tree
+// nodes and list-group members fetched beyond it, where a capture is, and
+// the last notice.
 //
 // Capture states and their allowed transitions:
 //
@@ -15,7 +16,7 @@
 // A document replaces the one shown when it is newer (a higher id), or is the
 // complete version of the findings-only document shown (same id). The
 // snapshot states the views tell apart (snapshotState) follow from these.
-import type {HeapSnapshot, Progress, TreeNode} from '../client/heap.js';
+import type {HeapSnapshot, Member, Progress, TreeNode} from '../client/heap.js';
 import type {WatchUpdate} from '../client/events.js';
 
 export type CaptureState =
@@ -36,9 +37,14 @@ export type HeapState = {
 	readonly document: HeapSnapshot | undefined;
 	/** Tree nodes Expand returned for this document, in arrival order. */
 	readonly fetched: readonly TreeNode[];
+	/** Objects of list groups Members returned for this document, by group key, in the agent's order. */
+	readonly members: ReadonlyMap<string, LoadedMembers>;
 	readonly capture: CaptureState;
 	readonly notice: Notice | undefined;
 };
+
+/** The members of one group loaded so far, and how many it has. */
+export type LoadedMembers = {readonly loaded: readonly Member[]; readonly total: number};
 
 /** What the header says about snapshots: none yet, capturing, findings only, complete, or failed. */
 export type SnapshotState =
@@ -57,12 +63,16 @@ export type LocalUpdate =
 	/** Capture's own reply: the complete document. */
 	| {readonly kind: 'captured'; readonly snapshot: HeapSnapshot}
 	| {readonly kind: 'expanded'; readonly snapshotId: number; readonly nodes: readonly TreeNode[]}
+	/** A page of a group's members from `offset`. */
+	| {readonly kind: 'members'; readonly snapshotId: number; readonly groupKey: string; readonly offset: number; readonly members: readonly Member[]; readonly total: number}
 	| {readonly kind: 'local-notice'; readonly text: string; readonly error: boolean};
 
 /** Everything the store reduces: the stream's updates and heaptop's own. */
 export type StoreUpdate = WatchUpdate | LocalUpdate;
 
-export const initialHeap: HeapState = Object.freeze({document: undefined, fetched: Object.freeze([]), capture: Object.freeze({state: 'idle'}), notice: undefined});
+const noMembers: ReadonlyMap<string, LoadedMembers> = new Map();
+
+export const initialHeap: HeapState = Object.freeze({document: undefined, fetched: Object.freeze([]), members: noMembers, capture: Object.freeze({state: 'idle'}), notice: undefined});
 
 export function snapshotState(h: HeapState): SnapshotState {
 	const c = h.capture;
@@ -88,7 +98,7 @@ function withDocument(h: HeapState, s: HeapSnapshot): HeapState {
 	const c = h.capture;
 	// A complete document ends the capture it belongs to (and any older one).
 	const done = s.complete && (c.state === 'requested' || (c.state === 'running' && c.progress.snapshotId <= s.id));
-	return heap(h, {document: s, fetched: sameId ? h.fetched : Object.freeze([]), capture: done ? {state: 'idle'} : c});
+	return heap(h, {document: s, fetched: sameId ? h.fetched : Object.freeze([]), members: sameId ? h.members : noMembers, capture: done ? {state: 'idle'} : c});
 }
 
 /** The heap state after a stream update (progress, snapshot, notice) or a local one. Pure. */
@@ -126,6 +136,14 @@ export function reduceHeap(h: HeapState, u: StoreUpdate, nowMs: number): HeapSta
 			const known = new Set(h.fetched.map(n => n.id));
 			const fresh = u.nodes.filter(n => !known.has(n.id));
 			return fresh.length === 0 ? h : heap(h, {fetched: Object.freeze([...h.fetched, ...fresh])});
+		}
+		case 'members': {
+			// Pages are appended in order; a late or repeated page is dropped.
+			const had = h.members.get(u.groupKey)?.loaded ?? [];
+			if (h.document?.id !== u.snapshotId || u.offset !== had.length || u.members.length === 0) return h;
+			const members = new Map(h.members);
+			members.set(u.groupKey, Object.freeze({loaded: Object.freeze([...had, ...u.members]), total: u.total}));
+			return heap(h, {members});
 		}
 		case 'reconnecting':
 		case 'failed': {

@@ -1,15 +1,16 @@
-// The heap model: takes the document shown (and the tree nodes fetched
-// beyond it) and gives what the panes list — the tree as rows given which
-// nodes are open, the groups of a list tab sorted and filtered, and the
-// findings in the order d and D visit them.
+// The heap model: takes the document shown (and the tree nodes and group
+// members fetched beyond it) and gives what the panes list — the tree as
+// rows given which nodes are open, the groups of a list tab sorted and
+// filtered with the members of the open ones, and the findings in the
+// order d and D visit them.
 //
 // Everything here is derived and cached by identity: a document, its
 // fetched nodes and the navigation's inputs are immutable, so the same
 // inputs give the very same arrays. A cursor move re-renders without
 // re-deriving anything; a new document, an expansion or a new filter
 // derives once. Work is linear in the rows derived, never in the heap.
-import type {Finding, FindingKindName, HeapSnapshot, ListGroup, ListName, Site, TreeNode} from '../client/heap.js';
-import type {HeapState} from './heap.js';
+import type {Finding, FindingKindName, HeapSnapshot, ListGroup, ListName, Member, Site, TreeNode} from '../client/heap.js';
+import type {HeapState, LoadedMembers} from './heap.js';
 
 export type HeapModel = {
 	readonly document: HeapSnapshot;
@@ -25,6 +26,8 @@ export type HeapModel = {
 	readonly lists: Readonly<Record<ListName, {readonly groups: readonly ListGroup[]; readonly objects: number; readonly bytes: number}>>;
 	/** The heap the snapshot saw, for shares: the capture's figure, else the tree's top level. */
 	readonly heapBytes: number;
+	/** Members of list groups fetched so far, by group key. */
+	readonly members: ReadonlyMap<string, LoadedMembers>;
 };
 
 /**
@@ -41,8 +44,14 @@ export function heapModel(h: HeapState): HeapModel | undefined {
 	const document = h.document;
 	if (!document) return undefined;
 	const cached = models.get(document);
-	if (cached && cached.fetched === h.fetched) return cached.model;
-	const model = build(document, h.fetched);
+	if (cached && cached.fetched === h.fetched) {
+		if (cached.model.members === h.members) return cached.model;
+		// Members fetched: the tree and findings stay, the list rows are derived again.
+		const model = Object.freeze({...cached.model, members: h.members});
+		models.set(document, {fetched: h.fetched, model});
+		return model;
+	}
+	const model = build(document, h.fetched, h.members);
 	models.set(document, {fetched: h.fetched, model});
 	return model;
 }
@@ -60,7 +69,7 @@ function uniqueKey(node: TreeNode, seen: Map<string, number>): TreeNode {
 	return n === 0 ? node : Object.freeze({...node, key: `${node.key}#${n}`});
 }
 
-function build(document: HeapSnapshot, fetched: readonly TreeNode[]): HeapModel {
+function build(document: HeapSnapshot, fetched: readonly TreeNode[], members: ReadonlyMap<string, LoadedMembers>): HeapModel {
 	const nodes = new Map<number, TreeNode>();
 	const children = new Map<number, number[]>();
 	const seen = new Map<string, number>();
@@ -97,6 +106,7 @@ function build(document: HeapSnapshot, fetched: readonly TreeNode[]): HeapModel 
 		findingsByKey: new Map(document.findings.map(f => [f.key, f])),
 		lists,
 		heapBytes: document.stats.heapBytes || top,
+		members,
 	});
 }
 
@@ -197,15 +207,29 @@ const compare: Record<SortKey, (a: ListGroup, b: ListGroup) => number> = {
 	type: (a, b) => (a.typeName < b.typeName ? -1 : a.typeName > b.typeName ? 1 : 0),
 };
 
-const listCache = new WeakMap<HeapModel, Map<string, readonly ListGroup[]>>();
+/**
+ * One row of a list tab: a group; one of the objects of an open live or
+ * pending group (Members); or the objects of an open group not loaded yet.
+ */
+export type ListRow =
+	| {readonly kind: 'group'; readonly key: string; readonly group: ListGroup; readonly open: boolean}
+	| {readonly kind: 'member'; readonly key: string; readonly group: ListGroup; readonly member: Member}
+	| {readonly kind: 'more'; readonly key: string; readonly group: ListGroup; readonly loaded: number; readonly remaining: number};
+
+/** Whether a group's objects can be listed: those of the live and pending lists (the others' are findings). */
+export function hasMembers(group: ListGroup): boolean {
+	return group.list === 'live' || group.list === 'pending';
+}
+
+const groupCache = new WeakMap<HeapModel['lists'], Map<string, readonly ListGroup[]>>();
 
 /**
  * A tab's groups, filtered (case-insensitive, on type name and allocation
  * site) and sorted; ties keep the document's order.
  */
-export function listRows(model: HeapModel, tab: ListName, sort: SortKey, filter: string): readonly ListGroup[] {
-	let byQuery = listCache.get(model);
-	if (!byQuery) listCache.set(model, (byQuery = new Map()));
+export function listGroups(model: HeapModel, tab: ListName, sort: SortKey, filter: string): readonly ListGroup[] {
+	let byQuery = groupCache.get(model.lists);
+	if (!byQuery) groupCache.set(model.lists, (byQuery = new Map()));
 	const query = `${tab}\u0000${sort}\u0000${filter}`;
 	const cached = byQuery.get(query);
 	if (cached) return cached;
@@ -215,6 +239,33 @@ export function listRows(model: HeapModel, tab: ListName, sort: SortKey, filter:
 	// Array.prototype.sort is stable: equal groups keep the document's order.
 	const rows = Object.freeze(kept.sort(compare[sort]));
 	byQuery.set(query, rows);
+	return rows;
+}
+
+const rowCache = new WeakMap<HeapModel, {groups: readonly ListGroup[]; open: ReadonlySet<string>; rows: readonly ListRow[]}>();
+
+/**
+ * A tab's rows: its groups (listGroups), each open one followed by its
+ * members loaded so far and a "more" row for the rest. A member's key is
+ * its group's and its address, so the cursor stays on it while pages load.
+ */
+export function listRows(model: HeapModel, tab: ListName, sort: SortKey, filter: string, open: ReadonlySet<string>): readonly ListRow[] {
+	const groups = listGroups(model, tab, sort, filter);
+	const cached = rowCache.get(model);
+	if (cached && cached.groups === groups && cached.open === open) return cached.rows;
+	const rows: ListRow[] = [];
+	for (const group of groups) {
+		const isOpen = hasMembers(group) && open.has(group.key);
+		rows.push({kind: 'group', key: group.key, group, open: isOpen});
+		if (!isOpen) continue;
+		const loaded = model.members.get(group.key);
+		for (const member of loaded?.loaded ?? []) rows.push({kind: 'member', key: `${group.key} @${member.address.toString(16)}`, group, member});
+		const count = loaded?.loaded.length ?? 0;
+		const remaining = (loaded?.total ?? group.count) - count;
+		if (remaining > 0) rows.push({kind: 'more', key: `more ${group.key}`, group, loaded: count, remaining});
+	}
+	Object.freeze(rows);
+	rowCache.set(model, {groups, open, rows});
 	return rows;
 }
 

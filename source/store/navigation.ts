@@ -1,7 +1,7 @@
 // Navigation: takes the user's moves (from the keymap's actions) and the heap
 // model, and gives where the user is — the pane in focus, each pane's cursor,
 // which tree nodes are open, the list tab, its sort and filter, the finding
-// d last opened and the path on screen.
+// d last opened and the path on screen, and which list groups are open.
 //
 // Cursors are kept by stable keys (TreeNode.key, ListGroup.key, Finding.key),
 // never by position alone, so a new snapshot leaves the cursor on the same
@@ -28,7 +28,8 @@ export type Cursor = {
 export type PathSource =
 	| {readonly finding: string}
 	| {readonly node: number; readonly nodeKey: string}
-	| {readonly groupKey: string};
+	| {readonly groupKey: string}
+	| {readonly address: number};
 
 export type PathView = {
 	readonly source: PathSource;
@@ -52,6 +53,8 @@ export type Navigation = {
 	readonly toggled: ReadonlySet<string>;
 	readonly tab: ListName;
 	readonly lists: Readonly<Record<ListName, Cursor>>;
+	/** Keys of the list groups whose objects are shown (closed by default). */
+	readonly openGroups: ReadonlySet<string>;
 	readonly sort: SortKey;
 	/** The list filter; empty for none. */
 	readonly filter: string;
@@ -71,6 +74,7 @@ export const initialNavigation: Navigation = Object.freeze({
 	toggled: new Set<string>(),
 	tab: 'live',
 	lists: Object.freeze({live: top, pending: top, dangling: top, leaks: top}),
+	openGroups: new Set<string>(),
 	sort: 'bytes',
 	filter: '',
 	editingFilter: false,
@@ -92,6 +96,8 @@ export type Move =
 	| {readonly kind: 'tab-to'; readonly tab: ListName}
 	/** Open or close the tree node under the cursor (by key). */
 	| {readonly kind: 'toggle'; readonly key: string; readonly open?: boolean}
+	/** Show or hide the objects of the list group with this key. */
+	| {readonly kind: 'toggle-group'; readonly key: string; readonly open?: boolean}
 	| {readonly kind: 'sort-next'}
 	| {readonly kind: 'filter-start'}
 	| {readonly kind: 'filter-type'; readonly text: string}
@@ -113,7 +119,7 @@ export type PaneHeights = {readonly tree: number; readonly lists: number; readon
 /** The rows of a pane for the model and navigation given (cached in model.ts). */
 export function paneRows(model: HeapModel | undefined, nav: Navigation, pane: 'tree' | 'lists'): readonly {readonly key: string}[] {
 	if (!model) return [];
-	return pane === 'tree' ? treeRows(model, nav.toggled) : listRows(model, nav.tab, nav.sort, nav.filter);
+	return pane === 'tree' ? treeRows(model, nav.toggled) : listRows(model, nav.tab, nav.sort, nav.filter, nav.openGroups);
 }
 
 /** Where a cursor is now in `rows`: at its key when the key is there, else at its old position, clamped. */
@@ -217,6 +223,14 @@ function step(nav: Navigation, move: Move, model: HeapModel | undefined, heights
 			if (toggled.has(move.key)) toggled.delete(move.key);
 			else toggled.add(move.key);
 			return {...nav, toggled};
+		}
+		case 'toggle-group': {
+			const open = move.open ?? !nav.openGroups.has(move.key);
+			if (open === nav.openGroups.has(move.key)) return nav;
+			const openGroups = new Set(nav.openGroups);
+			if (open) openGroups.add(move.key);
+			else openGroups.delete(move.key);
+			return {...nav, openGroups};
 		}
 		case 'sort-next':
 			return {...nav, sort: sortKeys[(sortKeys.indexOf(nav.sort) + 1) % sortKeys.length]!};

@@ -264,6 +264,7 @@ const localKinds: ReadonlySet<string> = new Set<LocalUpdate['kind']>([
 	'capture-cancelled',
 	'captured',
 	'expanded',
+	'members',
 	'local-notice',
 ]);
 

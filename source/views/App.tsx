@@ -100,7 +100,7 @@ export default function App({snapshot, navigation = initialNavigation, model = h
 						{l.lower > 0 && !nav.path ? (
 							<Lists
 								model={model}
-								rows={model ? listRows(model, nav.tab, nav.sort, nav.filter) : []}
+								rows={model ? listRows(model, nav.tab, nav.sort, nav.filter, nav.openGroups) : []}
 								tab={nav.tab}
 								cursor={nav.lists[nav.tab]}
 								sort={nav.sort}

@@ -7,7 +7,7 @@ import React from 'react';
 import {Box, Text} from 'ink';
 import type {TreeRow} from '../store/model.js';
 import {cursorIndex, visibleWindow, type Cursor} from '../store/navigation.js';
-import {fit, formatBytes, formatCount, formatPercent, formatSite, formatTimes, nameAndSiteColumns, stateColour} from './format.js';
+import {branchGlyphs, fit, formatBytes, formatCount, formatPercent, formatSite, formatTimes, nameAndSiteColumns, stateColour} from './format.js';
 import PaneTitle from './PaneTitle.js';
 
 export type Props = {
@@ -24,12 +24,6 @@ export type Props = {
 	readonly ascii?: boolean;
 };
 
-/** Branch pieces: a rail that continues, a gap, a middle and a last connector, and the open/closed/leaf marks. */
-const glyphs = {
-	unicode: {rail: '│  ', gap: '   ', middle: '├─', last: '└─', open: '▾', closed: '▸', leaf: '─', more: '…'},
-	ascii: {rail: '|  ', gap: '   ', middle: '|-', last: '`-', open: 'v', closed: '>', leaf: '-', more: '...'},
-} as const;
-
 const retainedWidth = 10;
 const shallowWidth = 10;
 const shareWidth = 7;
@@ -40,7 +34,7 @@ function columns(width: number): {name: number; site: number} {
 
 /** The branch drawn before a row's name: rails of its ancestors, its connector and its mark. */
 export function branch(row: TreeRow, ascii = false): string {
-	const g = ascii ? glyphs.ascii : glyphs.unicode;
+	const g = branchGlyphs(ascii);
 	const mark = row.kind === 'more' ? g.leaf : !row.hasChildren ? g.leaf : row.open ? g.open : g.closed;
 	if (row.depth === 0) return row.kind === 'node' && !row.hasChildren ? '  ' : `${mark} `;
 	let rails = '';
@@ -55,7 +49,7 @@ const Row = React.memo(function Row({row, selected, focused, heapBytes, width, a
 	const c = columns(width);
 	const lead = branch(row, ascii);
 	if (row.kind === 'more') {
-		const text = `${glyphs[ascii ? 'ascii' : 'unicode'].more} ${formatCount(row.remaining)} more (enter loads them)`;
+		const text = `${branchGlyphs(ascii).more} ${formatCount(row.remaining)} more (enter loads them)`;
 		return (
 			<Text wrap="truncate" inverse={selected && focused} bold={selected && !focused}>
 				<Text dimColor>{fit(lead + text, width)}</Text>

@@ -1,18 +1,19 @@
 // Lists: the object lists — tabs Live / Pending / Dangling / Leaks, each
 // row a group of one type and allocation site with its count and bytes,
-// coloured by state, in the order and under the filter the user chose.
+// coloured by state, in the order and under the filter the user chose; an
+// open live or pending group is followed by its objects, one a row.
 // Takes the rows from the store (model.listRows) and draws only those that
 // fit its height: a 100,000-row list costs what 40 rows cost.
 import React from 'react';
 import {Box, Text} from 'ink';
-import {listNames, type ListGroup, type ListName} from '../client/heap.js';
-import type {HeapModel, SortKey} from '../store/model.js';
+import {listNames, type ListName} from '../client/heap.js';
+import {hasMembers, type HeapModel, type ListRow, type SortKey} from '../store/model.js';
 import {cursorIndex, visibleWindow, type Cursor} from '../store/navigation.js';
-import {fit, formatBytes, formatCount, formatSite, nameAndSiteColumns, stateColour} from './format.js';
+import {branchGlyphs, fit, formatAddress, formatBytes, formatCount, formatSite, nameAndSiteColumns, stateColour} from './format.js';
 
 export type Props = {
 	readonly model: HeapModel | undefined;
-	readonly rows: readonly ListGroup[];
+	readonly rows: readonly ListRow[];
 	readonly tab: ListName;
 	readonly cursor: Cursor;
 	readonly sort: SortKey;
@@ -62,14 +63,39 @@ function Tabs({model, tab, sort, filter, editingFilter, focused, width, ascii}: 
 	);
 }
 
-type RowProps = {readonly group: ListGroup; readonly selected: boolean; readonly focused: boolean; readonly width: number; readonly ascii: boolean};
+type RowProps = {readonly row: ListRow; readonly selected: boolean; readonly focused: boolean; readonly width: number; readonly ascii: boolean};
 
-/** Memoized: a group is the document's own object, so a cursor move re-renders the two rows it changes. */
-const Row = React.memo(function Row({group, selected, focused, width, ascii}: RowProps) {
+/**
+ * Memoized: a row object is the same while its group or member is (the
+ * model caches the rows), so a cursor move re-renders the two rows it changes.
+ */
+const Row = React.memo(function Row({row, selected, focused, width, ascii}: RowProps) {
 	const c = columns(width);
+	const g = branchGlyphs(ascii);
+	const look = {inverse: selected && focused, bold: selected && !focused};
+	if (row.kind === 'more') {
+		return (
+			<Text wrap="truncate" {...look}>
+				<Text dimColor>{fit(`  ${g.more} ${formatCount(row.remaining)} more objects (enter loads them)`, width, {ascii})}</Text>
+			</Text>
+		);
+	}
+	if (row.kind === 'member') {
+		const m = row.member;
+		return (
+			<Text wrap="truncate" {...look}>
+				<Text color={stateColour(m.state)}>{fit(`  ${g.leaf} ${formatAddress(m.address)}`, c.name, {ascii})}</Text>
+				<Text> {''.padStart(countWidth)}</Text>
+				<Text>{formatBytes(m.bytes).padStart(bytesWidth)}</Text>
+				<Text dimColor>{(m.retainedBytes > 0 ? formatBytes(m.retainedBytes) : '').padStart(retainedWidth)}</Text>
+			</Text>
+		);
+	}
+	const group = row.group;
+	const mark = hasMembers(group) ? `${row.open ? g.open : g.closed} ` : '';
 	return (
-		<Text wrap="truncate" inverse={selected && focused} bold={selected && !focused}>
-			<Text color={stateColour(group.state)}>{fit(group.typeName || 'untyped', c.name, {ascii})}</Text>
+		<Text wrap="truncate" {...look}>
+			<Text color={stateColour(group.state)}>{fit(mark + (group.typeName || 'untyped'), c.name, {ascii})}</Text>
 			<Text> {formatCount(group.count).padStart(countWidth)}</Text>
 			<Text>{formatBytes(group.bytes).padStart(bytesWidth)}</Text>
 			<Text dimColor>{(group.retainedBytes > 0 ? formatBytes(group.retainedBytes) : '').padStart(retainedWidth)}</Text>
@@ -96,7 +122,7 @@ export default function Lists(props: Props) {
 					{empty ?? ''}
 				</Text>
 			) : (
-				shown.map((group, i) => <Row key={start + i} group={group} selected={start + i === index} focused={focused} width={width} ascii={ascii} />)
+				shown.map((row, i) => <Row key={start + i} row={row} selected={start + i === index} focused={focused} width={width} ascii={ascii} />)
 			)}
 		</Box>
 	);

@@ -81,6 +81,17 @@ export function formatTimes(count: number, {ascii = false}: FormatOptions = {}):
 	return `${ascii ? 'x' : '×'}${formatCount(count)}`;
 }
 
+/** Branch pieces: a rail that continues, a gap, a middle and a last connector, and the open/closed/leaf marks. */
+const glyphs = {
+	unicode: {rail: '│  ', gap: '   ', middle: '├─', last: '└─', open: '▾', closed: '▸', leaf: '─', more: '…'},
+	ascii: {rail: '|  ', gap: '   ', middle: '|-', last: '`-', open: 'v', closed: '>', leaf: '-', more: '...'},
+} as const;
+
+/** The branch pieces of the tree and of open list groups, for the terminal's character set. */
+export function branchGlyphs(ascii = false): (typeof glyphs)['unicode' | 'ascii'] {
+	return ascii ? glyphs.ascii : glyphs.unicode;
+}
+
 /** A heap address: 0xc000123450. */
 export function formatAddress(address: number): string {
 	return `0x${address.toString(16)}`;

@@ -50,7 +50,7 @@ export const keymap: readonly KeyBinding[] = [
 	{keys: ['pagedown'], description: 'a page down', action: 'page-down'},
 	{keys: ['g', 'home'], description: 'to the top', action: 'first'},
 	{keys: ['G', 'end'], description: 'to the bottom', action: 'last'},
-	{keys: ['enter'], description: 'open or close a tree node; the path of a leaf or a list group', action: 'enter'},
+	{keys: ['enter'], description: 'open or close a tree node or a live/pending group; the path of a leaf, an object or a group', action: 'enter'},
 	{keys: ['left', 'h'], description: 'tree: close, or up to the parent; lists: previous tab', action: 'left'},
 	{keys: ['right', 'l'], description: 'tree: open; lists: next tab', action: 'right'},
 	{keys: ['/'], description: 'filter the list by type or site (enter keeps it)', action: 'filter', hint: 'filter'},
