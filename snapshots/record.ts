@@ -23,15 +23,20 @@
 //   enter    Expand of the first node whose children the document left out
 //            (one that sent some, and one that sent none), Path of a tree
 //            leaf and of the biggest live group, the whole chain of every
-//            finding whose middle the document elided;
+//            finding whose middle the document elided; Members of the
+//            biggest live group (one page) and of the one with the most
+//            objects (two pages), and Path of the first object of each;
 //   C        Capture with a GC first: a second snapshot, for the tests of
-//            what a new snapshot keeps (the cursor, the open nodes).
+//            what a new snapshot keeps (the cursor, the open nodes and
+//            groups: the same first pages of Members again).
 // A capture refused for its cost is recorded, then confirmed, as `y` does.
 // With --tree=N it then opens nodes, biggest first, until N tree nodes are
 // known, each Expand page recorded: the large tree of the frame-cost
 // benchmark, as a user paging through a folded row of many objects makes it.
+// With --members=N it pages through the live group with the most objects
+// until N of them are known: the long list of the frame-cost benchmark.
 //
-//   node --import tsx snapshots/record.ts [demo|hidden|heapgen] [out=snapshots/<program>.jsonl] [--tree=N] [--objects=N]
+//   node --import tsx snapshots/record.ts [demo|hidden|heapgen] [out=snapshots/<program>.jsonl] [--tree=N] [--members=N] [--objects=N]
 //
 // Re-run it after a schema change (the tests' expected frames change with it).
 import {execFileSync, spawn} from 'node:child_process';
@@ -40,7 +45,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {Recorder} from '../source/client/recording.js';
 import {Watch} from '../source/client/watch.js';
-import {QueryError, type CaptureOptions} from '../source/client/queries.js';
+import {QueryError, membersPageSize, type CaptureOptions} from '../source/client/queries.js';
 import type {HeapSnapshot} from '../source/client/heap.js';
 import {version} from '../source/cli/args.js';
 
@@ -62,6 +67,8 @@ if (!programs[program]) throw new Error(`no program ${program}: one of ${Object.
 const out = path.resolve(positional[1] ?? path.join(root, `snapshots/${program}.jsonl`));
 const treeNodes = Number(option('tree') ?? 0);
 if (!Number.isSafeInteger(treeNodes) || treeNodes < 0) throw new Error(`--tree wants a count of tree nodes, not ${option('tree')}`);
+const memberRows = Number(option('members') ?? 0);
+if (!Number.isSafeInteger(memberRows) || memberRows < 0) throw new Error(`--members wants a count of objects, not ${option('members')}`);
 
 /** How long the agent samples before the recording starts: history for the Hello. */
 const historySeconds = 5;
@@ -131,6 +138,40 @@ async function explore(doc: HeapSnapshot): Promise<void> {
 	for (const f of doc.findings) if (f.path.some(h => h.elided > 0)) queries.push(watch.path(doc.id, {findingKey: f.key}));
 	counts.calls += queries.length;
 	await Promise.all(queries);
+	for (const first of await openGroups(doc)) {
+		counts.calls++;
+		await watch.path(doc.id, {address: first});
+	}
+}
+
+/** The live groups whose objects the recording lists: the biggest, and the one with the most objects. */
+function listedGroups(doc: HeapSnapshot) {
+	const live = doc.groups.filter(g => g.list === 'live');
+	const most = live.reduce((a, g) => (g.count > a.count ? g : a), live[0]!);
+	return live.length === 0 ? [] : [{group: live[0]!, pages: 1}, ...(most === live[0] ? [] : [{group: most, pages: 2}])];
+}
+
+/** Members pages of the listed groups, as opening them and enter on "more" ask; the first object of each. */
+async function openGroups(doc: HeapSnapshot): Promise<number[]> {
+	const firsts: number[] = [];
+	for (const {group, pages} of listedGroups(doc)) {
+		const known = await pageMembers(doc, group.key, pages * membersPageSize);
+		if (known.first !== undefined) firsts.push(known.first);
+	}
+	return firsts;
+}
+
+/** Pages through a group's members, as the UI asks for them, until `want` are known or none are left. */
+async function pageMembers(doc: HeapSnapshot, groupKey: string, want: number): Promise<{loaded: number; first: number | undefined}> {
+	let loaded = 0;
+	let first: number | undefined;
+	for (;;) {
+		counts.calls++;
+		const page = await watch.members(doc.id, groupKey, loaded);
+		first ??= page.members[0]?.address;
+		loaded += page.members.length;
+		if (page.members.length === 0 || loaded >= page.total || loaded >= want) return {loaded, first};
+	}
 }
 
 /** The most rows one Expand returns (the agent's maxExpand). */
@@ -163,9 +204,15 @@ await sleep(pauseSeconds);
 const first = await capture(false);
 await explore(first);
 if (treeNodes > 0) console.log(`${(await openUntil(first, treeNodes)).toLocaleString('en-US')} tree nodes known after opening`);
+if (memberRows > 0) {
+	const most = listedGroups(first).at(-1)!.group;
+	const {loaded} = await pageMembers(first, most.key, memberRows);
+	console.log(`${loaded.toLocaleString('en-US')} objects of ${most.typeName} (${most.count.toLocaleString('en-US')} in all) known after paging`);
+}
 if (gcCapture) {
 	await sleep(pauseSeconds);
-	await capture(true);
+	const second = await capture(true);
+	await openGroups(second);
 }
 await sleep(pauseSeconds);
 
