@@ -20,12 +20,17 @@
 //                recording)
 //   key j/k      a cursor move in that opened tree
 //   key j/k      in the lists (the Live tab)
+//   key pgdn     in the lists with the group whose objects the recording
+//                paged through most opened (record.ts --members=N): a list
+//                of that many rows
+//   key j/k      in that list
 //   tick         a metrics sample (header, sparklines)
 //   document     a new snapshot document: the model is rebuilt (tree rows,
 //                lists, findings) and the cursor found again by key
 // Bytes: what Ink handed to the terminal for the update.
 // Memory: resident set after the recording is loaded and drawn.
 // Colours are on (FORCE_COLOR=1), as on the terminal of someone watching.
+import type {Member} from '../../source/client/heap.js';
 process.env['NODE_ENV'] = 'production';
 // A colour terminal, whatever this process's own stdout is: the styles are much of a frame's cost.
 process.env['FORCE_COLOR'] = '1';
@@ -37,7 +42,8 @@ const {render} = await import('ink');
 const {Replay, readRecording} = await import('../../source/client/recording.js');
 const {Store} = await import('../../source/store/store.js');
 const {Live, renderOptions} = await import('../../source/cli/live.js');
-const {treeRows} = await import('../../source/store/model.js');
+const {listRows, treeRows} = await import('../../source/store/model.js');
+const {MembersRequest} = await import('../../source/gen/heaptop/v1/heaptop.js');
 
 const file = path.resolve(process.argv[2] ?? 'snapshots/demo.jsonl');
 const runs = Number(process.argv[3] ?? 200);
@@ -139,6 +145,26 @@ stdin.write('\t');
 await spacing();
 const liveGroups = store.state.model!.lists.live.groups.length;
 results.push(await time(`key j/k (list of ${liveGroups} groups)`, runs, i => stdin.write(i % 2 ? 'k' : 'j')));
+// The recorded Members pages of this document, in order, for the group with the most of them, opened.
+const pages = new Map<string, Array<{offset: number; members: readonly Member[]; total: number}>>();
+for (const a of recording.answers) {
+	if (!('page' in a.answer)) continue;
+	const request = MembersRequest.decode(Buffer.from(a.request, 'base64'));
+	if (Number(request.snapshotId) !== doc.id) continue;
+	pages.set(request.groupKey, [...(pages.get(request.groupKey) ?? []), {offset: request.offset, ...a.answer.page}]);
+}
+const [groupKey, groupPages] = [...pages].sort((a, b) => b[1].length - a[1].length)[0] ?? [];
+if (groupKey && groupPages) {
+	for (const p of groupPages.sort((a, b) => a.offset - b.offset)) store.apply({kind: 'members', snapshotId: doc.id, groupKey, ...p});
+	store.navigate({kind: 'toggle-group', key: groupKey, open: true});
+	store.navigate({kind: 'to-key', key: groupKey});
+	await spacing();
+	const nav = store.state.navigation;
+	const listed = listRows(store.state.model!, nav.tab, nav.sort, nav.filter, nav.openGroups).length.toLocaleString('en-US');
+	results.push(await time(`key pgdn/pgup (list of ${listed} rows)`, runs, i => stdin.write(i % 3 === 2 ? pageUp : pageDown)));
+	results.push(await time(`key j/k (list of ${listed} rows)`, runs, i => stdin.write(i % 2 ? 'k' : 'j')));
+	store.navigate({kind: 'toggle-group', key: groupKey, open: false});
+}
 const samples = updates.filter(u => u.kind === 'sample');
 results.push(await time('tick (metrics sample)', runs, i => store.apply(samples[i % samples.length]!)));
 // A new document each time: the recorded one under a newer id (the store shows only newer ones).
