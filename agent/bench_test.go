@@ -18,6 +18,7 @@ import (
 	"github.com/heaptop/heaptop/agent"
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
 	"github.com/heaptop/heaptop/agent/internal/agenttest"
+	"github.com/heaptop/heaptop/agent/internal/testprog"
 )
 
 // BenchmarkAgentTick is the agent's own cost per tick, measured inside this
@@ -140,28 +141,14 @@ func BenchmarkDemoCost(b *testing.B) {
 }
 
 func demoCost(b *testing.B, args []string, clients int) {
-	cmd := exec.Command(bin["./examples/demo"], args...)
-	cmd.Env = append(os.Environ(), "HEAPTOP_DIR="+filepath.Join(b.TempDir(), "ht"))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(out).ReadString('\n')
-	m := readyLine.FindStringSubmatch(strings.TrimSpace(line))
-	if err != nil || m == nil {
-		b.Fatalf("demo: %q, %v", line, err)
-	}
+	p := testprog.Start(b, bin["./examples/demo"], nil, args...)
+	cmd := p.Cmd
 
 	var ticks []*heaptopv1.Tick
 	done := make(chan struct{})
 	if clients > 0 {
-		s := agenttest.Watch(b, agenttest.Dial(b, m[2]))
+		s := agenttest.Watch(b, agenttest.Dial(b, p.Agent))
 		go func() {
 			defer close(done)
 			for {

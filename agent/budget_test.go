@@ -22,14 +22,15 @@ import (
 
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
 	"github.com/heaptop/heaptop/agent/internal/agenttest"
+	"github.com/heaptop/heaptop/agent/internal/testprog"
 )
 
 // startSafety runs testdata/progs/safety with args and returns it with its
 // report from before the agent started.
-func startSafety(t *testing.T, env []string, args ...string) (*proc, progReport) {
+func startSafety(t *testing.T, env []string, args ...string) (*testprog.Process, progReport) {
 	t.Helper()
 	p := run(t, "./testdata/progs/safety", env, args...)
-	return p, p.report(t)
+	return p, report(t, p)
 }
 
 type progReport struct {
@@ -40,10 +41,10 @@ type progReport struct {
 	CloseErr   string   `json:"closeErr"`
 }
 
-func (p *proc) report(t *testing.T) progReport {
+func report(t *testing.T, p *testprog.Process) progReport {
 	t.Helper()
 	var r progReport
-	line := p.line(t)
+	line := p.Line(t)
 	if err := json.Unmarshal([]byte(line), &r); err != nil {
 		t.Fatalf("program report %q: %v", line, err)
 	}
@@ -143,7 +144,7 @@ var aboutPause = regexp.MustCompile(`would pause the program for about ([0-9.]+)
 func TestBudgetPause(t *testing.T) {
 	t.Run("confirm", func(t *testing.T) {
 		p, _ := startSafety(t, nil, "-max-pause=1ms", "-min-interval=-1ns")
-		conn := agenttest.Dial(t, p.addr)
+		conn := agenttest.Dial(t, p.Agent)
 		c := heaptopv1.NewHeaptopClient(conn)
 		ev := collect(t, agenttest.Watch(t, conn))
 
@@ -173,7 +174,7 @@ func TestBudgetPause(t *testing.T) {
 	t.Run("grown", func(t *testing.T) {
 		const budget = 300 * time.Millisecond
 		p, _ := startSafety(t, nil, "-max-pause="+budget.String(), "-min-interval=-1ns")
-		c := heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.addr))
+		c := heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.Agent))
 		snap, err := capture(t, c, &heaptopv1.CaptureRequest{ConfirmCost: true})
 		if err != nil {
 			t.Fatal(err)
@@ -182,13 +183,13 @@ func TestBudgetPause(t *testing.T) {
 		if pause > budget*8/10 {
 			t.Skipf("the machine is too loaded: a small program's capture paused it %v", pause)
 		}
-		p.send(t, "grow 0")
+		p.Send(t, "grow 0")
 		before := mappedLine(t, p)
 		// Grow (untouched memory: address space, not RSS; 2.3 GiB cost the
 		// program 20 MiB of RSS) until the
 		// measured pause plus 50 ms per GiB grown is a quarter over budget.
 		grow := int64(float64(budget-pause)*1.25/float64(50*time.Millisecond)*(1<<10)) + 1
-		p.send(t, fmt.Sprintf("grow %d", grow))
+		p.Send(t, fmt.Sprintf("grow %d", grow))
 		after := mappedLine(t, p)
 		_, err = capture(t, c, &heaptopv1.CaptureRequest{})
 		wantRefusal(t, "after growing", err, codes.FailedPrecondition, "over the agent's 300ms budget", "the worst of the last 1 captures' pauses + 50ms per GiB grown since")
@@ -204,9 +205,9 @@ func TestBudgetPause(t *testing.T) {
 	})
 }
 
-func mappedLine(t *testing.T, p *proc) int64 {
+func mappedLine(t *testing.T, p *testprog.Process) int64 {
 	t.Helper()
-	l := p.line(t)
+	l := p.Line(t)
 	n, err := strconv.ParseInt(strings.TrimPrefix(l, "mapped="), 10, 64)
 	if err != nil {
 		t.Fatalf("program said %q", l)
@@ -220,7 +221,7 @@ func mappedLine(t *testing.T, p *proc) int64 {
 func TestBudgetInterval(t *testing.T) {
 	const interval = 3 * time.Second
 	p, _ := startSafety(t, nil, "-min-interval="+interval.String(), "-max-pause=-1ns")
-	c := heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.addr))
+	c := heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.Agent))
 	first, err := capture(t, c, &heaptopv1.CaptureRequest{})
 	if err != nil {
 		t.Fatal(err)
@@ -243,7 +244,7 @@ func TestBudgetInterval(t *testing.T) {
 // about 30 MiB (so the 64 MiB floor); confirming does not waive it.
 func TestBudgetAnalysisMemory(t *testing.T) {
 	p, _ := startSafety(t, nil, "-objects=1000000", "-analysis=0.5", "-min-interval=-1ns")
-	c := heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.addr))
+	c := heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.Agent))
 	for _, confirm := range []bool{false, true} {
 		_, err := capture(t, c, &heaptopv1.CaptureRequest{ConfirmCost: confirm})
 		wantRefusal(t, fmt.Sprintf("confirm_cost %v", confirm), err, codes.ResourceExhausted,

@@ -52,7 +52,7 @@ func TestLoad(t *testing.T) {
 	var streams []*events
 	var conns []heaptopv1.HeaptopClient
 	for range clients {
-		conn := agenttest.Dial(t, p.addr)
+		conn := agenttest.Dial(t, p.Agent)
 		conns = append(conns, heaptopv1.NewHeaptopClient(conn))
 		streams = append(streams, collect(t, agenttest.WatchFor(t, conn, duration+5*time.Minute)))
 	}
@@ -97,13 +97,13 @@ func TestLoad(t *testing.T) {
 	}
 	loadEnd := time.Now()
 
-	p.send(t, "stats")
+	p.Send(t, "stats")
 	var windows []loadWindow
-	if err := json.Unmarshal([]byte(p.line(t)), &windows); err != nil {
+	if err := json.Unmarshal([]byte(p.Line(t)), &windows); err != nil {
 		t.Fatal(err)
 	}
-	p.send(t, "exit")
-	if code := p.wait(t); code != 0 {
+	p.Send(t, "exit")
+	if code := p.Wait(t); code != 0 {
 		t.Fatalf("the program exited %d under load", code)
 	}
 

@@ -79,7 +79,7 @@ func sameFDs(a, b []string) bool {
 
 func TestCloseMidCapture(t *testing.T) {
 	p, before := startSafety(t, nil, bigHeap...)
-	conn := agenttest.Dial(t, p.addr)
+	conn := agenttest.Dial(t, p.Agent)
 	ev := collect(t, agenttest.Watch(t, conn))
 	var capErr error
 	var wg sync.WaitGroup
@@ -88,11 +88,11 @@ func TestCloseMidCapture(t *testing.T) {
 		defer wg.Done()
 		_, capErr = heaptopv1.NewHeaptopClient(conn).Capture(context.Background(), &heaptopv1.CaptureRequest{})
 	}()
-	kids := waitDumping(t, ev, p.pid)
-	_, memfds := children(p.pid)
+	kids := waitDumping(t, ev, p.Pid)
+	_, memfds := children(p.Pid)
 
-	p.send(t, "close")
-	after := p.report(t)
+	p.Send(t, "close")
+	after := report(t, p)
 	wg.Wait()
 	closeTook := time.Duration(after.CloseNs)
 	t.Logf("Close took %v with dump child %v and %v alive; capture: %v", closeTook, kids, memfds, capErr)
@@ -116,7 +116,7 @@ func TestCloseMidCapture(t *testing.T) {
 	}
 	for _, k := range kids {
 		if _, err := os.Stat("/proc/" + k); err == nil {
-			if b, _ := os.ReadFile("/proc/" + k + "/status"); strings.Contains(string(b), "PPid:\t"+strconv.Itoa(p.pid)) {
+			if b, _ := os.ReadFile("/proc/" + k + "/status"); strings.Contains(string(b), "PPid:\t"+strconv.Itoa(p.Pid)) {
 				t.Errorf("the dump child %s still exists", k)
 			}
 		}
@@ -124,10 +124,10 @@ func TestCloseMidCapture(t *testing.T) {
 	if !sameFDs(before.FDs, after.FDs) {
 		t.Errorf("descriptors before Start %v, after Close %v", before.FDs, after.FDs)
 	}
-	gone(t, filepath.Join(p.dir, strconv.Itoa(p.pid)+".sock"))
-	gone(t, discovery.FilePath(p.dir, p.pid))
-	p.send(t, "exit")
-	if code := p.wait(t); code != 0 {
+	gone(t, filepath.Join(p.Dir, strconv.Itoa(p.Pid)+".sock"))
+	gone(t, discovery.FilePath(p.Dir, p.Pid))
+	p.Send(t, "exit")
+	if code := p.Wait(t); code != 0 {
 		t.Errorf("exit code %d", code)
 	}
 }
@@ -139,19 +139,19 @@ func TestCloseMidCapture(t *testing.T) {
 // came, no child and no memfd.
 func TestClientGoneMidCapture(t *testing.T) {
 	p, _ := startSafety(t, nil, bigHeap...)
-	ev := collect(t, agenttest.Watch(t, agenttest.Dial(t, p.addr)))
+	ev := collect(t, agenttest.Watch(t, agenttest.Dial(t, p.Agent)))
 	time.Sleep(200 * time.Millisecond) // the watcher's goroutines settle
-	p.send(t, "report")
-	base := p.report(t)
+	p.Send(t, "report")
+	base := report(t, p)
 
-	gone := agenttest.Dial(t, p.addr)
+	gone := agenttest.Dial(t, p.Agent)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
 		_, err := heaptopv1.NewHeaptopClient(gone).Capture(ctx, &heaptopv1.CaptureRequest{})
 		done <- err
 	}()
-	waitDumping(t, ev, p.pid)
+	waitDumping(t, ev, p.Pid)
 	start := time.Now()
 	cancel()
 	err := <-done
@@ -166,14 +166,14 @@ func TestClientGoneMidCapture(t *testing.T) {
 	}).GetSnapshot()
 	var after progReport
 	ok := agenttest.Eventually(func() bool { // the hung-up connection's goroutines end
-		p.send(t, "report")
-		after = p.report(t)
+		p.Send(t, "report")
+		after = report(t, p)
 		return after.Goroutines == base.Goroutines && sameFDs(base.FDs, after.FDs)
 	})
 	if !ok {
 		t.Errorf("before the client: %d goroutines, descriptors %v; after: %d, %v", base.Goroutines, base.FDs, after.Goroutines, after.FDs)
 	}
-	if kids, memfds := children(p.pid); len(kids)+len(memfds) != 0 || len(after.Children) != 0 {
+	if kids, memfds := children(p.Pid); len(kids)+len(memfds) != 0 || len(after.Children) != 0 {
 		t.Errorf("left behind: children %v, memfds %v", kids, memfds)
 	}
 	t.Logf("cancelled Capture returned in %v; the capture went on: snapshot %d, %d objects, dump %v",
@@ -185,7 +185,7 @@ func TestClientGoneMidCapture(t *testing.T) {
 // is refused without being read.
 func TestCallLimits(t *testing.T) {
 	p, _ := startSafety(t, nil, bigHeap...)
-	conn := agenttest.Dial(t, p.addr)
+	conn := agenttest.Dial(t, p.Agent)
 	c := heaptopv1.NewHeaptopClient(conn)
 	ev := collect(t, agenttest.Watch(t, conn))
 	ctx, cancel := context.WithTimeout(context.Background(), agenttest.Deadline)
@@ -197,7 +197,7 @@ func TestCallLimits(t *testing.T) {
 			errs <- err
 		}()
 	}
-	waitDumping(t, ev, p.pid)
+	waitDumping(t, ev, p.Pid)
 	time.Sleep(200 * time.Millisecond) // all 16 are in
 	_, err := c.Capture(ctx, &heaptopv1.CaptureRequest{})
 	wantRefusal(t, "a 17th call", err, codes.ResourceExhausted, "the agent is already answering 16 calls, its limit")
@@ -216,20 +216,20 @@ func TestCallLimits(t *testing.T) {
 // removes the dead one's socket and discovery file.
 func TestKilledMidCapture(t *testing.T) {
 	p, _ := startSafety(t, nil, bigHeap...)
-	conn := agenttest.Dial(t, p.addr)
+	conn := agenttest.Dial(t, p.Agent)
 	ev := collect(t, agenttest.Watch(t, conn))
 	go heaptopv1.NewHeaptopClient(conn).Capture(context.Background(), &heaptopv1.CaptureRequest{})
-	kids := waitDumping(t, ev, p.pid)
-	files, _ := os.ReadDir(p.dir)
-	p.cmd.Process.Kill()
-	p.wait(t)
+	kids := waitDumping(t, ev, p.Pid)
+	files, _ := os.ReadDir(p.Dir)
+	p.Cmd.Process.Kill()
+	p.Wait(t)
 	for _, k := range kids {
 		agenttest.WaitFor(t, "the dump child "+k+" to die", func() bool {
 			b, err := os.ReadFile("/proc/" + k + "/status")
-			return err != nil || !strings.Contains(string(b), "PPid:\t"+strconv.Itoa(p.pid)) || strings.Contains(string(b), "State:\tZ")
+			return err != nil || !strings.Contains(string(b), "PPid:\t"+strconv.Itoa(p.Pid)) || strings.Contains(string(b), "State:\tZ")
 		})
 	}
-	sock := filepath.Join(p.dir, strconv.Itoa(p.pid)+".sock")
+	sock := filepath.Join(p.Dir, strconv.Itoa(p.Pid)+".sock")
 	if _, err := os.Stat(sock); err != nil {
 		t.Fatalf("a killed agent cannot clean up, yet its socket is gone: %v", err)
 	}
@@ -237,14 +237,14 @@ func TestKilledMidCapture(t *testing.T) {
 		t.Errorf("mid-capture the directory held %d files, want the socket and discovery file only", len(files))
 	}
 
-	next := run(t, "./testdata/progs/safety", []string{"HEAPTOP_DIR=" + p.dir})
-	next.report(t)
+	next := run(t, "./testdata/progs/safety", []string{"HEAPTOP_DIR=" + p.Dir})
+	report(t, next)
 	gone(t, sock)
-	gone(t, discovery.FilePath(p.dir, p.pid))
-	left, _ := os.ReadDir(p.dir)
+	gone(t, discovery.FilePath(p.Dir, p.Pid))
+	left, _ := os.ReadDir(p.Dir)
 	if len(left) != 2 {
 		t.Errorf("after the restart the directory holds %d files, want the new agent's 2", len(left))
 	}
-	next.send(t, "exit")
-	next.wait(t)
+	next.Send(t, "exit")
+	next.Wait(t)
 }

@@ -5,21 +5,17 @@ package agent_test
 // fresh directory.
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
@@ -28,6 +24,7 @@ import (
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
 	"github.com/heaptop/heaptop/agent/internal/agenttest"
 	"github.com/heaptop/heaptop/agent/internal/discovery"
+	"github.com/heaptop/heaptop/agent/internal/testprog"
 )
 
 // bin holds the programs TestMain built, by package path.
@@ -59,95 +56,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// proc is a running test program whose stdout is read line by line.
-type proc struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string // stdout, closed at EOF
-	dir   string      // its HEAPTOP_DIR
-	pid   int
-	addr  string // from its ready line
-}
-
-var readyLine = regexp.MustCompile(`pid=(\d+) agent=(\S+)$`)
-
-// run starts a program from bin with its own HEAPTOP_DIR, waits for the
-// line that names its pid and agent address, and kills it when the test
-// ends if it is still running.
-func run(t *testing.T, pkg string, env []string, args ...string) *proc {
+// run starts a program from bin (testprog.Start: its own HEAPTOP_DIR, its
+// ready line read, stopped when the test ends).
+func run(t *testing.T, pkg string, env []string, args ...string) *testprog.Process {
 	t.Helper()
-	p := &proc{dir: filepath.Join(t.TempDir(), "ht"), lines: make(chan string, 64)}
-	p.cmd = exec.Command(bin[pkg], args...)
-	p.cmd.Env = append(append(os.Environ(), "HEAPTOP_DIR="+p.dir), env...)
-	p.cmd.Stderr = os.Stderr
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			p.cmd.Process.Kill()
-			p.cmd.Wait()
-		}
-	})
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-	}()
-	m := readyLine.FindStringSubmatch(p.line(t))
-	if m == nil {
-		t.Fatalf("%s: no ready line", pkg)
-	}
-	p.pid, _ = strconv.Atoi(m[1])
-	p.addr = m[2]
-	if p.pid != p.cmd.Process.Pid {
-		t.Fatalf("ready line names pid %d, the process is %d", p.pid, p.cmd.Process.Pid)
-	}
-	return p
-}
-
-func (p *proc) line(t *testing.T) string {
-	t.Helper()
-	select {
-	case l, ok := <-p.lines:
-		if !ok {
-			t.Fatal("program ended its output")
-		}
-		return l
-	case <-time.After(agenttest.Deadline):
-		t.Fatalf("no output for %v", agenttest.Deadline)
-	}
-	return ""
-}
-
-func (p *proc) send(t *testing.T, line string) {
-	t.Helper()
-	if _, err := io.WriteString(p.stdin, line+"\n"); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// wait waits for the program to exit and returns its exit code.
-func (p *proc) wait(t *testing.T) int {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-		return p.cmd.ProcessState.ExitCode()
-	case <-time.After(agenttest.Deadline):
-		t.Fatalf("still running after %v", agenttest.Deadline)
-	}
-	return -1
+	return testprog.Start(t, bin[pkg], env, args...)
 }
 
 // TestProcessFiveGCs is the exactness claim on a real process: the program
@@ -157,16 +70,16 @@ func (p *proc) wait(t *testing.T) int {
 // nothing else.
 func TestProcessFiveGCs(t *testing.T) {
 	p := run(t, "./testdata/progs/forcegc", []string{"GOGC=off"}, "-tick=200ms")
-	s := agenttest.Watch(t, agenttest.Dial(t, p.addr))
+	s := agenttest.Watch(t, agenttest.Dial(t, p.Agent))
 	s.Tick(t) // a tick taken before the GCs: its successors carry only them
 
-	p.send(t, "gc 5")
+	p.Send(t, "gc 5")
 	var want []struct {
 		Cycle       uint64 `json:"cycle"`
 		DurationNs  uint64 `json:"durationNs"`
 		EndUnixNano int64  `json:"endUnixNano"`
 	}
-	if err := json.Unmarshal([]byte(p.line(t)), &want); err != nil || len(want) != 5 {
+	if err := json.Unmarshal([]byte(p.Line(t)), &want); err != nil || len(want) != 5 {
 		t.Fatalf("program's MemStats pauses: %v (%d)", err, len(want))
 	}
 	lastCycle := want[4].Cycle
@@ -198,8 +111,8 @@ func TestProcessFiveGCs(t *testing.T) {
 		t.Errorf("gc_cycles = %d, want %d", tk.GcCycles, lastCycle)
 	}
 
-	p.send(t, "exit")
-	if code := p.wait(t); code != 0 {
+	p.Send(t, "exit")
+	if code := p.Wait(t); code != 0 {
 		t.Errorf("exit code %d, want 0", code)
 	}
 }
@@ -210,21 +123,21 @@ func TestProcessFiveGCs(t *testing.T) {
 func TestProcessDiscovery(t *testing.T) {
 	tests := []struct {
 		name string
-		end  func(t *testing.T, p *proc)
+		end  func(t *testing.T, p *testprog.Process)
 	}{
-		{"clean_exit", func(t *testing.T, p *proc) {
-			p.send(t, "exit")
-			if code := p.wait(t); code != 0 {
+		{"clean_exit", func(t *testing.T, p *testprog.Process) {
+			p.Send(t, "exit")
+			if code := p.Wait(t); code != 0 {
 				t.Errorf("exit code %d, want 0", code)
 			}
 		}},
-		{"killed", func(t *testing.T, p *proc) {
-			p.cmd.Process.Signal(syscall.SIGKILL)
-			p.wait(t)
-			if _, err := os.Stat(discovery.FilePath(p.dir, p.pid)); err != nil {
+		{"killed", func(t *testing.T, p *testprog.Process) {
+			p.Cmd.Process.Signal(syscall.SIGKILL)
+			p.Wait(t)
+			if _, err := os.Stat(discovery.FilePath(p.Dir, p.Pid)); err != nil {
 				t.Fatalf("a killed agent cannot clean up, yet its file is gone: %v", err)
 			}
-			if live, err := discovery.List(p.dir); err != nil || len(live) != 0 {
+			if live, err := discovery.List(p.Dir); err != nil || len(live) != 0 {
 				t.Errorf("discovery.List = %v, %v; want nothing live", live, err)
 			}
 		}},
@@ -232,27 +145,27 @@ func TestProcessDiscovery(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := run(t, "./testdata/progs/forcegc", nil)
-			sock := filepath.Join(p.dir, strconv.Itoa(p.pid)+".sock")
-			if p.addr != "unix://"+sock {
-				t.Errorf("address %s, want unix://%s", p.addr, sock)
+			sock := filepath.Join(p.Dir, strconv.Itoa(p.Pid)+".sock")
+			if p.Agent != "unix://"+sock {
+				t.Errorf("address %s, want unix://%s", p.Agent, sock)
 			}
 			modes := map[string]fs.FileMode{
-				p.dir:                            fs.ModeDir | 0o700,
+				p.Dir:                            fs.ModeDir | 0o700,
 				sock:                             fs.ModeSocket | 0o600,
-				discovery.FilePath(p.dir, p.pid): 0o600,
+				discovery.FilePath(p.Dir, p.Pid): 0o600,
 			}
 			for path, want := range modes {
 				if got := mode(t, path); got != want {
 					t.Errorf("%s: mode %v, want %v", path, got, want)
 				}
 			}
-			live, err := discovery.List(p.dir)
+			live, err := discovery.List(p.Dir)
 			if err != nil || len(live) != 1 {
 				t.Fatalf("discovery.List = %v, %v; want the program", live, err)
 			}
 			want := discovery.Record{
-				PID:          p.pid,
-				Address:      p.addr,
+				PID:          p.Pid,
+				Address:      p.Agent,
 				Executable:   bin["./testdata/progs/forcegc"],
 				GoVersion:    runtime.Version(), // the same toolchain built it
 				StartTime:    live[0].StartTime,
@@ -264,7 +177,7 @@ func TestProcessDiscovery(t *testing.T) {
 
 			tt.end(t, p)
 			gone(t, sock)
-			gone(t, discovery.FilePath(p.dir, p.pid))
+			gone(t, discovery.FilePath(p.Dir, p.Pid))
 		})
 	}
 }
@@ -276,19 +189,19 @@ func TestDemo(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			p := run(t, "./examples/demo", nil, "-tick=250ms")
-			s := agenttest.Watch(t, agenttest.Dial(t, p.addr))
-			if s.Hello.Target.Pid != int64(p.pid) || s.Hello.Target.Executable != bin["./examples/demo"] {
+			s := agenttest.Watch(t, agenttest.Dial(t, p.Agent))
+			if s.Hello.Target.Pid != int64(p.Pid) || s.Hello.Target.Executable != bin["./examples/demo"] {
 				t.Errorf("Hello names pid %d %s, want %d %s",
-					s.Hello.Target.Pid, s.Hello.Target.Executable, p.pid, bin["./examples/demo"])
+					s.Hello.Target.Pid, s.Hello.Target.Executable, p.Pid, bin["./examples/demo"])
 			}
 			for tk := s.Tick(t); len(tk.Pauses) == 0; tk = s.Tick(t) {
 			}
-			p.cmd.Process.Signal(sig)
-			if code := p.wait(t); code != 0 {
+			p.Cmd.Process.Signal(sig)
+			if code := p.Wait(t); code != 0 {
 				t.Errorf("exit code %d after %v, want 0", code, sig)
 			}
-			gone(t, filepath.Join(p.dir, strconv.Itoa(p.pid)+".sock"))
-			gone(t, discovery.FilePath(p.dir, p.pid))
+			gone(t, filepath.Join(p.Dir, strconv.Itoa(p.Pid)+".sock"))
+			gone(t, discovery.FilePath(p.Dir, p.Pid))
 		})
 	}
 }
@@ -299,10 +212,10 @@ func TestDemo(t *testing.T) {
 // line and exits 1 without listening.
 func TestDemoTCP(t *testing.T) {
 	p := run(t, "./examples/demo", []string{"HEAPTOP_TOKEN=" + token}, "-tcp", "127.0.0.1:0")
-	tcp := strings.TrimPrefix(p.line(t), "heaptop demo: tcp=")
+	tcp := strings.TrimPrefix(p.Line(t), "heaptop demo: tcp=")
 	s := agenttest.Watch(t, agenttest.Dial(t, tcp, grpc.WithPerRPCCredentials(agenttest.Token(token))))
-	if s.Hello.Target.Pid != int64(p.pid) || s.Hello.Target.Address != p.addr {
-		t.Errorf("Hello over TCP names pid %d at %s, want %d at %s", s.Hello.Target.Pid, s.Hello.Target.Address, p.pid, p.addr)
+	if s.Hello.Target.Pid != int64(p.Pid) || s.Hello.Target.Address != p.Agent {
+		t.Errorf("Hello over TCP names pid %d at %s, want %d at %s", s.Hello.Target.Pid, s.Hello.Target.Address, p.Pid, p.Agent)
 	}
 
 	cmd := exec.Command(bin["./examples/demo"], "-tcp", "0.0.0.0:0")

@@ -57,8 +57,8 @@ func TestSecretsNeverOnTheWire(t *testing.T) {
 
 	var mu sync.Mutex
 	var wire bytes.Buffer
-	sock := strings.TrimPrefix(p.addr, "unix://")
-	conn := agenttest.Dial(t, p.addr, grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+	sock := strings.TrimPrefix(p.Agent, "unix://")
+	conn := agenttest.Dial(t, p.Agent, grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
 		c, err := (&net.Dialer{}).DialContext(ctx, "unix", sock)
 		if err != nil {
 			return nil, err

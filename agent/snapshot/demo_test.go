@@ -16,7 +16,7 @@ import (
 // session held by main.planted.closed, with its allocation line.
 func TestDemo(t *testing.T) {
 	// A small cache, so statements are evicted from the first second.
-	p := startProgAt(t, "./examples/demo", "heaptop demo:", "-full-sites", "-rate", "300", "-cache", "100")
+	p := startProg(t, "./examples/demo", "-full-sites", "-rate", "300", "-cache", "100")
 	time.Sleep(3 * time.Second)
 	s := p.capture(t, &heaptopv1.CaptureRequest{ForceGc: true})
 	sessionLine := fmt.Sprintf("bugs.go:%d", markerLineIn(t, "examples/demo/bugs.go", "session"))

@@ -14,7 +14,7 @@ import (
 // names and file:line, and that there are no others.
 func TestHidden(t *testing.T) {
 	p := startProg(t, "hidden")
-	planted := p.marker(t, "planted")
+	planted := p.Marker(t, "planted")
 	freed, _ := strconv.Atoi(planted["freed"])
 	goid, _ := strconv.Atoi(planted["goroutine"])
 	if freed != 12 {
@@ -114,8 +114,8 @@ func TestHidden(t *testing.T) {
 		if len(before) != 1 || before[0].Path[2].TypeName != "main.victim" {
 			t.Fatalf("first capture: want main.reusedAddr unprotected, naming a live main.victim; got:\n%s", describeAll(before))
 		}
-		p.send(t, "reuse")
-		if r := p.marker(t, "reused"); r["ok"] != "true" {
+		p.Send(t, "reuse")
+		if r := p.Marker(t, "reused"); r["ok"] != "true" {
 			t.Fatalf("the program found no reuser in the freed slot after %s allocations", r["tries"])
 		}
 		s2 := p.capture(t, &heaptopv1.CaptureRequest{})

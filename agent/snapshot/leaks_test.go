@@ -23,12 +23,12 @@ import (
 // each retaining itself and its payload.
 func TestLeaks(t *testing.T) {
 	p := startProg(t, "leaky")
-	filled := p.marker(t, "filled")
+	filled := p.Marker(t, "filled")
 	var s *heaptopv1.Snapshot
 	for i := range 3 {
 		if i > 0 {
-			p.send(t, "grow")
-			filled = p.marker(t, "filled")
+			p.Send(t, "grow")
+			filled = p.Marker(t, "filled")
 		}
 		s = p.capture(t, &heaptopv1.CaptureRequest{})
 	}

@@ -13,7 +13,7 @@ import (
 // sync.Pool, an idle net/http client): not one hidden-reference finding.
 func TestNegatives(t *testing.T) {
 	p := startProg(t, "negatives")
-	planted := p.marker(t, "planted")
+	planted := p.Marker(t, "planted")
 	if planted["randoms"] != "1000000" || planted["cleanups"] != "32" || planted["idle"] != "32" || planted["dead"] != "true" {
 		t.Fatalf("the program did not plant everything: %v (want 1000000 randoms, 32 cleanups run, 32 idle connections, the weak pointer's target dead)", planted)
 	}

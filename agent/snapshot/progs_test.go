@@ -1,18 +1,13 @@
 package snapshot_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
 	"github.com/heaptop/heaptop/agent/internal/agenttest"
@@ -24,107 +19,19 @@ import (
 // for snapshots over gRPC as heaptop does: the findings, chains, names and
 // file:line they assert are those a user would see.
 
-// prog is a planted program running with its agent.
+// prog is a planted program running with its agent, and a client of it.
 type prog struct {
-	name   string
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	lines  chan string
+	*testprog.Process
 	client heaptopv1.HeaptopClient
-	conn   *agenttest.Stream
-	addr   string
 }
 
-// startProg builds and starts testdata/progs/<name>, waits for its ready
-// line ("<name>: pid=… agent=…") and connects to its agent.
-func startProg(t *testing.T, name string, args ...string) *prog {
+// startProg builds and starts the program testprog.Build names
+// ("leaky" for testdata/progs/leaky, "./examples/demo"), waits for its ready
+// line and connects to its agent.
+func startProg(t *testing.T, pkg string, args ...string) *prog {
 	t.Helper()
-	return startProgAt(t, name, name+":", args...)
-}
-
-// startProgAt builds and starts the program testprog.Build names pkg,
-// waits for its line starting with ready and carrying agent=…, and
-// connects to its agent.
-func startProgAt(t *testing.T, pkg, ready string, args ...string) *prog {
-	t.Helper()
-	name := filepath.Base(pkg)
-	bin := testprog.Build(t, pkg)
-	p := &prog{name: name, lines: make(chan string, 64)}
-	p.cmd = exec.Command(bin, args...)
-	p.cmd.Env = append(os.Environ(), "HEAPTOP_DIR="+filepath.Join(t.TempDir(), "ht"))
-	p.cmd.Stderr = os.Stderr
-	out, err := p.cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		// The planted programs end when stdin closes, the demo on SIGTERM.
-		p.stdin.Close()
-		done := make(chan struct{})
-		go func() { p.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-			return
-		case <-time.After(2 * time.Second):
-			p.cmd.Process.Signal(syscall.SIGTERM)
-		}
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			p.cmd.Process.Kill()
-			<-done
-		}
-	})
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			p.lines <- sc.Text()
-		}
-		close(p.lines)
-	}()
-	p.addr = p.marker(t, ready)["agent"]
-	p.client = heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.addr))
-	return p
-}
-
-// marker waits for the next output line starting with prefix and returns
-// its key=value fields.
-func (p *prog) marker(t *testing.T, prefix string) map[string]string {
-	t.Helper()
-	deadline := time.After(agenttest.Deadline)
-	for {
-		select {
-		case l, ok := <-p.lines:
-			if !ok {
-				t.Fatalf("%s ended before printing %q", p.name, prefix)
-			}
-			if rest, ok := strings.CutPrefix(l, prefix+" "); ok {
-				m := map[string]string{}
-				for _, f := range strings.Fields(rest) {
-					if k, v, ok := strings.Cut(f, "="); ok {
-						m[k] = v
-					}
-				}
-				return m
-			}
-		case <-deadline:
-			t.Fatalf("%s printed no %q line", p.name, prefix)
-		}
-	}
-}
-
-// send writes a command line to the program.
-func (p *prog) send(t *testing.T, cmd string) {
-	t.Helper()
-	if _, err := fmt.Fprintln(p.stdin, cmd); err != nil {
-		t.Fatal(err)
-	}
+	p := testprog.Start(t, testprog.Build(t, pkg), nil, args...)
+	return &prog{Process: p, client: heaptopv1.NewHeaptopClient(agenttest.Dial(t, p.Agent))}
 }
 
 // captureDeadline bounds a capture: a first capture of a program with

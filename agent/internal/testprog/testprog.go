@@ -1,6 +1,6 @@
 // Package testprog builds and runs the test programs under
-// agent/testdata/progs: real Go programs that plant known structures and
-// print a marker line with the addresses the tests check.
+// agent/testdata/progs (and the examples): real Go programs that plant
+// known structures and print marker lines with what the tests check.
 package testprog
 
 import (
@@ -43,15 +43,20 @@ func Marker(t testing.TB, out []byte, prefix string) map[string]string {
 	for sc.Scan() {
 		line := sc.Text()
 		if rest, ok := strings.CutPrefix(line, prefix+" "); ok {
-			m := map[string]string{}
-			for _, f := range strings.Fields(rest) {
-				if k, v, ok := strings.Cut(f, "="); ok {
-					m[k] = v
-				}
-			}
-			return m
+			return fields(rest)
 		}
 	}
 	t.Fatalf("no %q line in the output:\n%s", prefix, out)
 	return nil
+}
+
+// fields parses "key=value key=value" (words without "=" are skipped).
+func fields(s string) map[string]string {
+	m := map[string]string{}
+	for _, f := range strings.Fields(s) {
+		if k, v, ok := strings.Cut(f, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
 }
