@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"unsafe"
+
+	"github.com/heaptop/heaptop/agent/graph"
 )
 
 // treeNode is 32 bytes (size class 32): a node of a planted tree.
@@ -273,4 +275,15 @@ func referenceIdoms(a *Analysis) []Vertex {
 	}
 	idom[PseudoRoot] = noVertex
 	return idom
+}
+
+// succs returns v's successors, as the reference reads them: an object's targets, or an upper vertex's
+// (exactly one of the two is non-nil when there are any).
+func (a *Analysis) succs(v Vertex) (objects []graph.ObjectID, up []uint32) {
+	if o, ok := a.VertexObject(v); ok {
+		t, _ := a.g.Edges(a.g.ObjectVertex(o))
+		return t, nil
+	}
+	t, _, _ := a.upEdges(v)
+	return nil, t
 }
