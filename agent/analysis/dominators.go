@@ -107,7 +107,7 @@ func (a *Analysis) dominate() {
 	// 2, unless it comes from that vertex's DFS parent (step 3 starts each
 	// semidominator there).
 	dfnum := graph.Make[uint32](mem, a.numVertices, 0) // vertex -> number+1, 0 = not reached
-	vertex := graph.Make[uint32](mem, n, 0)
+	vertex := graph.Make[Vertex](mem, n, 0)
 	parent := graph.Make[uint32](mem, n, 0)
 	predStart := graph.Make[uint32](mem, a.numVertices+2, 0) // n+2 used; the rest for retainTree
 	stack := graph.Make[uint32](mem, 0, 3*1024)
@@ -148,7 +148,7 @@ func (a *Analysis) dominate() {
 				upper++
 			}
 		}
-		dfnum[w], vertex[next], parent[next] = next+1, uint32(w), num
+		dfnum[w], vertex[next], parent[next] = next+1, w, num
 		num, next = next, next+1
 		if o, ok := a.VertexObject(w); ok {
 			t, first := g.Edges(g.ObjectVertex(o))
@@ -231,7 +231,6 @@ func (a *Analysis) dominate() {
 
 	a.retainTree(vertex, idom, parent, dfnum, predStart)
 	graph.Free(mem, idom)
-	graph.Free(mem, parent)
 	graph.Free(mem, vertex)
 	a.dominated = true
 }
@@ -269,12 +268,11 @@ func (e *evaluator) eval(v uint32) uint32 {
 
 // retainTree sums retained sizes up the dominator tree (given by DFS number:
 // vertex[i] and idom[i]) and stores each vertex's children. It rewrites
-// idom and takes over three arrays the caller no longer needs: own (as
-// long as vertex) for the sums, and byVertex (numVertices long) and rows
-// (numVertices+2) for the retained sizes and the children's rows, which
-// the analysis keeps.
-func (a *Analysis) retainTree(vertex, idom, own, byVertex, rows []uint32) {
-	mem, nv, n := a.mem, a.numVertices, len(vertex)
+// idom and takes over arrays the caller is done with: own (as long as
+// vertex) for the sums, which it frees, and byVertex (numVertices long)
+// and rows (numVertices+2) for the retained sizes and the children's rows.
+func (a *Analysis) retainTree(vertex []Vertex, idom, own, byVertex, rows []uint32) {
+	nv, n := a.numVertices, len(vertex)
 	// Retained sizes by number in 8-byte units, summed children before
 	// parents (idom(w) < w); big holds those of 2³² units or more.
 	ret := own
@@ -306,6 +304,8 @@ func (a *Analysis) retainTree(vertex, idom, own, byVertex, rows []uint32) {
 		}
 	}
 
+	graph.Free(a.mem, own) // for the children: a snapshot maps its memory again
+
 	// Children, as compressed rows by vertex: counted two slots up, so
 	// that after the prefix sums filling advances each row's start to the
 	// next one's (as step 2 of dominate does).
@@ -313,16 +313,16 @@ func (a *Analysis) retainTree(vertex, idom, own, byVertex, rows []uint32) {
 	clear(start)
 	for w := 1; w < n; w++ {
 		p := vertex[idom[w]]
-		idom[w] = p
+		idom[w] = uint32(p)
 		start[p+2]++
 	}
 	for v := 2; v < nv+2; v++ {
 		start[v] += start[v-1]
 	}
-	a.children = graph.Make[Vertex](mem, n-1, 0)
+	a.children = graph.Make[Vertex](a.mem, n-1, 0)
 	for w := 1; w < n; w++ {
 		p := idom[w]
-		a.children[start[p+1]] = Vertex(vertex[w])
+		a.children[start[p+1]] = vertex[w]
 		start[p+1]++
 	}
 	a.childStart = start[:nv+1]
