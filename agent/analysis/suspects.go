@@ -1,5 +1,7 @@
 package analysis
 
+import "github.com/heaptop/heaptop/agent/graph"
+
 // Suspects, after Eclipse MAT's FindLeaksQuery: the vertices just below the
 // groups (a holder, or an object several holders or groups share) that
 // retain at least suspectShare of the reachable heap, each with its
@@ -88,29 +90,41 @@ func (a *Analysis) findSuspects() {
 // retainTypeSites fills each TypeSite's Retained and Example from the
 // dominator tree: a member counts when no other member is above it in the
 // tree, so the set's retained size is never counted twice.
+//
+// The walk is a preorder of the tree, children in their stored order. A
+// frame holds a vertex's children still to walk and its depth, and goes
+// when its last child is taken, so a chain of single children leaves the
+// stack as it was. on[r] says a member of row r is on the path from the
+// root: a member below it does not count. Only that first member has to
+// be taken off the path, which the walk does as it next enters a vertex
+// no deeper than it: tops lists those members (at most one per row).
 func (a *Analysis) retainTypeSites() {
-	active := make([]uint32, len(a.TypeSites))
+	on := make([]bool, len(a.TypeSites))
 	best := make([]uint64, len(a.TypeSites))
-	type frame struct {
-		v    Vertex
-		next uint32
-	}
-	stack := []frame{{v: PseudoRoot}}
-	for len(stack) > 0 {
-		top := &stack[len(stack)-1]
-		kids := a.Children(top.v)
-		if int(top.next) == len(kids) {
-			if o, ok := a.VertexObject(top.v); ok {
-				active[a.typeSiteOf[o]]--
+	type top struct{ row, depth uint32 }
+	var tops []top
+	stack := graph.Make[uint32](a.mem, 0, 3*1024)
+	pos, end, depth := a.childStart[PseudoRoot], a.childStart[PseudoRoot+1], uint32(0)
+	for {
+		if pos == end {
+			f := len(stack) - 3
+			if f < 0 {
+				break
 			}
-			stack = stack[:len(stack)-1]
+			pos, end, depth = stack[f], stack[f+1], stack[f+2]
+			stack = stack[:f]
 			continue
 		}
-		c := kids[top.next]
-		top.next++
+		c, d := a.children[pos], depth+1
+		pos++
+		for len(tops) > 0 && tops[len(tops)-1].depth >= d {
+			on[tops[len(tops)-1].row] = false
+			tops = tops[:len(tops)-1]
+		}
 		if o, ok := a.VertexObject(c); ok {
-			r := a.typeSiteOf[o]
-			if active[r] == 0 {
+			if r := a.typeSiteOf[o]; !on[r] {
+				on[r] = true
+				tops = append(tops, top{row: r, depth: d})
 				ret := a.Retained(c)
 				a.TypeSites[r].Retained += ret
 				if ret > best[r] {
@@ -118,8 +132,15 @@ func (a *Analysis) retainTypeSites() {
 					a.TypeSites[r].Example = o
 				}
 			}
-			active[r]++
 		}
-		stack = append(stack, frame{v: c})
+		if lo, hi := a.childStart[c], a.childStart[c+1]; lo < hi {
+			if pos < end {
+				stack = graph.Append(a.mem, stack, pos)
+				stack = graph.Append(a.mem, stack, end)
+				stack = graph.Append(a.mem, stack, depth)
+			}
+			pos, end, depth = lo, hi, d
+		}
 	}
+	graph.Free(a.mem, stack)
 }
