@@ -273,11 +273,12 @@ func (e *evaluator) eval(v uint32) uint32 {
 // and rows (numVertices+2) for the retained sizes and the children's rows.
 func (a *Analysis) retainTree(vertex []Vertex, idom, own, byVertex, rows []uint32) {
 	nv, n := a.numVertices, len(vertex)
-	// Retained sizes by number in 8-byte units, summed children before
-	// parents (idom(w) < w); big holds those of 2³² units or more.
+	// Retained sizes by number in 8-byte units (object sizes are size
+	// classes or whole pages), summed children before parents
+	// (idom(w) < w); big holds those of 2³² units or more.
 	ret := own
 	for i, v := range vertex {
-		ret[i] = uint32(a.Shallow(Vertex(v)) / 8)
+		ret[i] = uint32(a.Shallow(v) / 8)
 	}
 	big := map[uint32]uint64{}
 	units := func(k uint32) uint64 {
@@ -300,7 +301,7 @@ func (a *Analysis) retainTree(vertex []Vertex, idom, own, byVertex, rows []uint3
 	for i, v := range vertex {
 		a.retained8[v] = ret[i]
 		if ret[i] == ^uint32(0) {
-			a.retainedBig[Vertex(v)] = big[uint32(i)] * 8
+			a.retainedBig[v] = big[uint32(i)] * 8
 		}
 	}
 
