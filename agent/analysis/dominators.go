@@ -110,19 +110,17 @@ func (a *Analysis) dominate() {
 	vertex := graph.Make[Vertex](mem, n, 0)
 	parent := graph.Make[uint32](mem, n, 0)
 	predStart := graph.Make[uint32](mem, a.numVertices+2, 0) // n+2 used; the rest for retainTree
-	stack := graph.Make[uint32](mem, 0, 3*1024)
+	stack := newFrames(mem)
 	dfnum[PseudoRoot] = 1
 	num, pos, end, up, upper := uint32(0), a.upStart[PseudoRoot], a.upStart[PseudoRoot+1], true, 0
 	next := uint32(1)
 	for {
 		if pos == end {
-			top := len(stack) - 3
-			if top < 0 {
+			var ok bool
+			if num, pos, end, ok = stack.pop(); !ok {
 				break
 			}
-			num, pos, end = stack[top], stack[top+1], stack[top+2]
-			stack = stack[:top]
-			if up = top < 3*upper; up {
+			if up = stack.len() < upper; up {
 				upper--
 			}
 			continue
@@ -141,9 +139,7 @@ func (a *Analysis) dominate() {
 			continue
 		}
 		if pos < end {
-			stack = graph.Append(mem, stack, num)
-			stack = graph.Append(mem, stack, pos)
-			stack = graph.Append(mem, stack, end)
+			stack.push(num, pos, end)
 			if up {
 				upper++
 			}
@@ -157,7 +153,7 @@ func (a *Analysis) dominate() {
 			pos, end, up = a.upStart[w], a.upStart[w+1], true
 		}
 	}
-	graph.Free(mem, stack)
+	stack.free()
 	if int(next) != n {
 		panic(fmt.Sprintf("analysis: the dominators' search reached %d vertices, the states' %d", next, n))
 	}
@@ -234,6 +230,37 @@ func (a *Analysis) dominate() {
 	graph.Free(mem, vertex)
 	a.dominated = true
 }
+
+// frames is a walk's stack of saved frames, three numbers each, in mapped
+// memory (a walk down a long chain must not grow the Go heap).
+type frames struct {
+	mem *graph.Mem
+	s   []uint32
+}
+
+func newFrames(mem *graph.Mem) frames { return frames{mem: mem, s: graph.Make[uint32](mem, 0, 3*1024)} }
+
+func (f *frames) push(x, y, z uint32) {
+	f.s = graph.Append(f.mem, f.s, x)
+	f.s = graph.Append(f.mem, f.s, y)
+	f.s = graph.Append(f.mem, f.s, z)
+}
+
+// pop removes the top frame; ok is false when there is none.
+func (f *frames) pop() (x, y, z uint32, ok bool) {
+	top := len(f.s) - 3
+	if top < 0 {
+		return 0, 0, 0, false
+	}
+	x, y, z = f.s[top], f.s[top+1], f.s[top+2]
+	f.s = f.s[:top]
+	return x, y, z, true
+}
+
+// len is the number of frames.
+func (f *frames) len() int { return len(f.s) / 3 }
+
+func (f *frames) free() { graph.Free(f.mem, f.s) }
 
 // evaluator is Lengauer and Tarjan's forest with path compression (their
 // "simple" version: LINK sets ancestor, EVAL compresses), keeping for each

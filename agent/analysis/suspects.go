@@ -1,7 +1,5 @@
 package analysis
 
-import "github.com/heaptop/heaptop/agent/graph"
-
 // Suspects, after Eclipse MAT's FindLeaksQuery: the vertices just below the
 // groups (a holder, or an object several holders or groups share) that
 // retain at least suspectShare of the reachable heap, each with its
@@ -103,16 +101,14 @@ func (a *Analysis) retainTypeSites() {
 	best := make([]uint64, len(a.TypeSites))
 	type top struct{ row, depth uint32 }
 	var tops []top
-	stack := graph.Make[uint32](a.mem, 0, 3*1024)
+	stack := newFrames(a.mem)
 	pos, end, depth := a.childStart[PseudoRoot], a.childStart[PseudoRoot+1], uint32(0)
 	for {
 		if pos == end {
-			f := len(stack) - 3
-			if f < 0 {
+			var ok bool
+			if pos, end, depth, ok = stack.pop(); !ok {
 				break
 			}
-			pos, end, depth = stack[f], stack[f+1], stack[f+2]
-			stack = stack[:f]
 			continue
 		}
 		c, d := a.children[pos], depth+1
@@ -135,12 +131,10 @@ func (a *Analysis) retainTypeSites() {
 		}
 		if lo, hi := a.childStart[c], a.childStart[c+1]; lo < hi {
 			if pos < end {
-				stack = graph.Append(a.mem, stack, pos)
-				stack = graph.Append(a.mem, stack, end)
-				stack = graph.Append(a.mem, stack, depth)
+				stack.push(pos, end, depth)
 			}
 			pos, end, depth = lo, hi, d
 		}
 	}
-	graph.Free(a.mem, stack)
+	stack.free()
 }
