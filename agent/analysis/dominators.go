@@ -294,10 +294,12 @@ func (e *evaluator) eval(v uint32) uint32 {
 }
 
 // retainTree sums retained sizes up the dominator tree (given by DFS number:
-// vertex[i] and idom[i]) and stores each vertex's children. It rewrites
-// idom and takes over arrays the caller is done with: own (as long as
-// vertex) for the sums, which it frees, and byVertex (numVertices long)
-// and rows (numVertices+2) for the retained sizes and the children's rows.
+// vertex[i] and idom[i]), gives the census rows theirs, and stores each
+// vertex's children. It rewrites idom and takes over arrays the caller is
+// done with: own (as long as vertex) for the sums, which it frees, and
+// byVertex (numVertices long) and rows (numVertices+2), which first hold
+// the tree by number and then the retained sizes and the children's rows
+// the analysis keeps.
 func (a *Analysis) retainTree(vertex []Vertex, idom, own, byVertex, rows []uint32) {
 	nv, n := a.numVertices, len(vertex)
 	// Retained sizes by number in 8-byte units (object sizes are size
@@ -322,6 +324,25 @@ func (a *Analysis) retainTree(vertex []Vertex, idom, own, byVertex, rows []uint3
 			ret[p], big[p] = ^uint32(0), r
 		}
 	}
+
+	// The tree by number, each row in Children's order, for the census
+	// rows' walk: by number a chain of objects lies mostly in memory
+	// order, where by vertex each step is a cache miss or two.
+	start, kids := rows[:n+2], byVertex[:n-1]
+	clear(start)
+	fillRows(idom, start, func(i uint32, w int) { kids[i] = uint32(w) })
+	for k := range n {
+		if c := kids[start[k]:start[k+1]]; len(c) > 1 {
+			slices.SortFunc(c, func(x, y uint32) int {
+				if rx, ry := units(x), units(y); rx != ry {
+					return cmpU64(ry, rx)
+				}
+				return cmpU64(uint64(vertex[x]), uint64(vertex[y]))
+			})
+		}
+	}
+	a.retainTypeSites(vertex, start, kids, func(k uint32) uint64 { return units(k) * 8 })
+
 	a.retained8 = byVertex[:nv]
 	clear(a.retained8)
 	a.retainedBig = map[Vertex]uint64{}
@@ -331,29 +352,16 @@ func (a *Analysis) retainTree(vertex []Vertex, idom, own, byVertex, rows []uint3
 			a.retainedBig[v] = big[uint32(i)] * 8
 		}
 	}
-
 	graph.Free(a.mem, own) // for the children: a snapshot maps its memory again
 
-	// Children, as compressed rows by vertex: counted two slots up, so
-	// that after the prefix sums filling advances each row's start to the
-	// next one's (as step 2 of dominate does).
-	start := rows[:nv+2]
-	clear(start)
+	// The children by vertex, in the same order.
 	for w := 1; w < n; w++ {
-		p := vertex[idom[w]]
-		idom[w] = uint32(p)
-		start[p+2]++
+		idom[w] = uint32(vertex[idom[w]])
 	}
-	for v := 2; v < nv+2; v++ {
-		start[v] += start[v-1]
-	}
-	a.children = graph.Make[Vertex](a.mem, n-1, 0)
-	for w := 1; w < n; w++ {
-		p := idom[w]
-		a.children[start[p+1]] = vertex[w]
-		start[p+1]++
-	}
-	a.childStart = start[:nv+1]
+	childStart, children := rows[:nv+2], graph.Make[Vertex](a.mem, n-1, 0)
+	clear(childStart)
+	fillRows(idom, childStart, func(i uint32, w int) { children[i] = vertex[w] })
+	a.childStart, a.children = childStart[:nv+1], children
 	for v := range nv {
 		if c := a.children[a.childStart[v]:a.childStart[v+1]]; len(c) > 1 {
 			slices.SortFunc(c, func(x, y Vertex) int {
@@ -365,4 +373,79 @@ func (a *Analysis) retainTree(vertex []Vertex, idom, own, byVertex, rows []uint3
 			})
 		}
 	}
+}
+
+// fillRows lays out the items w = 1..len(key)-1 as compressed rows by
+// key[w], in increasing w: put(i, w) stores item w at position i, and row
+// k is then positions start[k]:start[k+1]. start must be zeroed and two
+// longer than the number of rows: counts land two slots up, so that after
+// the prefix sums filling advances each row's start to the next one's.
+func fillRows(key, start []uint32, put func(i uint32, w int)) {
+	for w := 1; w < len(key); w++ {
+		start[key[w]+2]++
+	}
+	for k := 2; k < len(start); k++ {
+		start[k] += start[k-1]
+	}
+	for w := 1; w < len(key); w++ {
+		k := key[w] + 1
+		put(start[k], w)
+		start[k]++
+	}
+}
+
+// retainTypeSites fills each TypeSite's Retained and Example from the
+// dominator tree, given by number (the children of k are
+// kids[start[k]:start[k+1]], in Children's order): a member counts when
+// no other member is above it in the tree, so the set's retained size is
+// never counted twice.
+//
+// The walk is a preorder of the tree. A frame holds a vertex's children
+// still to walk and its depth, and goes when its last child is taken, so
+// a chain of single children leaves the stack as it was. on[r] says a
+// member of row r is on the path from the root: a member below it does
+// not count. Only that first member has to be taken off the path, which
+// the walk does as it next enters a vertex no deeper than it: tops lists
+// those members (at most one per row).
+func (a *Analysis) retainTypeSites(vertex []Vertex, start, kids []uint32, retained func(k uint32) uint64) {
+	on := make([]bool, len(a.TypeSites))
+	best := make([]uint64, len(a.TypeSites))
+	type top struct{ row, depth uint32 }
+	var tops []top
+	stack := newFrames(a.mem)
+	pos, end, depth := start[0], start[1], uint32(0)
+	for {
+		if pos == end {
+			var ok bool
+			if pos, end, depth, ok = stack.pop(); !ok {
+				break
+			}
+			continue
+		}
+		c, d := kids[pos], depth+1
+		pos++
+		for len(tops) > 0 && tops[len(tops)-1].depth >= d {
+			on[tops[len(tops)-1].row] = false
+			tops = tops[:len(tops)-1]
+		}
+		if o, ok := a.VertexObject(vertex[c]); ok {
+			if r := a.typeSiteOf[o]; !on[r] {
+				on[r] = true
+				tops = append(tops, top{row: r, depth: d})
+				ret := retained(c)
+				a.TypeSites[r].Retained += ret
+				if ret > best[r] {
+					best[r] = ret
+					a.TypeSites[r].Example = o
+				}
+			}
+		}
+		if lo, hi := start[c], start[c+1]; lo < hi {
+			if pos < end {
+				stack.push(pos, end, depth)
+			}
+			pos, end, depth = lo, hi, d
+		}
+	}
+	stack.free()
 }
