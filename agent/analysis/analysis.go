@@ -28,8 +28,8 @@ type Stats struct {
 	// Analyse's phases: building the vertices, states and paths, hidden
 	// references, leaks.
 	Vertices, Reach, Hidden, Leaks time.Duration
-	// Complete's: census and growth, dominators with retained sizes,
-	// suspects and the lists' retained sizes.
+	// Complete's: census and growth, dominators with retained sizes
+	// (the lists' too), suspects.
 	Census, Dominators, Suspects time.Duration
 	// Mapped is the mapped memory the analysis holds once it is complete
 	// (the arrays Expand and Path need); PeakMapped the most it held.
@@ -90,10 +90,7 @@ func (a *Analysis) Complete() {
 		a.measureGrowth(a.previous, a.next)
 	})
 	phase(&a.Stats.Dominators, a.dominate)
-	phase(&a.Stats.Suspects, func() {
-		a.findSuspects()
-		a.retainTypeSites()
-	})
+	phase(&a.Stats.Suspects, a.findSuspects)
 	a.previous, a.next = nil, nil
 	a.Stats.Mapped = a.mem.Bytes()
 }

@@ -58,13 +58,13 @@
 //     come from Lengauer and Tarjan's EVAL with path compression (simple
 //     LINK), and each immediate dominator is the nearest common ancestor,
 //     in the DFS tree, of the vertex's parent and its semidominator.
-//     Retained sizes follow in one pass in reverse DFS order; the tree's
+//     Retained sizes follow in one pass in reverse DFS order; the census
+//     rows get theirs from a walk of the tree by DFS number; the tree's
 //     children are stored by decreasing retained size.
 //  6. Suspects (suspects.go), in the manner of Eclipse MAT's FindLeaksQuery:
 //     a vertex just below the groups retaining at least 10% of the heap,
 //     and its accumulation point, found by descending to the biggest child
-//     while it keeps at least 70% of its parent's retained size. The
-//     census rows get their retained sizes from the tree here too.
+//     while it keeps at least 70% of its parent's retained size.
 //
 // References:
 //

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"testing"
 	"unsafe"
+
+	"github.com/heaptop/heaptop/agent/graph"
 )
 
 // treeNode is 32 bytes (size class 32): a node of a planted tree.
@@ -104,29 +106,34 @@ func TestDominators(t *testing.T) {
 		}
 	})
 
-	t.Run("matches_iterative_reference", func(t *testing.T) {
-		ref := referenceIdoms(a)
-		tree := treeParents(a)
-		mismatches := 0
-		for v, want := range ref {
-			got := tree[v]
-			if want == noVertex && got == noVertex {
-				continue
-			}
-			if got != want {
-				if mismatches++; mismatches <= 10 {
-					t.Errorf("vertex %d (%s): idom %d (%s), reference says %d (%s)", v, a.describeVertex(Vertex(v)),
-						got, a.describeVertex(got), want, a.describeVertex(want))
-				}
-			}
-		}
-		if mismatches > 0 {
-			t.Fatalf("%d of %d vertices differ from the reference", mismatches, len(ref))
-		}
-		t.Logf("%d vertices in the dominator tree match the reference", a.TreeVertices)
-	})
+	t.Run("matches_iterative_reference", func(t *testing.T) { matchesReference(t, a) })
 	runtime.KeepAlive(plantedTrees)
 	runtime.KeepAlive(plantedMesh)
+}
+
+// matchesReference checks every vertex's parent in the dominator tree
+// against the iterative reference.
+func matchesReference(t *testing.T, a *Analysis) {
+	t.Helper()
+	ref := referenceIdoms(a)
+	tree := treeParents(a)
+	mismatches := 0
+	for v, want := range ref {
+		got := tree[v]
+		if want == noVertex && got == noVertex {
+			continue
+		}
+		if got != want {
+			if mismatches++; mismatches <= 10 {
+				t.Errorf("vertex %d (%s): idom %d (%s), reference says %d (%s)", v, a.describeVertex(Vertex(v)),
+					got, a.describeVertex(got), want, a.describeVertex(want))
+			}
+		}
+	}
+	if mismatches > 0 {
+		t.Fatalf("%d of %d vertices differ from the reference", mismatches, len(ref))
+	}
+	t.Logf("%d vertices in the dominator tree match the reference", a.TreeVertices)
 }
 
 func contains(vs []Vertex, v Vertex) bool {
@@ -273,4 +280,15 @@ func referenceIdoms(a *Analysis) []Vertex {
 	}
 	idom[PseudoRoot] = noVertex
 	return idom
+}
+
+// succs returns v's successors, as the reference reads them: an object's targets, or an upper vertex's
+// (exactly one of the two is non-nil when there are any).
+func (a *Analysis) succs(v Vertex) (objects []graph.ObjectID, up []uint32) {
+	if o, ok := a.VertexObject(v); ok {
+		t, _ := a.g.Edges(a.g.ObjectVertex(o))
+		return t, nil
+	}
+	t, _, _ := a.upEdges(v)
+	return nil, t
 }

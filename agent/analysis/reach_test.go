@@ -65,6 +65,27 @@ func TestStates(t *testing.T) {
 	if a.Totals[Live].Objects == 0 || a.Totals[Pending].Objects == 0 {
 		t.Errorf("totals: %+v", a.Totals)
 	}
+
+	// The dominator tree spans the live and pending-finalizer objects. The
+	// finalizer record holds the object it was set on and, as the GC scans
+	// that object for it, the object's referent: both are its children.
+	fv, nv := objectAt(t, a, finAddr), objectAt(t, a, finNext)
+	size := uint64(unsafe.Sizeof(stateObj{}))
+	parents := treeParents(a)
+	for what, v := range map[string]Vertex{"the finalized object": fv, "its referent": nv} {
+		if got := a.Retained(v); got != size {
+			t.Errorf("%s retains %d bytes, want %d", what, got, size)
+		}
+		if h, ok := a.Holder(parents[v]); !ok || h.Kind != FinalizerHolder || h.Addr != uint64(finAddr) {
+			t.Errorf("%s's parent in the dominator tree is %s, want its finalizer record", what, a.describeVertex(parents[v]))
+		}
+	}
+	for what, addr := range map[string]uintptr{"unreachable garbage": pending, "only weakly held": weakAddr} {
+		if got := a.Retained(objectAt(t, a, addr)); got != 0 {
+			t.Errorf("%s retains %d bytes, want 0 (outside the dominator tree)", what, got)
+		}
+	}
+	matchesReference(t, a)
 	runtime.KeepAlive(liveChain)
 }
 
