@@ -1,0 +1,54 @@
+// Builds dist/heaptop.js, the shipped bin: one bundle of the compiled
+// TypeScript (dist/, from tsc) and its dependencies, because loading them as
+// separate modules cost half the start-up CPU. `npm run bundle` runs this.
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+
+const root = import.meta.dirname;
+
+/**
+ * Ink, cli-truncate, widest-line and wrap-ansi import string-width, whose
+ * first non-ASCII measure costs ~125 ms of the first frame. Each importer
+ * gets instead `narrowFirst` (dist/views/width.js) over the very string-width
+ * it would have imported (wrap-ansi has its own, older one), which that
+ * loads only when a string needs it: require() makes esbuild evaluate the
+ * module on first call, not at start-up.
+ */
+const narrowStringWidth = {
+	name: 'narrow-string-width',
+	setup(build) {
+		build.onResolve({filter: /^string-width$/}, async ({path: specifier, importer, resolveDir, kind, pluginData}) => {
+			if (pluginData?.real) return undefined;
+			const real = await build.resolve(specifier, {importer, resolveDir, kind, pluginData: {real: true}});
+			if (real.errors.length > 0) return {errors: real.errors};
+			return {path: path.relative(root, real.path), namespace: 'narrow-string-width'};
+		});
+		// The path is relative to the root (the bundle names a module by it), resolveDir is its directory.
+		build.onLoad({filter: /.*/, namespace: 'narrow-string-width'}, ({path: real}) => ({
+			contents: [
+				`import {narrowFirst} from ${JSON.stringify(path.join(root, 'dist/views/width.js'))};`,
+				// The strip-ansi that this string-width itself imports.
+				`import stripAnsi from 'strip-ansi';`,
+				`export default narrowFirst(() => require(${JSON.stringify(`./${path.basename(real)}`)}).default, stripAnsi);`,
+			].join('\n'),
+			resolveDir: path.join(root, path.dirname(real)),
+		}));
+	},
+};
+
+await esbuild.build({
+	entryPoints: [path.join(root, 'dist/bin/heaptop.js')],
+	outfile: path.join(root, 'dist/heaptop.js'),
+	bundle: true,
+	platform: 'node',
+	format: 'esm',
+	target: 'node20',
+	// React's and Ink's production builds.
+	define: {'process.env.NODE_ENV': '"production"'},
+	// Ink imports its React devtools only when DEV is set; they are not shipped.
+	external: ['./devtools.js'],
+	// Bundled CommonJS (grpc-js) requires Node's built-in modules.
+	banner: {js: "import {createRequire as heaptopRequire} from 'node:module'; const require = heaptopRequire(import.meta.url);"},
+	plugins: [narrowStringWidth],
+	logLevel: 'warning',
+});
