@@ -1,6 +1,7 @@
 // Builds dist/heaptop.js, the shipped bin: one bundle of the compiled
 // TypeScript (dist/, from tsc) and its dependencies, because loading them as
 // separate modules cost half the start-up CPU. `npm run bundle` runs this.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 
@@ -36,6 +37,22 @@ const narrowStringWidth = {
 	},
 };
 
+/**
+ * yoga (Ink's layout) fetches its WASM, inlined as a base64 data: URL, with
+ * fetch() when there is one: on Node that first loads undici, Node's HTTP
+ * client, ~60 ms of start-up CPU. Without fetch in its scope, yoga's loader
+ * decodes the same bytes with atob and instantiates them the same way.
+ */
+const yogaWithoutFetch = {
+	name: 'yoga-without-fetch',
+	setup(build) {
+		build.onLoad({filter: /[/\\]yoga-layout[/\\]dist[/\\]binaries[/\\]yoga-wasm-base64-esm\.js$/}, async ({path: file}) => ({
+			contents: `const fetch = undefined;\n${await fs.readFile(file, 'utf8')}`,
+			loader: 'js',
+		}));
+	},
+};
+
 await esbuild.build({
 	entryPoints: [path.join(root, 'dist/bin/heaptop.js')],
 	outfile: path.join(root, 'dist/heaptop.js'),
@@ -49,6 +66,6 @@ await esbuild.build({
 	external: ['./devtools.js'],
 	// Bundled CommonJS (grpc-js) requires Node's built-in modules.
 	banner: {js: "import {createRequire as heaptopRequire} from 'node:module'; const require = heaptopRequire(import.meta.url);"},
-	plugins: [narrowStringWidth],
+	plugins: [narrowStringWidth, yogaWithoutFetch],
 	logLevel: 'warning',
 });
