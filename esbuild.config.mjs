@@ -64,6 +64,13 @@ await esbuild.build({
 	define: {'process.env.NODE_ENV': '"production"'},
 	// Ink imports its React devtools only when DEV is set; they are not shipped.
 	external: ['./devtools.js'],
+	// Half the bytes, and no comment left whose non-ASCII characters made the
+	// whole source a two-byte string: reading it took ~12 ms less (~30 ms less
+	// under load). Names are kept for stacks (HEAPTOP_DEBUG=1); the linked
+	// map, read only under NODE_OPTIONS=--enable-source-maps, places them in
+	// the TypeScript.
+	minifyWhitespace: true,
+	sourcemap: 'linked',
 	// Bundled CommonJS (grpc-js) requires Node's built-in modules.
 	banner: {js: "import {createRequire as heaptopRequire} from 'node:module'; const require = heaptopRequire(import.meta.url);"},
 	plugins: [narrowStringWidth, yogaWithoutFetch],
