@@ -38,6 +38,36 @@ const narrowStringWidth = {
 };
 
 /**
+ * Ink's output writes each row through ansi-tokenize's styledCharsToString;
+ * it gets instead `sameStylesSkipped` (dist/cli/styled-rows.js) over
+ * ansi-tokenize's own functions: the same rows, without diffing the styles
+ * of neighbouring cells that share them.
+ */
+const sameStylesSkipped = {
+	name: 'same-styles-skipped',
+	setup(build) {
+		build.onResolve({filter: /^@alcalzone\/ansi-tokenize$/}, async ({path: specifier, importer, resolveDir, kind, pluginData}) => {
+			if (pluginData?.real || !/[/\\]ink[/\\]build[/\\]output\.js$/.test(importer)) return undefined;
+			const real = await build.resolve(specifier, {importer, resolveDir, kind, pluginData: {real: true}});
+			if (real.errors.length > 0) return {errors: real.errors};
+			return {path: path.relative(root, real.path), namespace: 'same-styles-skipped'};
+		});
+		build.onLoad({filter: /.*/, namespace: 'same-styles-skipped'}, ({path: real}) => {
+			const module = JSON.stringify(path.join(root, real));
+			return {
+				contents: [
+					`import {ansiCodesToString, diffAnsiCodes} from ${module};`,
+					`import {sameStylesSkipped} from ${JSON.stringify(path.join(root, 'dist/cli/styled-rows.js'))};`,
+					`export * from ${module};`,
+					'export const styledCharsToString = sameStylesSkipped(ansiCodesToString, diffAnsiCodes);',
+				].join('\n'),
+				resolveDir: root,
+			};
+		});
+	},
+};
+
+/**
  * yoga (Ink's layout) fetches its WASM, inlined as a base64 data: URL, with
  * fetch() when there is one: on Node that first loads undici, Node's HTTP
  * client, ~60 ms of start-up CPU. Without fetch in its scope, yoga's loader
@@ -76,6 +106,6 @@ await esbuild.build({
 	sourcemap: 'linked',
 	// Bundled CommonJS (grpc-js) requires Node's built-in modules.
 	banner: {js: "import {createRequire as heaptopRequire} from 'node:module'; const require = heaptopRequire(import.meta.url);"},
-	plugins: [narrowStringWidth, yogaWithoutFetch],
+	plugins: [narrowStringWidth, sameStylesSkipped, yogaWithoutFetch],
 	logLevel: 'warning',
 });
