@@ -33,6 +33,7 @@ test('format - pause durations from ns to s, µs as us under --ascii', t => {
 test('format - rates, counts, percentages and waits', t => {
 	t.is(formatRate(3.4 * 1024 ** 2), '3.40 MiB/s');
 	t.is(formatCount(123_456), '123,456');
+	for (const n of [0, 7, 999, 1_000, 12_345.6, 999_999.5, 1_000_000, 9_876_543_210, 2 ** 53]) t.is(formatCount(n), Math.round(n).toLocaleString('en-US'), `formatCount(${n})`);
 	t.is(formatPercent(0.0031), '0.31%');
 	t.is(formatPercent(0.125), '12.5%');
 	t.is(formatWait(2_250, 1_000), 'in 1.3 s');

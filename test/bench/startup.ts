@@ -2,7 +2,14 @@
 // real terminal (tmux, 100x30) on the real demo. Not a test: it prints
 // figures for BENCHMARKS.md.
 //
-//   npm run build && node --import tsx test/bench/startup.ts [runs=10]
+//   npm run build && node --import tsx test/bench/startup.ts [runs=10] [bundle...]
+//
+// With bundles named (default: dist/heaptop.js), their runs alternate on
+// the same demo, so that a busy machine weighs on each alike. A fair
+// before-and-after: build the old commit, `cp dist/heaptop.js
+// dist/before.js` (in dist/, where package.json makes it an ES module),
+// build the new one, and name dist/before.js dist/heaptop.js. The 60 s
+// figures are the last bundle's.
 //
 // First frame: from spawning `node dist/heaptop.js <pid>` to the first
 // capture of the pane that shows "● connected" with a GC pause sparkline
@@ -19,11 +26,11 @@ import {startDemo, tempDir, root} from '../helpers/demo.js';
 import {waitFor} from '../helpers/wait.js';
 
 const runs = Number(process.argv[2] ?? 10);
+const bundles = process.argv.length > 3 ? process.argv.slice(3).map(b => path.resolve(b)) : [path.join(root, 'dist/heaptop.js')];
 /** Each run gets a tmux server of its own (-L): sessions of other users of tmux are never touched. */
 let socketName = '';
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socketName, ...args], {encoding: 'utf8'});
-const heaptop = path.join(root, 'dist/heaptop.js');
-if (!fs.existsSync(heaptop)) throw new Error('run npm run build first');
+for (const bundle of bundles) if (!fs.existsSync(bundle)) throw new Error(`no ${bundle}: run npm run build first`);
 
 function memory(pid: number): {rssMiB: number; hwmMiB: number} {
 	const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -52,20 +59,22 @@ function killServer(): void {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const demo = await startDemo(tempDir());
-const firstFrames: number[] = [];
-const firstFrameCpu: number[] = [];
+const firstFrames = bundles.map(() => [] as number[]);
+const firstFrameCpu = bundles.map(() => [] as number[]);
 let lastPanePid = 0;
 const session = `heaptop-bench-${process.pid}`;
 try {
 	for (let i = 0; i < runs; i++) {
-		socketName = `heaptop-bench-${process.pid}-${i}`;
-		const start = performance.now();
-		tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', `HEAPTOP_DIR=${demo.dir}`, 'env', '-u', 'CI', process.execPath, heaptop, String(demo.pid));
-		await waitFor('first frame', () => /● connected/.test(tmux('capture-pane', '-t', session, '-p')) && /^GC pause .*[▁▂▃▄▅▆▇█]/m.test(tmux('capture-pane', '-t', session, '-p')), {intervalMs: 5, timeoutMs: 30_000});
-		firstFrames.push(performance.now() - start);
-		lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
-		firstFrameCpu.push(cpuSeconds(lastPanePid) * 1000);
-		if (i < runs - 1) killServer();
+		for (const [b, bundle] of bundles.entries()) {
+			socketName = `heaptop-bench-${process.pid}-${i}-${b}`;
+			const start = performance.now();
+			tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', `HEAPTOP_DIR=${demo.dir}`, 'env', '-u', 'CI', process.execPath, bundle, String(demo.pid));
+			await waitFor('first frame', () => /● connected/.test(tmux('capture-pane', '-t', session, '-p')) && /^GC pause .*[▁▂▃▄▅▆▇█]/m.test(tmux('capture-pane', '-t', session, '-p')), {intervalMs: 5, timeoutMs: 30_000});
+			firstFrames[b]!.push(performance.now() - start);
+			lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
+			firstFrameCpu[b]!.push(cpuSeconds(lastPanePid) * 1000);
+			if (i < runs - 1 || b < bundles.length - 1) killServer();
+		}
 	}
 	// env execs node, so the pane's process is heaptop itself.
 	const atFirst = memory(lastPanePid);
@@ -73,9 +82,15 @@ try {
 	const after60 = memory(lastPanePid);
 	const cpu60 = cpuSeconds(lastPanePid);
 	console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}, load average ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`);
-	console.log(`start to first frame over ${runs} runs: median ${median(firstFrames).toFixed(0)} ms, min ${Math.min(...firstFrames).toFixed(0)} ms, max ${Math.max(...firstFrames).toFixed(0)} ms`);
-	console.log(`CPU time used by then: median ${median(firstFrameCpu).toFixed(0)} ms, min ${Math.min(...firstFrameCpu).toFixed(0)} ms`);
-	console.log(`CPU time over the next 60 s of live ticks: ${((cpu60 * 1000 - firstFrameCpu.at(-1)!) / 60).toFixed(1)} ms per second (${((cpu60 * 1000 - firstFrameCpu.at(-1)!) / 600).toFixed(2)}% of one core)`);
+	for (const [b, bundle] of bundles.entries()) {
+		if (bundles.length > 1) console.log(`${path.relative(root, bundle)}:`);
+		const frames = firstFrames[b]!;
+		const cpu = firstFrameCpu[b]!;
+		console.log(`start to first frame over ${runs} runs: median ${median(frames).toFixed(0)} ms, min ${Math.min(...frames).toFixed(0)} ms, max ${Math.max(...frames).toFixed(0)} ms`);
+		console.log(`CPU time used by then: median ${median(cpu).toFixed(0)} ms, min ${Math.min(...cpu).toFixed(0)} ms`);
+	}
+	const lastCpu = firstFrameCpu.at(-1)!.at(-1)!;
+	console.log(`CPU time over the next 60 s of live ticks: ${((cpu60 * 1000 - lastCpu) / 60).toFixed(1)} ms per second (${((cpu60 * 1000 - lastCpu) / 600).toFixed(2)}% of one core)`);
 	console.log(`resident memory at first frame: ${atFirst.rssMiB.toFixed(1)} MiB (peak ${atFirst.hwmMiB.toFixed(1)} MiB)`);
 	console.log(`resident memory after 60 s live: ${after60.rssMiB.toFixed(1)} MiB (peak ${after60.hwmMiB.toFixed(1)} MiB)`);
 } finally {
