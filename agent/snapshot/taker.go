@@ -188,7 +188,7 @@ var errClosing = status.Error(codes.Unavailable, "the agent closed during the ca
 // capture only.
 func (t *Taker) run(f *flight, id uint64, gc bool) {
 	defer t.wg.Done()
-	defer returnGrowth(readFigures().mapped) // after the callers have the document
+	mapped := readFigures().mapped
 	var doc *heaptopv1.Snapshot
 	var err error
 	defer func() {
@@ -199,6 +199,9 @@ func (t *Taker) run(f *flight, id uint64, gc bool) {
 		if err != nil {
 			t.cfg.Publish(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Notice{Notice: &heaptopv1.Notice{Text: status.Convert(err).Message(), Error: true}}})
 		}
+		// Before the flight ends: a capture is over when what it cost the
+		// program's memory is given back.
+		returnGrowth(mapped)
 		t.mu.Lock()
 		t.flight = nil
 		t.meter.lastEnd = time.Now()
