@@ -589,6 +589,15 @@ func (g *Graph) SamplesOf(o ObjectID) []Sample {
 	return g.Samples[i:k:k]
 }
 
+// MappedBytes is all the memory the graph has mapped: MemoryBytes' arrays
+// and the columns later stages made beside them (ObjectColumn).
+func (g *Graph) MappedBytes() int64 {
+	if g.mem == nil {
+		return 0
+	}
+	return g.mem.size()
+}
+
 // MemoryBytes reports the graph's retained memory: the core (objects and
 // CSR, the figure of the ≤ 32 B/object + 4 B/edge goal) and the side
 // arrays (edge offsets, header and hidden and interface words, samples,
