@@ -361,12 +361,13 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 // runtime keeps freed heap pages resident up to a tenth over its next GC
 // goal, which the capture's own live tables raised: after one capture of
 // heapgen -objects 1e6 the target's Go heap went from 111 to 219 MB
-// resident, and stayed (BENCHMARKS.md, "Target RSS"). When a capture grew
-// the memory the runtime holds by more than returnGrowthFraction of what it
-// held before (and returnGrowthMin), returnGrowth gives it back with
-// debug.FreeOSMemory: one forced GC cycle, concurrent (its stops are those
-// of any GC cycle, well under the pause budget), costing CPU in proportion
-// to the live heap, a few percent of the capture's own (BENCHMARKS.md).
+// resident, and stayed. When a capture grew the memory the runtime holds
+// by more than returnGrowthFraction of what it held before (and
+// returnGrowthMin), returnGrowth gives it back with debug.FreeOSMemory:
+// one forced GC cycle, concurrent (its stops are those of any GC cycle,
+// well under the pause budget), costing CPU in proportion to the live
+// heap, a few percent of the capture's own (BENCHMARKS.md, "What a
+// snapshot leaves in the target").
 const (
 	returnGrowthFraction = 10 // a tenth: the slack the runtime keeps itself
 	returnGrowthMin      = 4 << 20

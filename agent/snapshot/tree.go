@@ -75,8 +75,8 @@ func (h *held) vertexOf(id uint32) (analysis.Vertex, bool) {
 // A node may have hundreds of thousands of rows (a fold of a big slice's
 // elements): rows are counted and only the first n kept, so that a
 // document, which sends at most maxChildrenSent of them and the count,
-// does not leave the program garbage per object (BENCHMARKS.md, "Target
-// RSS").
+// does not leave the program garbage per object (BENCHMARKS.md, "What a
+// snapshot leaves in the target").
 func (h *held) rowsLocked(id uint32, n int) ([]row, int, error) {
 	a := h.a
 	top := firstRows{n: n}
