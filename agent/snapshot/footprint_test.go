@@ -12,10 +12,13 @@ import (
 // document's tree built a row per member of a big fold several times over,
 // and nothing gave the heap back: heapgen -objects 1e6 stayed 233 MB
 // above its 131 MB after one capture. Three captures of a program with a
-// 300,000-member fold: from the second on, each allocates a bounded number
-// of Go heap bytes per object, and after the last the process holds no
-// more than the held snapshot and the agent's one-time tables above what
-// it held before the first.
+// 300,000-member fold: from the second on, each allocates at most 130 B of
+// Go heap per object (670 before rows were counted instead of built, 100
+// now, mostly the dump parser's and naming's buffers for the biggest
+// object), and after the last the process holds no more than the held
+// snapshot and the agent's one-time tables above what it held before the
+// first (the Go runtime 182 MiB more before the heap was given back, 16
+// now; RssAnon 233 MiB beyond the held snapshot before, 19 now).
 func TestSnapshots_leave_the_target_its_memory(t *testing.T) {
 	p := startProg(t, "footprint")
 	var objects float64
@@ -44,8 +47,8 @@ func TestSnapshots_leave_the_target_its_memory(t *testing.T) {
 	t.Logf("Go heap allocated per object by captures 2 and 3: %.0f B; held by the runtime %.1f -> %.1f MiB; RssAnon %.1f -> %.1f MiB; snapshot held %.1f MiB",
 		perObject, held0/(1<<20), held/(1<<20), rss0/(1<<20), rss/(1<<20), float64(s.Stats.HeldBytes)/(1<<20))
 	for _, b := range perObject {
-		if b > 160 {
-			t.Errorf("a capture allocated %.0f B of Go heap per object, want at most 160", b)
+		if b > 130 {
+			t.Errorf("a capture allocated %.0f B of Go heap per object, want at most 130", b)
 		}
 	}
 	// The agent's one-time tables (the executable's symbols and DWARF
