@@ -200,8 +200,15 @@ func (t *Taker) run(f *flight, id uint64, gc bool) {
 			t.cfg.Publish(&heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Notice{Notice: &heaptopv1.Notice{Text: status.Convert(err).Message(), Error: true}}})
 		}
 		// Before the flight ends: a capture is over when what it cost the
-		// program's memory is given back.
-		returnGrowth(mapped)
+		// program's memory is given back. Not when the agent is closing:
+		// Close waits for this, and a forced GC cycle takes seconds at 10⁷
+		// objects.
+		t.mu.Lock()
+		closing := t.closed
+		t.mu.Unlock()
+		if !closing {
+			returnGrowth(mapped)
+		}
 		t.mu.Lock()
 		t.flight = nil
 		t.meter.lastEnd = time.Now()
