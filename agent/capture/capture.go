@@ -202,7 +202,7 @@ type Capturer struct {
 	arenaIndex         memRange
 	arenaIndexFound    bool
 	populateArenaIndex bool
-	envProcs        bool // GOMAXPROCS was set in the environment at New
+	envProcs           bool // GOMAXPROCS was set in the environment at New
 
 	guardOnce sync.Once     // guards guard
 	guard     uintptr       // see stackGuard
