@@ -93,10 +93,11 @@ type Stats struct {
 	// state the dumper throws on, and set to the state they were entering
 	// (see goroutines_linux.go).
 	Repaired int
-	// ArenaIndexMapped: the runtime's arena index was found and its pages
-	// mapped before the fork, so the child did not fault on them
+	// ArenaIndexFound: the runtime's arena index was found; ArenaIndexMapped:
+	// and its pages were mapped before the fork, so the child did not fault
+	// on them, which is done only where that costs the process no memory
 	// (arenaindex_linux.go).
-	ArenaIndexMapped bool
+	ArenaIndexFound, ArenaIndexMapped bool
 }
 
 // Dump is a captured heap dump: Bytes in the format package heapdump
@@ -196,10 +197,12 @@ type Capturer struct {
 	segs    []Segment
 	segErr  error
 	// The runtime's arena index, which the dump child reads whole
-	// (arenaindex_linux.go), when found.
-	arenaIndex      memRange
-	arenaIndexKnown bool
-	envProcs        bool // GOMAXPROCS was set in the environment at New
+	// (arenaindex_linux.go), when found, and whether to map it before each
+	// fork.
+	arenaIndex         memRange
+	arenaIndexFound    bool
+	populateArenaIndex bool
+	envProcs           bool // GOMAXPROCS was set in the environment at New
 
 	guardOnce sync.Once     // guards guard
 	guard     uintptr       // see stackGuard

@@ -66,9 +66,10 @@ func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) err
 		}
 		c.segs, c.segErr = segs, err
 		c.allgs.CompareAndSwap(0, allgs) // the child checks it before use
-		c.arenaIndex, c.arenaIndexKnown = findArenaIndex(mheap)
+		c.arenaIndex, c.arenaIndexFound = findArenaIndex(mheap)
+		c.populateArenaIndex = c.arenaIndexFound && !populateCostsMemory()
 	})
-	if c.arenaIndexKnown {
+	if c.populateArenaIndex {
 		populateArenaIndex(c.arenaIndex) // see arenaindex_linux.go
 	}
 	// A stripped binary's allgs is learnt from a whole dump (findAllgs):
@@ -135,7 +136,7 @@ func (c *Capturer) captureOnce(stop context.Context, consume func(io.Reader) err
 			s.stats.Estimate = est
 			s.stats.Attempts = attempt
 			s.stats.Backing = backing
-			s.stats.ArenaIndexMapped = c.arenaIndexKnown
+			s.stats.ArenaIndexFound, s.stats.ArenaIndexMapped = c.arenaIndexFound, c.populateArenaIndex
 			break
 		}
 		if !retry || stop.Err() != nil {

@@ -10,6 +10,7 @@ package graph
 
 import (
 	"runtime"
+	"slices"
 
 	"github.com/heaptop/heaptop/agent/heapdump"
 )
@@ -465,6 +466,9 @@ func (g *Graph) EdgeTargetOffset(e EdgeID) uint64 {
 // order: for a holder's edges at once, cheaper than edge by edge.
 func (g *Graph) EdgeOffsets(v Vertex, dst []uint64) []uint64 {
 	a, b := g.edgeStart[v], g.edgeStart[v+1]
+	// Grown at once: appended, a big object's edges left twice their size
+	// of garbage on the target's heap.
+	dst = slices.Grow(dst, int(b-a))
 	marks := g.wordHigh[v]
 	high := uint64(0)
 	for e := EdgeID(a); e < EdgeID(b); e++ {
@@ -481,7 +485,8 @@ func (g *Graph) EdgeOffsets(v Vertex, dst []uint64) []uint64 {
 // edge order: for a holder's edges at once, cheaper than edge by edge.
 func (g *Graph) TargetOffsets(v Vertex, dst []uint64) []uint64 {
 	a, b := g.edgeStart[v], g.edgeStart[v+1]
-	k, j := 0, len(g.interiorEdge) // first interior entry at or after edge a
+	dst = slices.Grow(dst, int(b-a)) // at once, as EdgeOffsets
+	k, j := 0, len(g.interiorEdge)   // first interior entry at or after edge a
 	for k < j {
 		h := int(uint(k+j) >> 1)
 		if g.interiorEdge[h] < EdgeID(a) {
@@ -582,6 +587,15 @@ func (g *Graph) SamplesOf(o ObjectID) []Sample {
 		k++
 	}
 	return g.Samples[i:k:k]
+}
+
+// MappedBytes is all the memory the graph has mapped: MemoryBytes' arrays
+// and the columns later stages made beside them (ObjectColumn).
+func (g *Graph) MappedBytes() int64 {
+	if g.mem == nil {
+		return 0
+	}
+	return g.mem.size()
 }
 
 // MemoryBytes reports the graph's retained memory: the core (objects and

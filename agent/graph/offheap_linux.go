@@ -25,6 +25,8 @@ var kept struct {
 
 const keptBytes = 256 << 20
 
+var osPageSize = unix.Getpagesize()
+
 func mapBytes(n int) ([]byte, error) {
 	kept.Lock()
 	for i, b := range kept.maps {
@@ -33,6 +35,13 @@ func mapBytes(n int) ([]byte, error) {
 			kept.bytes -= len(b)
 			kept.Unlock()
 			clear(b[:n])
+			// The pages past n, written by the array this mapping held
+			// before, would stay resident as long as this one lives (a
+			// held snapshot's arrays: 4 MiB of heapgen 1e6's 60): give
+			// them back, to be read as zeros if ever touched again.
+			if tail := (n + osPageSize - 1) &^ (osPageSize - 1); tail < len(b) {
+				unix.Madvise(b[tail:], unix.MADV_DONTNEED)
+			}
 			return b[:n], nil // the whole mapping's capacity: Munmap finds it by its end
 		}
 	}

@@ -37,8 +37,11 @@ type propagation struct {
 	hops  map[uint64]hopInfo
 	iface map[ifaceKey]hopInfo
 	hdr   map[[2]uint64]TypeID // header word, slot size -> TypeID (Untyped: refused)
-	queue []graph.ObjectID     // objects to visit, this round
-	next  []graph.ObjectID     // and the next
+	// The objects to visit this round and the next, in mapped memory
+	// (queueMem): a few bytes per object, which on the Go heap were
+	// garbage the target kept resident after the capture.
+	queueMem    *graph.Mem
+	queue, next []graph.ObjectID
 	// Scratch for visit: the edge offsets and target offsets of a holder.
 	at, to []uint64
 }
@@ -56,7 +59,9 @@ type ifaceKey struct {
 // package overview).
 func (n *Names) typeObjects() {
 	p := &propagation{n: n, g: n.g, hops: map[uint64]hopInfo{}, iface: map[ifaceKey]hopInfo{}, hdr: map[[2]uint64]TypeID{},
-		next: make([]graph.ObjectID, 0, n.g.NumObjects()/8)}
+		queueMem: graph.NewMem()}
+	defer p.queueMem.Close()
+	p.next = graph.Make[graph.ObjectID](p.queueMem, 0, n.g.NumObjects()/8)
 	p.seedHeaders()
 	p.seedInterfaces()
 	p.seedFinalizers()
@@ -135,7 +140,7 @@ func (p *propagation) seedHeaders() {
 		}
 		if id != Untyped {
 			p.n.typing[o] = pack(id, SourceHeader)
-			p.next = append(p.next, o)
+			p.next = graph.Append(p.queueMem, p.next, o)
 		}
 	}
 }
@@ -381,7 +386,7 @@ func (p *propagation) offer(o graph.ObjectID, lay TypeID, start uint64, src Sour
 	case w&interiorBit != 0:
 		delete(n.interior, o)
 	}
-	p.next = append(p.next, o)
+	p.next = graph.Append(p.queueMem, p.next, o)
 }
 
 // tinyBlock is the size of the tiny allocator's blocks (malloc.go,

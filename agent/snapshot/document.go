@@ -100,8 +100,7 @@ func (h *held) stats(k costs, complete bool) *heaptopv1.CaptureStats {
 	st.HeapBytes = k.coverage.Bytes
 	if complete {
 		st.DominatorsNs = uint64(k.dominators)
-		core, side := g.MemoryBytes()
-		st.HeldBytes = uint64(core + side + a.Stats.Mapped)
+		st.HeldBytes = uint64(g.MappedBytes() + a.Stats.Mapped)
 	}
 	return st
 }

@@ -90,16 +90,15 @@ func (h *held) expand(req *heaptopv1.ExpandRequest) (*heaptopv1.ExpandReply, err
 	if !ok {
 		return nil, status.Errorf(codes.NotFound, "snapshot %d sent no node %d", h.id, req.Node)
 	}
-	rows, err := h.rowsLocked(req.Node)
-	if err != nil {
-		return nil, err
-	}
 	limit := int(req.Limit)
 	if limit <= 0 || limit > maxExpand {
 		limit = maxExpand
 	}
-	start := min(int(req.Offset), len(rows))
-	rows = rows[start:min(len(rows), start+limit)]
+	rows, _, err := h.rowsLocked(req.Node, int(req.Offset)+limit)
+	if err != nil {
+		return nil, err
+	}
+	rows = rows[min(int(req.Offset), len(rows)):]
 	reply := &heaptopv1.ExpandReply{Nodes: make([]*heaptopv1.TreeNode, 0, len(rows))}
 	for _, r := range rows {
 		n, err := h.nodeLocked(r, req.Node, key)
@@ -123,7 +122,7 @@ func (h *held) path(req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error) {
 			return nil, status.Errorf(codes.NotFound, "snapshot %d sent no node %d", h.id, of.Node)
 		}
 		if of.Node&foldBit != 0 {
-			rows, err := h.rowsLocked(of.Node)
+			rows, _, err := h.rowsLocked(of.Node, 1)
 			if err != nil || len(rows) == 0 {
 				h.mu.Unlock()
 				return nil, errNoNode(h.id, of.Node)

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"fmt"
 	"hash/fnv"
+	"math"
 	"regexp"
 	"slices"
 	"strings"
@@ -68,44 +69,49 @@ func (h *held) vertexOf(id uint32) (analysis.Vertex, bool) {
 	return analysis.Vertex(id), true
 }
 
-// rowsLocked returns the rows under node id (0: the top). h.mu is held.
-func (h *held) rowsLocked(id uint32) ([]row, error) {
+// rowsLocked returns the first n rows under node id (0: the top), in row
+// order, and how many rows there are in all. h.mu is held.
+//
+// A node may have hundreds of thousands of rows (a fold of a big slice's
+// elements): rows are counted and only the first n kept, so that a
+// document, which sends at most maxChildrenSent of them and the count,
+// does not leave the program garbage per object (BENCHMARKS.md, "What a
+// snapshot leaves in the target").
+func (h *held) rowsLocked(id uint32, n int) ([]row, int, error) {
 	a := h.a
+	top := firstRows{n: n}
 	if id&foldBit != 0 {
 		i := id &^ foldBit
 		if int(i) >= len(h.folds) {
-			return nil, errNoNode(h.id, id)
+			return nil, 0, errNoNode(h.id, id)
 		}
 		f := h.folds[i]
-		pv := analysis.Vertex(f.parent)
-		var out []row
-		for _, c := range a.Children(pv) {
+		for _, c := range a.Children(analysis.Vertex(f.parent)) {
 			if o, ok := a.VertexObject(c); ok && uint32(a.TypeSiteOf(o)) == f.key {
-				out = append(out, h.vertexRow(c))
+				top.offer(h.vertexRow(c))
 			}
 		}
-		return out, nil
+		return top.sorted(), top.total, nil
 	}
 	v, ok := h.vertexOf(id)
 	if !ok {
-		return nil, errNoNode(h.id, id)
+		return nil, 0, errNoNode(h.id, id)
 	}
-	kids := a.Children(v)
-	var out []row
-	byKey := map[uint32]int{} // TypeSite key -> index in out
-	for _, c := range kids {
+	var keyed []row           // the objects' rows, one per TypeSite key
+	byKey := map[uint32]int{} // TypeSite key -> index in keyed
+	for _, c := range a.Children(v) {
 		o, isObject := a.VertexObject(c)
 		if !isObject {
-			out = append(out, h.vertexRow(c))
+			top.offer(h.vertexRow(c))
 			continue
 		}
 		key := uint32(a.TypeSiteOf(o))
 		if i, seen := byKey[key]; seen {
-			r := &out[i]
+			r := &keyed[i]
 			if r.kind != heaptopv1.NodeKind_NODE_KIND_FOLDED {
 				fid, err := h.foldLocked(id, key)
 				if err != nil {
-					return nil, err
+					return nil, 0, err
 				}
 				r.kind, r.id = heaptopv1.NodeKind_NODE_KIND_FOLDED, fid
 			}
@@ -114,11 +120,38 @@ func (h *held) rowsLocked(id uint32) ([]row, error) {
 			r.shallow += a.Shallow(c)
 			continue
 		}
-		byKey[key] = len(out)
-		out = append(out, h.vertexRow(c))
+		byKey[key] = len(keyed)
+		keyed = append(keyed, h.vertexRow(c))
 	}
-	sortRows(out)
-	return out, nil
+	for _, r := range keyed {
+		top.offer(r)
+	}
+	return top.sorted(), top.total, nil
+}
+
+// firstRows keeps the first n of the rows offered, in row order, and
+// counts them all. It holds at most 2n rows at a time.
+type firstRows struct {
+	n     int
+	rows  []row
+	total int
+}
+
+func (f *firstRows) offer(r row) {
+	f.total++
+	if f.n <= 0 {
+		return
+	}
+	f.rows = append(f.rows, r)
+	if len(f.rows)-f.n >= f.n {
+		sortRows(f.rows)
+		f.rows = f.rows[:f.n]
+	}
+}
+
+func (f *firstRows) sorted() []row {
+	sortRows(f.rows)
+	return f.rows[:min(len(f.rows), max(f.n, 0))]
 }
 
 func (h *held) vertexRow(v analysis.Vertex) row {
@@ -210,11 +243,11 @@ func (h *held) nodeLocked(r row, parent uint32, parentKey string) (*heaptopv1.Tr
 			n.Key = childKey(parentKey, n.Label+":"+ts.Type)
 		}
 	}
-	kids, err := h.rowsLocked(r.id)
+	_, kids, err := h.rowsLocked(r.id, 0)
 	if err != nil {
 		return nil, err
 	}
-	n.ChildrenTotal = uint32(len(kids))
+	n.ChildrenTotal = uint32(kids)
 	if len(h.sent) < maxSentNodes {
 		h.sent[r.id] = n.Key
 	}
@@ -302,17 +335,8 @@ func (q *candidates) Pop() any {
 // a suspect's path to its accumulation point), in pre-order. It returns
 // the node id of each vertex of those paths.
 func (h *held) treeLocked(budget int, paths [][]analysis.Vertex) ([]*heaptopv1.TreeNode, map[analysis.Vertex]uint32, error) {
-	chosen := map[uint32][]row{} // parent id -> its children chosen, in row order
-	rowsOf := map[uint32][]row{}
+	chosen := map[uint32][]row{} // parent id -> its children chosen
 	count := 0
-	rowsFor := func(id uint32) ([]row, error) {
-		if rs, ok := rowsOf[id]; ok {
-			return rs, nil
-		}
-		rs, err := h.rowsLocked(id)
-		rowsOf[id] = rs
-		return rs, err
-	}
 	isChosen := func(parent uint32, r row) bool {
 		for _, x := range chosen[parent] {
 			if x.id == r.id {
@@ -324,11 +348,11 @@ func (h *held) treeLocked(budget int, paths [][]analysis.Vertex) ([]*heaptopv1.T
 	q := &candidates{}
 	seq := 0
 	offer := func(parent uint32) error {
-		rs, err := rowsFor(parent)
+		rs, _, err := h.rowsLocked(parent, maxChildrenSent)
 		if err != nil {
 			return err
 		}
-		for _, r := range rs[:min(len(rs), maxChildrenSent)] {
+		for _, r := range rs {
 			heap.Push(q, candidate{r, parent, seq})
 			seq++
 		}
@@ -347,7 +371,7 @@ func (h *held) treeLocked(budget int, paths [][]analysis.Vertex) ([]*heaptopv1.T
 	for _, p := range paths {
 		parent := uint32(0)
 		for _, v := range p {
-			rs, err := rowsFor(parent)
+			rs, _, err := h.rowsLocked(parent, math.MaxInt)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -390,11 +414,9 @@ func (h *held) treeLocked(budget int, paths [][]analysis.Vertex) ([]*heaptopv1.T
 	var out []*heaptopv1.TreeNode
 	var emit func(parent uint32, key string) error
 	emit = func(parent uint32, key string) error {
-		rs := rowsOf[parent]
+		rs := chosen[parent]
+		sortRows(rs)
 		for _, r := range rs {
-			if !isChosen(parent, r) {
-				continue
-			}
 			n, err := h.nodeLocked(r, parent, key)
 			if err != nil {
 				return err

@@ -47,6 +47,7 @@ func main() {
 	header := flag.Bool("header", false, "print the table header first")
 	snap := flag.Bool("snapshot", false, "take whole snapshots (capture to document, snapshot.go) instead of capture and parse only")
 	stream := flag.Bool("stream", false, "also capture through capture.Stream, discarding the dump (times on stderr)")
+	memProfile := flag.String("memprofile", "", "with -snapshot: write the allocation profile (runtime default sampling) after the captures to this file")
 	flag.Parse()
 	want := parseBytes(*bytesFlag)
 
@@ -63,7 +64,7 @@ func main() {
 	}
 	runtime.GC()
 	if *snap {
-		benchSnapshots(*reps, *header)
+		benchSnapshots(*reps, *header, *memProfile)
 		return
 	}
 	heap := liveHeap()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,7 +61,7 @@ func plantDangling() {
 	runtime.GC()
 }
 
-func benchSnapshots(reps int, header bool) {
+func benchSnapshots(reps int, header bool, memProfilePath string) {
 	plantDangling()
 	var mu sync.Mutex
 	var start, firstDangling time.Time
@@ -87,13 +88,16 @@ func benchSnapshots(reps int, header bool) {
 	})
 	defer t.Close()
 	if header {
-		fmt.Println("| capture | objects | edges | to first dangling chain | to complete document | host pause | dump | parse+graph | name | analyse | dominators | document | peak RSS above start | held after |")
-		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+		fmt.Println("| capture | objects | edges | to first dangling chain | to complete document | host pause | dump | parse+graph | name | analyse | dominators | document | peak RSS above start | held after | Go-heap allocs B/obj | RSS after above start |")
+		fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	}
+	runtime.GC()
+	rss0 := vmRSS()
 	for r := range reps {
 		runtime.GC()
 		resetHWM()
 		hwm0 := vmHWM()
+		allocs0 := readMetric("/gc/heap/allocs:bytes")
 		mu.Lock()
 		start, firstDangling = time.Now(), time.Time{}
 		mu.Unlock()
@@ -103,6 +107,7 @@ func benchSnapshots(reps int, header bool) {
 			os.Exit(1)
 		}
 		total := time.Since(start)
+		allocs := readMetric("/gc/heap/allocs:bytes") - allocs0
 		mu.Lock()
 		first := firstDangling.Sub(start)
 		mu.Unlock()
@@ -116,29 +121,46 @@ func benchSnapshots(reps int, header bool) {
 			}
 		}
 		known := time.Duration(st.PauseNs + st.DumpNs + st.ParseNs + st.NameNs + st.AnalyseNs + st.DominatorsNs)
-		fmt.Printf("| %d | %.3g | %.3g | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Printf("| %d | %.3g | %.3g | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n",
 			r+1, float64(st.Objects), float64(st.Edges), ms(first), ms(total), ms(time.Duration(st.PauseNs)), ms(time.Duration(st.DumpNs)),
 			ms(time.Duration(st.ParseNs)), ms(time.Duration(st.NameNs)), ms(time.Duration(st.AnalyseNs)), ms(time.Duration(st.DominatorsNs)),
-			ms(total-known), human(vmHWM()-hwm0), human(int64(st.HeldBytes)))
+			ms(total-known), human(vmHWM()-hwm0), human(int64(st.HeldBytes)), float64(allocs)/float64(st.Objects), human(vmRSS()-rss0))
+	}
+	if memProfilePath != "" {
+		f, err := os.Create(memProfilePath)
+		if err == nil {
+			err = pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
 	}
 	runtime.KeepAlive(victimKeep)
 	runtime.KeepAlive(memProfile)
 }
 
 // vmHWM is the process's peak resident memory (VmHWM, bytes).
-func vmHWM() int64 {
+func vmHWM() int64 { return statusBytes("VmHWM:") }
+
+// statusBytes is a figure of /proc/self/status in bytes.
+func statusBytes(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, l := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(l, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
 			return kb << 10
 		}
 	}
 	return 0
 }
+
+// vmRSS is the process's resident memory (VmRSS, bytes).
+func vmRSS() int64 { return statusBytes("VmRSS:") }
 
 // resetHWM resets VmHWM to the current RSS (writing 5 to clear_refs).
 func resetHWM() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }

@@ -5,10 +5,12 @@
 // to the directory given as its argument, one line per part, and a marker:
 //
 //	SEGMENT noptrbss 0x… N          (its bytes in the file noptrbss-0x…)
-//	HEAPTOP obj=0x… hidden=0x… cleanup=0x… arenaindex=true
+//	HEAPTOP obj=0x… hidden=0x… cleanup=0x… arenaindex=true rssgrowth=N
 //
-// (the object, the addresses of the two globals, and whether capture found
-// the runtime's arena index, which takes a symbol table).
+// (the object, the addresses of the two globals, whether capture found
+// the runtime's arena index, which takes a symbol table, and how much more
+// anonymous memory this process had resident after the capture than
+// before it, the Go heap's free pages returned to the system first).
 package main
 
 import (
@@ -17,6 +19,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"unsafe"
 
 	"github.com/heaptop/heaptop/agent/capture"
@@ -38,12 +43,13 @@ func main() {
 	live = &payload{}
 	hidden = uintptr(unsafe.Pointer(live))
 	cleanup = runtime.AddCleanup(live, func(int) {}, 1)
+	debug.FreeOSMemory()
+	before := rssAnon()
 	d, err := capture.New(capture.Options{}).Capture(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	defer d.Close()
 	if d.SegmentsErr != nil {
 		fmt.Fprintln(os.Stderr, d.SegmentsErr)
 		os.Exit(1)
@@ -55,8 +61,25 @@ func main() {
 		must(os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%#x", s.Name, s.Addr)), s.Bytes, 0o600))
 		fmt.Printf("SEGMENT %s %#x %d\n", s.Name, s.Addr, s.Size)
 	}
-	fmt.Printf("HEAPTOP obj=%#x hidden=%#x cleanup=%#x arenaindex=%v\n", hidden, uintptr(unsafe.Pointer(&hidden)), uintptr(unsafe.Pointer(&cleanup)), d.Stats.ArenaIndexMapped)
+	d.Close()
+	debug.FreeOSMemory()
+	fmt.Printf("HEAPTOP obj=%#x hidden=%#x cleanup=%#x arenaindex=%v rssgrowth=%d\n", hidden, uintptr(unsafe.Pointer(&hidden)), uintptr(unsafe.Pointer(&cleanup)), d.Stats.ArenaIndexFound, rssAnon()-before)
 	runtime.KeepAlive(live)
+}
+
+// rssAnon is this process's resident anonymous memory (RssAnon, bytes).
+func rssAnon() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	must(err)
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "RssAnon:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(rest, "kB")), 10, 64)
+			must(err)
+			return kb << 10
+		}
+	}
+	must(fmt.Errorf("no RssAnon in /proc/self/status"))
+	return 0
 }
 
 func must(err error) {
