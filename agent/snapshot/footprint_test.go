@@ -23,8 +23,8 @@ func TestSnapshots_leave_the_target_its_memory(t *testing.T) {
 	p := startProg(t, "footprint")
 	var objects float64
 	measure := func() (allocs, held, rss float64) {
-		p.send(t, "measure")
-		m := p.marker(t, "measured")
+		p.Send(t, "measure")
+		m := p.Marker(t, "measured")
 		objects, _ = strconv.ParseFloat(m["records"], 64)
 		allocs, _ = strconv.ParseFloat(m["allocs"], 64)
 		held, _ = strconv.ParseFloat(m["held"], 64)
