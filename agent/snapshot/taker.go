@@ -130,33 +130,30 @@ func (t *Taker) Capture(ctx context.Context, req *heaptopv1.CaptureRequest) (*he
 }
 
 // Expand implements server.Graphs.
-func (t *Taker) Expand(ctx context.Context, req *heaptopv1.ExpandRequest) (*heaptopv1.ExpandReply, error) {
-	h, err := t.acquire(req.GetSnapshotId())
-	if err != nil {
-		return nil, err
-	}
-	defer h.release()
-	return h.expand(req)
+func (t *Taker) Expand(_ context.Context, req *heaptopv1.ExpandRequest) (*heaptopv1.ExpandReply, error) {
+	return answer(t, req, (*held).expand)
 }
 
 // Members implements server.Graphs.
-func (t *Taker) Members(ctx context.Context, req *heaptopv1.MembersRequest) (*heaptopv1.MembersReply, error) {
-	h, err := t.acquire(req.GetSnapshotId())
-	if err != nil {
-		return nil, err
-	}
-	defer h.release()
-	return h.members(req)
+func (t *Taker) Members(_ context.Context, req *heaptopv1.MembersRequest) (*heaptopv1.MembersReply, error) {
+	return answer(t, req, (*held).members)
 }
 
 // Path implements server.Graphs.
-func (t *Taker) Path(ctx context.Context, req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error) {
+func (t *Taker) Path(_ context.Context, req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error) {
+	return answer(t, req, (*held).path)
+}
+
+// answer answers a query about the held snapshot the request names,
+// holding a reference to it meanwhile.
+func answer[Req interface{ GetSnapshotId() uint64 }, Reply any](t *Taker, req Req, query func(*held, Req) (Reply, error)) (Reply, error) {
 	h, err := t.acquire(req.GetSnapshotId())
 	if err != nil {
-		return nil, err
+		var none Reply
+		return none, err
 	}
 	defer h.release()
-	return h.path(req)
+	return query(h, req)
 }
 
 // acquire returns the held snapshot id with a reference, if it is the
