@@ -199,7 +199,7 @@ test('lists - tabs with their group counts, s sorts by count, / filters on type 
 	s.keys('q');
 });
 
-test('lists - enter opens a live group: its objects, biggest holders first (Members); enter on "… more" loads the next page; enter on an object opens its chain', async t => {
+test('lists - enter opens a live group: its objects, biggest holders first (Members); scrolling to "… more" loads the next page; enter on an object opens its chain', async t => {
 	const s = live();
 	await waitFor('the lists', () => s.frame().includes(' Live '));
 	// The live group with the most objects: the recording paged through two of its pages.
@@ -223,9 +223,9 @@ test('lists - enter opens a live group: its objects, biggest holders first (Memb
 	// Biggest holders first: retained sizes never grow down the list.
 	const loaded = s.store.state.model!.members.get(group.key)!.loaded;
 	t.true(loaded.every((m, i) => i === 0 || m.retainedBytes <= loaded[i - 1]!.retainedBytes));
-	s.store.navigate({kind: 'to-key', key: `more ${group.key}`});
-	await waitFor('the more row', () => s.frame().includes(`${(group.count - 1000).toLocaleString('en-US')} more objects (enter loads them)`));
-	s.keys('\r');
+	// The rest waits behind a "more" row, off screen; the cursor coming within a screen of it loads the next page.
+	t.false(s.frame().includes('more objects'));
+	s.store.navigate({kind: 'to-key', key: `${group.key} @${recorded[995]!.address.toString(16)}`});
 	await waitFor('the second page', () => (s.store.state.model!.members.get(group.key)?.loaded.length ?? 0) > 1000);
 	t.deepEqual(
 		s.store.state.model!.members.get(group.key)!.loaded.map(m => m.address),

@@ -137,6 +137,17 @@ export function Live({store, queries, ascii}: LiveProps) {
 		}
 	}, [model, openGroups, tab]);
 
+	// Scrolling an open group loads it on: the next page is asked for once its "more" row is
+	// within a screen of the cursor, so PgDn and G walk through a group of any size.
+	const listCursor = navigation.lists[tab];
+	useEffect(() => {
+		if (!model || navigation.focus !== 'lists') return;
+		const rows = listRows(model, tab, navigation.sort, navigation.filter, openGroups);
+		const at = cursorIndex(listCursor, rows);
+		const near = rows.slice(at, at + heights.lists + 1).find(r => r.kind === 'more');
+		if (near) loadMembers(near.group);
+	}, [model, openGroups, tab, listCursor, navigation.focus, navigation.sort, navigation.filter, heights.lists]);
+
 	/** Opens a path on screen and reads the chain from the agent. */
 	const openPath = (source: PathSource, of: PathOf, title: string) => {
 		const doc = store.state.model?.document;
