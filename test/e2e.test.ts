@@ -153,6 +153,8 @@ test.serial('e2e - the agent is killed while heaptop is live: the screen says th
 	const demo = await startDemo(tempDir());
 	t.teardown(() => demo.stop());
 	const session = await liveSession(t, 'killed', heaptopIn(demo.dir, demo.pid));
+	// Something seen first: heaptop can be on screen before the demo's first GC cycle.
+	await waitFor('a GC pause on screen', () => /^GC pause {4}.* min /m.test(session.screen()));
 	await demo.stop('SIGKILL');
 	const frame = await waitFor('the failure on screen', () => {
 		const s = session.screen();
