@@ -55,32 +55,29 @@ func (s *Server) Capture(ctx context.Context, req *heaptopv1.CaptureRequest) (*h
 
 // Expand implements heaptopv1.HeaptopServer.
 func (s *Server) Expand(ctx context.Context, req *heaptopv1.ExpandRequest) (*heaptopv1.ExpandReply, error) {
-	if s.graphs == nil {
-		return nil, errNoGraphs
-	}
-	ctx, cancel := context.WithTimeout(ctx, queryDeadline)
-	defer cancel()
-	return s.graphs.Expand(ctx, req)
+	return query(s, ctx, req, Graphs.Expand)
 }
 
 // Path implements heaptopv1.HeaptopServer.
 func (s *Server) Path(ctx context.Context, req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error) {
-	if s.graphs == nil {
-		return nil, errNoGraphs
-	}
-	ctx, cancel := context.WithTimeout(ctx, queryDeadline)
-	defer cancel()
-	return s.graphs.Path(ctx, req)
+	return query(s, ctx, req, Graphs.Path)
 }
 
 // Members implements heaptopv1.HeaptopServer.
 func (s *Server) Members(ctx context.Context, req *heaptopv1.MembersRequest) (*heaptopv1.MembersReply, error) {
+	return query(s, ctx, req, Graphs.Members)
+}
+
+// query passes a query about a held snapshot to the Graphs, within the
+// queries' deadline.
+func query[Req, Reply any](s *Server, ctx context.Context, req Req, answer func(Graphs, context.Context, Req) (Reply, error)) (Reply, error) {
 	if s.graphs == nil {
-		return nil, errNoGraphs
+		var none Reply
+		return none, errNoGraphs
 	}
 	ctx, cancel := context.WithTimeout(ctx, queryDeadline)
 	defer cancel()
-	return s.graphs.Members(ctx, req)
+	return answer(s.graphs, ctx, req)
 }
 
 // PublishEvent offers a graph-tier event (capture progress, a snapshot
