@@ -10,7 +10,7 @@ import type {ListGroup} from '../client/heap.js';
 import type {HeapQueries, PathOf} from '../client/queries.js';
 import {QueryError} from '../client/queries.js';
 import type {Store} from '../store/store.js';
-import {snapshotState} from '../store/heap.js';
+import {snapshotState, type LocalUpdate} from '../store/heap.js';
 import {hasMembers, listRows, treeRows, unloadedChildren, type TreeRow} from '../store/model.js';
 import {cursorIndex, findingPath, type Navigation, type PathSource} from '../store/navigation.js';
 import App from '../views/App.js';
@@ -52,7 +52,7 @@ export function Live({store, queries, ascii}: LiveProps) {
 	);
 	const [size, setSize] = useState(() => sizeOf(stdout));
 	const [nowMs, setNowMs] = useState(Date.now());
-	/** Expand and Members requests in flight, by snapshot, node or group, and offset: one of each at a time. */
+	/** Expand and Members requests in flight (fetchOnce), by query, snapshot, node or group, and offset: one of each at a time. */
 	const expanding = useRef(new Set<string>());
 
 	useEffect(() => {
@@ -92,22 +92,29 @@ export function Live({store, queries, ascii}: LiveProps) {
 		);
 	};
 
+	/** Runs one fetch per id at a time: its answer goes to the store, a failure becomes a notice. */
+	const fetchOnce = (id: string, fetch: () => Promise<LocalUpdate>, what: string) => {
+		if (expanding.current.has(id)) return;
+		expanding.current.add(id);
+		fetch()
+			.then(
+				update => store.apply(update),
+				(error: unknown) => store.apply({kind: 'local-notice', text: `cannot load ${what}: ${reasonOf(error)}`, error: true}),
+			)
+			.finally(() => expanding.current.delete(id));
+	};
+
 	/** Fetches the next page of a node's children beyond those known. */
 	const expand = (row: TreeRow) => {
 		const doc = store.state.model?.document;
 		const node = row.kind === 'more' ? row.parent : row.node;
 		if (!doc || !store.state.model || unloadedChildren(store.state.model, node) === 0) return;
 		const offset = store.state.model.children.get(node.id)?.length ?? 0;
-		const id = `${doc.id}:${node.id}:${offset}`;
-		if (expanding.current.has(id)) return;
-		expanding.current.add(id);
-		queries
-			.expand(doc.id, node.id, offset)
-			.then(
-				nodes => store.apply({kind: 'expanded', snapshotId: doc.id, nodes}),
-				(error: unknown) => store.apply({kind: 'local-notice', text: `cannot load the children of ${node.label || node.typeName}: ${reasonOf(error)}`, error: true}),
-			)
-			.finally(() => expanding.current.delete(id));
+		fetchOnce(
+			`expand ${doc.id}:${node.id}:${offset}`,
+			() => queries.expand(doc.id, node.id, offset).then(nodes => ({kind: 'expanded', snapshotId: doc.id, nodes})),
+			`the children of ${node.label || node.typeName}`,
+		);
 	};
 
 	/** Fetches the next page of a list group's objects. */
@@ -116,16 +123,11 @@ export function Live({store, queries, ascii}: LiveProps) {
 		if (!m) return;
 		const doc = m.document;
 		const offset = m.members.get(group.key)?.loaded.length ?? 0;
-		const id = `${doc.id}:${group.key}:${offset}`;
-		if (expanding.current.has(id)) return;
-		expanding.current.add(id);
-		queries
-			.members(doc.id, group.key, offset)
-			.then(
-				page => store.apply({kind: 'members', snapshotId: doc.id, groupKey: group.key, offset, ...page}),
-				(error: unknown) => store.apply({kind: 'local-notice', text: `cannot load the objects of ${group.typeName || 'this group'}: ${reasonOf(error)}`, error: true}),
-			)
-			.finally(() => expanding.current.delete(id));
+		fetchOnce(
+			`members ${doc.id}:${group.key}:${offset}`,
+			() => queries.members(doc.id, group.key, offset).then(page => ({kind: 'members', snapshotId: doc.id, groupKey: group.key, offset, ...page})),
+			`the objects of ${group.typeName || 'this group'}`,
+		);
 	};
 
 	// An open group shows its first page of objects: when opened, and again in each new document.
