@@ -59,6 +59,13 @@ type dwarfFunc struct {
 func (im *Image) loadDWARF() *debugInfo {
 	im.dwarfOnce.Do(func() {
 		defer im.dwarfDone.Store(true)
+		// debug/dwarf reads the executable as it finds it; a panic there
+		// leaves naming without DWARF, not the program without its capture.
+		defer func() {
+			if r := recover(); r != nil {
+				im.dwarf, im.dwarfWhy = nil, fmt.Sprintf("DWARF unreadable: %v", r)
+			}
+		}()
 		if im.loadELF() != nil {
 			im.dwarfWhy = "executable unreadable"
 			return

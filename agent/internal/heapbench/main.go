@@ -10,7 +10,8 @@
 // instead (snapshot.go). With -stream it also captures through
 // capture.Stream with a consumer that discards the dump, and prints to
 // stderr the child's dump time and the host pause of that path, where the
-// dump is never held in memory.
+// dump is never held in memory. With -floor it first times the runtime's
+// dumper alone (benchFloor).
 //
 // The heap: -objects nodes of 24..160 bytes (sizes cycling through eight
 // size classes), every node pointing to the next (edges ≈ objects), the
@@ -25,6 +26,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
@@ -48,6 +50,7 @@ func main() {
 	snap := flag.Bool("snapshot", false, "take whole snapshots (capture to document, snapshot.go) instead of capture and parse only")
 	stream := flag.Bool("stream", false, "also capture through capture.Stream, discarding the dump (times on stderr)")
 	memProfile := flag.String("memprofile", "", "with -snapshot: write the allocation profile (runtime default sampling) after the captures to this file")
+	floor := flag.Bool("floor", false, "first time runtime/debug.WriteHeapDump of this process to /dev/null (times on stderr)")
 	flag.Parse()
 	want := parseBytes(*bytesFlag)
 
@@ -63,6 +66,9 @@ func main() {
 		blocks = append(blocks, b)
 	}
 	runtime.GC()
+	if *floor {
+		benchFloor(*reps)
+	}
 	if *snap {
 		benchSnapshots(*reps, *header, *memProfile)
 		return
@@ -173,6 +179,32 @@ func benchStream(c *capture.Capturer, reps int) {
 		size = st.Size
 	}
 	fmt.Fprintf(os.Stderr, "stream (discarding consumer), best of %d: dump %s, dump in child %s, host pause %s, total %s\n", reps, human(size), ms(child), ms(pause), ms(total))
+}
+
+// benchFloor times the runtime's dumper writing this process's heap to
+// /dev/null and prints the best of reps to stderr: what WriteHeapDump costs
+// when its writes cost nothing, below which no capture's dump can go (the
+// dump child runs the same code on the same heap). This process's world is
+// stopped meanwhile: that is the dumper's, not a capture's, pause.
+func benchFloor(reps int) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer null.Close()
+	var best time.Duration
+	for r := range reps {
+		runtime.GC()
+		start := time.Now()
+		debug.WriteHeapDump(null.Fd())
+		if d := time.Since(start); r == 0 || d < best {
+			best = d
+		}
+	}
+	objects := readMetric("/gc/heap/objects:objects")
+	fmt.Fprintf(os.Stderr, "WriteHeapDump to %s, best of %d: %s for %d objects (%.0f ns/object)\n",
+		os.DevNull, reps, ms(best), objects, float64(best.Nanoseconds())/float64(objects))
 }
 
 // build makes n nodes in 64 lists, sizes cycling through 8 classes.
