@@ -125,58 +125,10 @@ func readDWARF(path string) (*debugInfo, error) {
 	dw.data.AddSection(".debug_addr", addr)
 	dw.data.AddSection(".debug_rnglists", rng)
 	dw.addr, dw.loclists = addr, loc
-	if err := dw.index(); err != nil {
+	if err := dw.indexUnits(info, abbrev); err != nil {
 		return nil, fmt.Errorf("DWARF: %w", err)
 	}
 	return dw, nil
-}
-
-// index walks the compile units once, keeping package-level variables with a
-// DW_OP_addr location and subprograms with code.
-func (dw *debugInfo) index() error {
-	r := dw.data.Reader()
-	var addrBase uint64
-	for {
-		e, err := r.Next()
-		if err != nil {
-			return err
-		}
-		if e == nil {
-			break
-		}
-		switch e.Tag {
-		case dwarf.TagCompileUnit:
-			addrBase = 0
-			if v, ok := e.Val(dwarf.AttrAddrBase).(int64); ok {
-				addrBase = uint64(v)
-			}
-			continue // descend into the unit
-		case dwarf.TagVariable:
-			loc, _ := e.Val(dwarf.AttrLocation).([]byte)
-			typ, ok := e.Val(dwarf.AttrType).(dwarf.Offset)
-			if ok && len(loc) == 9 && loc[0] == opAddr {
-				dw.globals = append(dw.globals, dwarfGlobal{addr: le64(loc[1:]), typ: typ})
-			}
-		case dwarf.TagSubprogram:
-			low, ok := e.Val(dwarf.AttrLowpc).(uint64)
-			if ok {
-				high := low
-				switch v := e.Val(dwarf.AttrHighpc).(type) {
-				case int64:
-					high = low + uint64(v)
-				case uint64:
-					high = v
-				}
-				dw.funcs = append(dw.funcs, dwarfFunc{low: low, high: high, off: e.Offset, addrBase: addrBase})
-			}
-		}
-		if e.Children {
-			r.SkipChildren()
-		}
-	}
-	sort.Slice(dw.globals, func(i, j int) bool { return dw.globals[i].addr < dw.globals[j].addr })
-	sort.Slice(dw.funcs, func(i, j int) bool { return dw.funcs[i].low < dw.funcs[j].low })
-	return nil
 }
 
 // memory is an estimate of the bytes this index keeps alive: section data
