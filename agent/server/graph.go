@@ -22,6 +22,7 @@ type Graphs interface {
 	Expand(ctx context.Context, req *heaptopv1.ExpandRequest) (*heaptopv1.ExpandReply, error)
 	Path(ctx context.Context, req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error)
 	Members(ctx context.Context, req *heaptopv1.MembersRequest) (*heaptopv1.MembersReply, error)
+	Groups(ctx context.Context, req *heaptopv1.GroupsRequest) (*heaptopv1.GroupsReply, error)
 }
 
 // Deadlines of the unary calls, when the client asks for none or a longer
@@ -66,6 +67,11 @@ func (s *Server) Path(ctx context.Context, req *heaptopv1.PathRequest) (*heaptop
 // Members implements heaptopv1.HeaptopServer.
 func (s *Server) Members(ctx context.Context, req *heaptopv1.MembersRequest) (*heaptopv1.MembersReply, error) {
 	return query(s, ctx, req, Graphs.Members)
+}
+
+// Groups implements heaptopv1.HeaptopServer.
+func (s *Server) Groups(ctx context.Context, req *heaptopv1.GroupsRequest) (*heaptopv1.GroupsReply, error) {
+	return query(s, ctx, req, Graphs.Groups)
 }
 
 // query passes a query about a held snapshot to the Graphs, within the

@@ -36,6 +36,10 @@ func (graphsFunc) Members(context.Context, *heaptopv1.MembersRequest) (*heaptopv
 	return nil, status.Error(codes.NotFound, "no such snapshot")
 }
 
+func (graphsFunc) Groups(context.Context, *heaptopv1.GroupsRequest) (*heaptopv1.GroupsReply, error) {
+	return nil, status.Error(codes.NotFound, "no such snapshot")
+}
+
 func snapshotEvent(id uint64, complete bool) *heaptopv1.WatchEvent {
 	return &heaptopv1.WatchEvent{Event: &heaptopv1.WatchEvent_Snapshot{Snapshot: &heaptopv1.Snapshot{Id: id, Complete: complete}}}
 }

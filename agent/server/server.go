@@ -4,7 +4,7 @@
 // interval and the recent history) and the latest snapshot, followed by
 // each new tick, capture progress, snapshot and notice, without ever
 // letting a client hold up the sampler, a capture or another client. It
-// answers Capture, Expand, Path and Members through the agent's Graphs (graph.go).
+// answers Capture, Expand, Path, Members and Groups through the agent's Graphs (graph.go).
 //
 // # Delivery
 //
@@ -67,7 +67,7 @@ const keepaliveMinTime = 5 * time.Second
 // for scripts and recorders.
 const maxWatchers = 64
 
-// maxCalls bounds the unary calls (Capture, Expand, Path, Members) the agent answers
+// maxCalls bounds the unary calls (Capture, Expand, Path, Members, Groups) the agent answers
 // at once; more are refused with RESOURCE_EXHAUSTED and a reason. Captures
 // are single flight and the others read one held snapshot, so a
 // handful of people at terminals never come near it; it stops a script in
@@ -100,7 +100,7 @@ type Config struct {
 	// token, with the peer's address (nil if unknown) and the reason the
 	// client was given. It must not block.
 	OnRefused func(from net.Addr, why string)
-	// Graphs takes and serves heap snapshots (Capture, Expand, Path, Members).
+	// Graphs takes and serves heap snapshots (Capture, Expand, Path, Members, Groups).
 	// Optional: without it those calls answer Unimplemented.
 	Graphs Graphs
 }

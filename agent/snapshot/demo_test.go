@@ -1,12 +1,18 @@
 package snapshot_test
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
+	"github.com/heaptop/heaptop/agent/internal/agenttest"
 )
 
 // TestDemo captures the demo (agent/examples/demo) while it serves, after a
@@ -85,4 +91,109 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	t.Logf("agent types in the tree: %v", agentTypes)
+	checkGroups(t, p, s, sessionLine)
+}
+
+// checkGroups pages through the demo's live list with Groups: the
+// document carries its 200 biggest groups (with full sites the demo has
+// many more), Groups gives all of them, the document's first and in its
+// order, adding up to the list's total; a filter finds the planted
+// sessions' group among them all, and its key works with Members.
+func checkGroups(t *testing.T, p *prog, s *heaptopv1.Snapshot, sessionLine string) {
+	t.Helper()
+	live := heaptopv1.List_LIST_LIVE
+	var total *heaptopv1.ListTotal
+	for _, lt := range s.ListTotals {
+		if lt.List == live {
+			total = lt
+		}
+	}
+	var inDocument []string
+	for _, g := range s.Groups {
+		if g.List == live {
+			inDocument = append(inDocument, g.Key)
+		}
+	}
+	if total == nil || total.Groups <= 200 || len(inDocument) != 200 {
+		t.Fatalf("live list total %v with %d groups in the document; want over 200 groups, 200 sent", total, len(inDocument))
+	}
+	groups := func(req *heaptopv1.GroupsRequest) (*heaptopv1.GroupsReply, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), agenttest.Deadline)
+		defer cancel()
+		return p.client.Groups(ctx, req)
+	}
+	const page = 300
+	var all []*heaptopv1.ListGroup
+	for offset := uint32(0); ; offset += page {
+		r, err := groups(&heaptopv1.GroupsRequest{SnapshotId: s.Id, List: live, Offset: offset, Limit: page})
+		if err != nil {
+			t.Fatalf("Groups from %d: %v", offset, err)
+		}
+		if r.Total != total.Groups {
+			t.Fatalf("Groups from %d: total %d, the document's list total %d", offset, r.Total, total.Groups)
+		}
+		all = append(all, r.Groups...)
+		if len(r.Groups) < page {
+			break
+		}
+	}
+	var count, bytes uint64
+	seen := map[string]bool{}
+	for i, g := range all {
+		count, bytes = count+g.Count, bytes+g.Bytes
+		if seen[g.Key] || g.List != live || g.State != heaptopv1.State_STATE_LIVE {
+			t.Errorf("group %d %q: repeated, or not a live group (%v, %v)", i, g.Key, g.List, g.State)
+		}
+		seen[g.Key] = true
+		if i < len(inDocument) && g.Key != inDocument[i] {
+			t.Errorf("group %d is %q, the document's is %q", i, g.Key, inDocument[i])
+		}
+		if i > 0 && g.Bytes > all[i-1].Bytes {
+			t.Errorf("group %d (%d B) is bigger than the one before it (%d B)", i, g.Bytes, all[i-1].Bytes)
+		}
+	}
+	if uint64(len(all)) != total.Groups || count != total.Count || bytes != total.Bytes {
+		t.Errorf("Groups gave %d groups, %d objects, %d B; the list total is %d, %d, %d", len(all), count, bytes, total.Groups, total.Count, total.Bytes)
+	}
+
+	// The filter ignores case and looks at types and sites.
+	r, err := groups(&heaptopv1.GroupsRequest{SnapshotId: s.Id, List: live, Filter: "MAIN.SESSION"})
+	if err != nil {
+		t.Fatalf("Groups filtered: %v", err)
+	}
+	var sessions *heaptopv1.ListGroup
+	for _, g := range r.Groups {
+		site := ""
+		if g.Site != nil {
+			site = strings.ToLower(g.Site.Function + " " + g.Site.File)
+			if g.TypeName == "main.session" && fmt.Sprintf("%s:%d", filepath.Base(g.Site.File), g.Site.Line) == sessionLine {
+				sessions = g
+			}
+		}
+		if !strings.Contains(strings.ToLower(g.TypeName), "main.session") && !strings.Contains(site, "main.session") {
+			t.Errorf("filter main.session gave %q at %q", g.TypeName, site)
+		}
+	}
+	if sessions == nil || r.Total != uint64(len(r.Groups)) {
+		t.Fatalf("filter main.session: %d of %d groups, none main.session at %s", len(r.Groups), r.Total, sessionLine)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), agenttest.Deadline)
+	defer cancel()
+	m, err := p.client.Members(ctx, &heaptopv1.MembersRequest{SnapshotId: s.Id, GroupKey: sessions.Key})
+	if err != nil || m.Total != sessions.Count {
+		t.Errorf("Members of the filtered sessions group: %v, %d members of %d", err, m.GetTotal(), sessions.Count)
+	}
+
+	for _, bad := range []struct {
+		req  *heaptopv1.GroupsRequest
+		code codes.Code
+	}{
+		{&heaptopv1.GroupsRequest{SnapshotId: s.Id, List: heaptopv1.List_LIST_DANGLING}, codes.InvalidArgument},
+		{&heaptopv1.GroupsRequest{SnapshotId: s.Id + 1, List: live}, codes.NotFound},
+	} {
+		if _, err := groups(bad.req); status.Code(err) != bad.code {
+			t.Errorf("Groups %v: %v, want %v", bad.req, err, bad.code)
+		}
+	}
+	t.Logf("live list: %d groups, %d objects, %d B; %d groups match main.session", total.Groups, total.Count, total.Bytes, r.Total)
 }

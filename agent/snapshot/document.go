@@ -65,7 +65,7 @@ func (h *held) document(complete bool, k costs) *heaptopv1.Snapshot {
 	f, fnotes := h.findingsLocked(complete, ids, h.capturedAt)
 	doc.Findings = f.out
 	notes = append(notes, fnotes...)
-	doc.Groups = h.listsLocked(complete, f)
+	doc.Groups, doc.ListTotals = h.listsLocked(complete, f)
 	for st, t := range a.Totals {
 		doc.States = append(doc.States, &heaptopv1.StateTotal{State: protoStates[st], Objects: t.Objects, Bytes: t.Bytes})
 	}

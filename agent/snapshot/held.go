@@ -25,7 +25,7 @@ import (
 // A held snapshot is shared by the Taker (while it is the latest) and the
 // calls reading it, each holding a reference; the last to release it
 // closes it. Its analysis and names are read-only; mu guards the tables
-// that Expand and Members grow.
+// that Expand, Members and Groups grow.
 type held struct {
 	refs atomic.Int32
 
@@ -43,9 +43,11 @@ type held struct {
 	sent     map[uint32]string         // node ids sent (in a document or by Expand) and their keys
 	findings map[string]findingRef     // finding keys of the documents, for Path
 	groups   map[string]graph.ObjectID // list group keys sent, each with an example object
-	// The live and pending groups sent, by key: their census rows.
-	typeSites map[string]int
-	order     memberOrder // the members of the group Members read last
+	// The live and pending groups sent, by key: their census rows; and the
+	// keys of all rows (typeSiteKeys), set with the complete document.
+	typeSites    map[string]int
+	typeSiteKeys []string
+	order        memberOrder // the members of the group Members read last
 }
 
 func newHeld(id uint64, at time.Time, g *graph.Graph, n *naming.Names, im *symbols.Image, a *analysis.Analysis) *held {

@@ -3,6 +3,10 @@ package snapshot
 import (
 	"slices"
 	"strconv"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/heaptop/heaptop/agent/analysis"
 	heaptopv1 "github.com/heaptop/heaptop/agent/api/heaptop/v1"
@@ -15,8 +19,12 @@ import (
 // what holds the word (its type and site, or its global), the leaks list
 // the leaked objects by type and site.
 
-// maxListGroups caps the rows of each list in a document.
-const maxListGroups = 200
+// maxListGroups caps the rows of each list in a document; Groups pages
+// through the rest of the live and pending lists, maxGroupsPage a call.
+const (
+	maxListGroups = 200
+	maxGroupsPage = 1000
+)
 
 var listNames = [...]string{
 	heaptopv1.List_LIST_LIVE: "live", heaptopv1.List_LIST_PENDING: "pending",
@@ -31,28 +39,28 @@ func groupKey(list heaptopv1.List, typ string, site *heaptopv1.Site) string {
 	return k
 }
 
-// listsLocked builds the lists: every state's when complete, the dangling
-// and leak lists only otherwise. h.mu is held.
-func (h *held) listsLocked(complete bool, f *folder) []*heaptopv1.ListGroup {
+// listsLocked builds the lists: every state's when complete (with their
+// totals), the dangling and leak lists only otherwise. h.mu is held.
+func (h *held) listsLocked(complete bool, f *folder) ([]*heaptopv1.ListGroup, []*heaptopv1.ListTotal) {
 	a, c := h.a, h.chains
 	var out []*heaptopv1.ListGroup
+	var totals []*heaptopv1.ListTotal
 	if complete {
-		per := map[heaptopv1.List]int{}
-		for row, ts := range a.TypeSites {
-			list := heaptopv1.List_LIST_PENDING
-			if ts.State == analysis.Live {
-				list = heaptopv1.List_LIST_LIVE
+		per := map[heaptopv1.List]*heaptopv1.ListTotal{}
+		for _, list := range []heaptopv1.List{heaptopv1.List_LIST_LIVE, heaptopv1.List_LIST_PENDING} {
+			per[list] = &heaptopv1.ListTotal{List: list}
+			totals = append(totals, per[list])
+		}
+		h.typeSiteKeys = typeSiteKeys(a.TypeSites)
+		for row := range a.TypeSites {
+			ts := &a.TypeSites[row]
+			t := per[typeSiteList(ts)]
+			if t.Groups < maxListGroups {
+				out = append(out, h.typeSiteGroup(row))
 			}
-			if per[list] == maxListGroups {
-				continue
-			}
-			per[list]++
-			g := &heaptopv1.ListGroup{List: list, TypeName: ts.Type, Site: protoSite(ts.Site), Count: ts.Count,
-				Bytes: ts.Bytes, RetainedBytes: ts.Retained, State: protoStates[ts.State]}
-			g.Key = groupKey(list, g.TypeName+" "+ts.State.String(), g.Site)
-			h.groups[g.Key] = ts.Example
-			h.typeSites[g.Key] = row
-			out = append(out, g)
+			t.Groups++
+			t.Count += ts.Count
+			t.Bytes += ts.Bytes
 		}
 	}
 
@@ -115,7 +123,7 @@ func (h *held) listsLocked(complete bool, f *folder) []*heaptopv1.ListGroup {
 			g.FindingKeys = append(g.FindingKeys, k)
 		}
 	}
-	return append(out, topGroups(leaks)...)
+	return append(out, topGroups(leaks)...), totals
 }
 
 // topGroups sorts groups by bytes and keeps maxListGroups.
@@ -130,4 +138,87 @@ func topGroups(gs []*heaptopv1.ListGroup) []*heaptopv1.ListGroup {
 		return 0
 	})
 	return gs[:min(len(gs), maxListGroups)]
+}
+
+// typeSiteList is the list of a census row: live, or pending for every
+// other state.
+func typeSiteList(ts *analysis.TypeSite) heaptopv1.List {
+	if ts.State == analysis.Live {
+		return heaptopv1.List_LIST_LIVE
+	}
+	return heaptopv1.List_LIST_PENDING
+}
+
+// typeSiteKeys are the group keys of the census rows. Two rows can share
+// a type name and site: types of one name from two packages (grpc's
+// status.Status and its internal one), whose names the UI shortens alike.
+// The bigger keeps the plain key and the others get "#2", "#3" by
+// decreasing bytes, so a key names one row (a name shared this way may
+// swap its suffixes between snapshots when the sizes cross).
+func typeSiteKeys(rows []analysis.TypeSite) []string {
+	keys := make([]string, len(rows))
+	seen := map[string]int{}
+	for row := range rows {
+		ts := &rows[row]
+		k := groupKey(typeSiteList(ts), ts.Type+" "+ts.State.String(), protoSite(ts.Site))
+		if seen[k]++; seen[k] > 1 {
+			k += "#" + strconv.Itoa(seen[k])
+		}
+		keys[row] = k
+	}
+	return keys
+}
+
+// typeSiteGroup is the list group of census row `row`, known by its key to
+// Members and Path from now on. h.mu is held.
+func (h *held) typeSiteGroup(row int) *heaptopv1.ListGroup {
+	ts := &h.a.TypeSites[row]
+	g := &heaptopv1.ListGroup{List: typeSiteList(ts), Key: h.typeSiteKeys[row], TypeName: ts.Type, Site: protoSite(ts.Site),
+		Count: ts.Count, Bytes: ts.Bytes, RetainedBytes: ts.Retained, State: protoStates[ts.State]}
+	h.groups[g.Key] = ts.Example
+	h.typeSites[g.Key] = row
+	return g
+}
+
+// listGroups answers Groups: the live or pending list's groups in the
+// document's order, those matching the filter, from the offset. One pass
+// over the census rows (thousands), so nothing is kept between pages.
+func (h *held) listGroups(req *heaptopv1.GroupsRequest) (*heaptopv1.GroupsReply, error) {
+	list := req.GetList()
+	if list != heaptopv1.List_LIST_LIVE && list != heaptopv1.List_LIST_PENDING {
+		return nil, status.Errorf(codes.InvalidArgument, "only the live and pending lists have more groups than the document carries, not %s", list)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	limit := int(req.GetLimit())
+	if limit <= 0 || limit > maxGroupsPage {
+		limit = maxGroupsPage
+	}
+	filter := strings.ToLower(req.GetFilter())
+	offset := int(min(req.GetOffset(), 1<<31))
+	reply := &heaptopv1.GroupsReply{}
+	for row := range h.a.TypeSites {
+		ts := &h.a.TypeSites[row]
+		if typeSiteList(ts) != list || !matchesFilter(ts, filter) {
+			continue
+		}
+		if n := int(reply.Total); n >= offset && n < offset+limit {
+			reply.Groups = append(reply.Groups, h.typeSiteGroup(row))
+		}
+		reply.Total++
+	}
+	return reply, nil
+}
+
+// matchesFilter reports whether a census row's type, or its allocation
+// site's function or file, contains filter (lower case), as heaptop's `/`
+// filters the rows it has.
+func matchesFilter(ts *analysis.TypeSite, filter string) bool {
+	if filter == "" {
+		return true
+	}
+	if strings.Contains(strings.ToLower(ts.Type), filter) {
+		return true
+	}
+	return ts.Site.File != "" && (strings.Contains(strings.ToLower(ts.Site.Function), filter) || strings.Contains(strings.ToLower(ts.Site.File), filter))
 }

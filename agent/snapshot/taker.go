@@ -139,6 +139,11 @@ func (t *Taker) Members(_ context.Context, req *heaptopv1.MembersRequest) (*heap
 	return answer(t, req, (*held).members)
 }
 
+// Groups implements server.Graphs.
+func (t *Taker) Groups(_ context.Context, req *heaptopv1.GroupsRequest) (*heaptopv1.GroupsReply, error) {
+	return answer(t, req, (*held).listGroups)
+}
+
 // Path implements server.Graphs.
 func (t *Taker) Path(_ context.Context, req *heaptopv1.PathRequest) (*heaptopv1.PathReply, error) {
 	return answer(t, req, (*held).path)

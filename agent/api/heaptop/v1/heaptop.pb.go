@@ -1369,8 +1369,11 @@ type Snapshot struct {
 	Notes []string `protobuf:"bytes,11,rep,name=notes,proto3" json:"notes,omitempty"`
 	// How many earlier captures the growth rows look back on (up to 8).
 	GrowthIntervals uint32 `protobuf:"varint,12,opt,name=growth_intervals,json=growthIntervals,proto3" json:"growth_intervals,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The live and pending lists in all, of which `groups` carries the
+	// biggest (complete documents only).
+	ListTotals    []*ListTotal `protobuf:"bytes,13,rep,name=list_totals,json=listTotals,proto3" json:"list_totals,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Snapshot) Reset() {
@@ -1487,6 +1490,84 @@ func (x *Snapshot) GetGrowthIntervals() uint32 {
 	return 0
 }
 
+func (x *Snapshot) GetListTotals() []*ListTotal {
+	if x != nil {
+		return x.ListTotals
+	}
+	return nil
+}
+
+// ListTotal is one list's size beyond what a document carries of it.
+type ListTotal struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	List  List                   `protobuf:"varint,1,opt,name=list,proto3,enum=heaptop.v1.List" json:"list,omitempty"`
+	// Groups in the list; Groups pages through them.
+	Groups uint64 `protobuf:"varint,2,opt,name=groups,proto3" json:"groups,omitempty"`
+	// Objects and bytes in all its groups.
+	Count         uint64 `protobuf:"varint,3,opt,name=count,proto3" json:"count,omitempty"`
+	Bytes         uint64 `protobuf:"varint,4,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTotal) Reset() {
+	*x = ListTotal{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTotal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTotal) ProtoMessage() {}
+
+func (x *ListTotal) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTotal.ProtoReflect.Descriptor instead.
+func (*ListTotal) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListTotal) GetList() List {
+	if x != nil {
+		return x.List
+	}
+	return List_LIST_UNSPECIFIED
+}
+
+func (x *ListTotal) GetGroups() uint64 {
+	if x != nil {
+		return x.Groups
+	}
+	return 0
+}
+
+func (x *ListTotal) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *ListTotal) GetBytes() uint64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
 type CaptureStats struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// How long the target's goroutines could not run because of the capture.
@@ -1528,7 +1609,7 @@ type CaptureStats struct {
 
 func (x *CaptureStats) Reset() {
 	*x = CaptureStats{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[12]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1540,7 +1621,7 @@ func (x *CaptureStats) String() string {
 func (*CaptureStats) ProtoMessage() {}
 
 func (x *CaptureStats) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[12]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1553,7 +1634,7 @@ func (x *CaptureStats) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaptureStats.ProtoReflect.Descriptor instead.
 func (*CaptureStats) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{12}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CaptureStats) GetPauseNs() uint64 {
@@ -1707,7 +1788,7 @@ type StateTotal struct {
 
 func (x *StateTotal) Reset() {
 	*x = StateTotal{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[13]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1719,7 +1800,7 @@ func (x *StateTotal) String() string {
 func (*StateTotal) ProtoMessage() {}
 
 func (x *StateTotal) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[13]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1732,7 +1813,7 @@ func (x *StateTotal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StateTotal.ProtoReflect.Descriptor instead.
 func (*StateTotal) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{13}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *StateTotal) GetState() State {
@@ -1791,7 +1872,7 @@ type TreeNode struct {
 
 func (x *TreeNode) Reset() {
 	*x = TreeNode{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[14]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +1884,7 @@ func (x *TreeNode) String() string {
 func (*TreeNode) ProtoMessage() {}
 
 func (x *TreeNode) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[14]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +1897,7 @@ func (x *TreeNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TreeNode.ProtoReflect.Descriptor instead.
 func (*TreeNode) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{14}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *TreeNode) GetId() uint32 {
@@ -1936,7 +2017,7 @@ type ListGroup struct {
 
 func (x *ListGroup) Reset() {
 	*x = ListGroup{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[15]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1948,7 +2029,7 @@ func (x *ListGroup) String() string {
 func (*ListGroup) ProtoMessage() {}
 
 func (x *ListGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[15]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1961,7 +2042,7 @@ func (x *ListGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroup.ProtoReflect.Descriptor instead.
 func (*ListGroup) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{15}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListGroup) GetList() List {
@@ -2065,7 +2146,7 @@ type Hop struct {
 
 func (x *Hop) Reset() {
 	*x = Hop{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[16]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2077,7 +2158,7 @@ func (x *Hop) String() string {
 func (*Hop) ProtoMessage() {}
 
 func (x *Hop) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[16]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2090,7 +2171,7 @@ func (x *Hop) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Hop.ProtoReflect.Descriptor instead.
 func (*Hop) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{16}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Hop) GetVia() Via {
@@ -2205,7 +2286,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[17]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2217,7 +2298,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[17]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2230,7 +2311,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{17}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Finding) GetKey() string {
@@ -2319,7 +2400,7 @@ type GrowthRow struct {
 
 func (x *GrowthRow) Reset() {
 	*x = GrowthRow{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[18]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2331,7 +2412,7 @@ func (x *GrowthRow) String() string {
 func (*GrowthRow) ProtoMessage() {}
 
 func (x *GrowthRow) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[18]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2344,7 +2425,7 @@ func (x *GrowthRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GrowthRow.ProtoReflect.Descriptor instead.
 func (*GrowthRow) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{18}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GrowthRow) GetTypeName() string {
@@ -2408,7 +2489,7 @@ type ExpandRequest struct {
 
 func (x *ExpandRequest) Reset() {
 	*x = ExpandRequest{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[19]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2420,7 +2501,7 @@ func (x *ExpandRequest) String() string {
 func (*ExpandRequest) ProtoMessage() {}
 
 func (x *ExpandRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[19]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2433,7 +2514,7 @@ func (x *ExpandRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpandRequest.ProtoReflect.Descriptor instead.
 func (*ExpandRequest) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{19}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ExpandRequest) GetSnapshotId() uint64 {
@@ -2473,7 +2554,7 @@ type ExpandReply struct {
 
 func (x *ExpandReply) Reset() {
 	*x = ExpandReply{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[20]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2485,7 +2566,7 @@ func (x *ExpandReply) String() string {
 func (*ExpandReply) ProtoMessage() {}
 
 func (x *ExpandReply) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[20]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2498,7 +2579,7 @@ func (x *ExpandReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExpandReply.ProtoReflect.Descriptor instead.
 func (*ExpandReply) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{20}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ExpandReply) GetNodes() []*TreeNode {
@@ -2522,7 +2603,7 @@ type MembersRequest struct {
 
 func (x *MembersRequest) Reset() {
 	*x = MembersRequest{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2534,7 +2615,7 @@ func (x *MembersRequest) String() string {
 func (*MembersRequest) ProtoMessage() {}
 
 func (x *MembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[21]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2547,7 +2628,7 @@ func (x *MembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersRequest.ProtoReflect.Descriptor instead.
 func (*MembersRequest) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{21}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *MembersRequest) GetSnapshotId() uint64 {
@@ -2589,7 +2670,7 @@ type MembersReply struct {
 
 func (x *MembersReply) Reset() {
 	*x = MembersReply{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2601,7 +2682,7 @@ func (x *MembersReply) String() string {
 func (*MembersReply) ProtoMessage() {}
 
 func (x *MembersReply) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[22]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2614,7 +2695,7 @@ func (x *MembersReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MembersReply.ProtoReflect.Descriptor instead.
 func (*MembersReply) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{22}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *MembersReply) GetMembers() []*Member {
@@ -2625,6 +2706,139 @@ func (x *MembersReply) GetMembers() []*Member {
 }
 
 func (x *MembersReply) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+type GroupsRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	SnapshotId uint64                 `protobuf:"varint,1,opt,name=snapshot_id,json=snapshotId,proto3" json:"snapshot_id,omitempty"`
+	// LIST_LIVE or LIST_PENDING.
+	List List `protobuf:"varint,2,opt,name=list,proto3,enum=heaptop.v1.List" json:"list,omitempty"`
+	// Only groups whose type name, or allocation site's function or file,
+	// contains this, ignoring case; empty: all.
+	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
+	Offset uint32 `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
+	// At most 1,000 a call; 0 asks for that many.
+	Limit         uint32 `protobuf:"varint,5,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupsRequest) Reset() {
+	*x = GroupsRequest{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupsRequest) ProtoMessage() {}
+
+func (x *GroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupsRequest.ProtoReflect.Descriptor instead.
+func (*GroupsRequest) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *GroupsRequest) GetSnapshotId() uint64 {
+	if x != nil {
+		return x.SnapshotId
+	}
+	return 0
+}
+
+func (x *GroupsRequest) GetList() List {
+	if x != nil {
+		return x.List
+	}
+	return List_LIST_UNSPECIFIED
+}
+
+func (x *GroupsRequest) GetFilter() string {
+	if x != nil {
+		return x.Filter
+	}
+	return ""
+}
+
+func (x *GroupsRequest) GetOffset() uint32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+func (x *GroupsRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+type GroupsReply struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Groups []*ListGroup           `protobuf:"bytes,1,rep,name=groups,proto3" json:"groups,omitempty"`
+	// The groups of the list that match the filter, in all.
+	Total         uint64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GroupsReply) Reset() {
+	*x = GroupsReply{}
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GroupsReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GroupsReply) ProtoMessage() {}
+
+func (x *GroupsReply) ProtoReflect() protoreflect.Message {
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GroupsReply.ProtoReflect.Descriptor instead.
+func (*GroupsReply) Descriptor() ([]byte, []int) {
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *GroupsReply) GetGroups() []*ListGroup {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *GroupsReply) GetTotal() uint64 {
 	if x != nil {
 		return x.Total
 	}
@@ -2645,7 +2859,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[23]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2657,7 +2871,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[23]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2670,7 +2884,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{23}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Member) GetAddress() uint64 {
@@ -2717,7 +2931,7 @@ type PathRequest struct {
 
 func (x *PathRequest) Reset() {
 	*x = PathRequest{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[24]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2729,7 +2943,7 @@ func (x *PathRequest) String() string {
 func (*PathRequest) ProtoMessage() {}
 
 func (x *PathRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[24]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2742,7 +2956,7 @@ func (x *PathRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PathRequest.ProtoReflect.Descriptor instead.
 func (*PathRequest) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{24}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *PathRequest) GetSnapshotId() uint64 {
@@ -2834,7 +3048,7 @@ type PathReply struct {
 
 func (x *PathReply) Reset() {
 	*x = PathReply{}
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[25]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2846,7 +3060,7 @@ func (x *PathReply) String() string {
 func (*PathReply) ProtoMessage() {}
 
 func (x *PathReply) ProtoReflect() protoreflect.Message {
-	mi := &file_heaptop_v1_heaptop_proto_msgTypes[25]
+	mi := &file_heaptop_v1_heaptop_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2859,7 +3073,7 @@ func (x *PathReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PathReply.ProtoReflect.Descriptor instead.
 func (*PathReply) Descriptor() ([]byte, []int) {
-	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{25}
+	return file_heaptop_v1_heaptop_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *PathReply) GetPath() []*Hop {
@@ -2946,7 +3160,7 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x04Site\x12\x1a\n" +
 	"\bfunction\x18\x01 \x01(\tR\bfunction\x12\x12\n" +
 	"\x04file\x18\x02 \x01(\tR\x04file\x12\x12\n" +
-	"\x04line\x18\x03 \x01(\rR\x04line\"\xe4\x03\n" +
+	"\x04line\x18\x03 \x01(\rR\x04line\"\x9c\x04\n" +
 	"\bSnapshot\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x12,\n" +
 	"\x12captured_unix_nano\x18\x02 \x01(\x03R\x10capturedUnixNano\x12\x1a\n" +
@@ -2960,7 +3174,14 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x0egrowth_base_id\x18\n" +
 	" \x01(\x04R\fgrowthBaseId\x12\x14\n" +
 	"\x05notes\x18\v \x03(\tR\x05notes\x12)\n" +
-	"\x10growth_intervals\x18\f \x01(\rR\x0fgrowthIntervals\"\x92\x05\n" +
+	"\x10growth_intervals\x18\f \x01(\rR\x0fgrowthIntervals\x126\n" +
+	"\vlist_totals\x18\r \x03(\v2\x15.heaptop.v1.ListTotalR\n" +
+	"listTotals\"u\n" +
+	"\tListTotal\x12$\n" +
+	"\x04list\x18\x01 \x01(\x0e2\x10.heaptop.v1.ListR\x04list\x12\x16\n" +
+	"\x06groups\x18\x02 \x01(\x04R\x06groups\x12\x14\n" +
+	"\x05count\x18\x03 \x01(\x04R\x05count\x12\x14\n" +
+	"\x05bytes\x18\x04 \x01(\x04R\x05bytes\"\x92\x05\n" +
 	"\fCaptureStats\x12\x19\n" +
 	"\bpause_ns\x18\x01 \x01(\x04R\apauseNs\x12\x1d\n" +
 	"\n" +
@@ -3075,6 +3296,16 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"\x05limit\x18\x04 \x01(\rR\x05limit\"R\n" +
 	"\fMembersReply\x12,\n" +
 	"\amembers\x18\x01 \x03(\v2\x12.heaptop.v1.MemberR\amembers\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\"\x9c\x01\n" +
+	"\rGroupsRequest\x12\x1f\n" +
+	"\vsnapshot_id\x18\x01 \x01(\x04R\n" +
+	"snapshotId\x12$\n" +
+	"\x04list\x18\x02 \x01(\x0e2\x10.heaptop.v1.ListR\x04list\x12\x16\n" +
+	"\x06filter\x18\x03 \x01(\tR\x06filter\x12\x16\n" +
+	"\x06offset\x18\x04 \x01(\rR\x06offset\x12\x14\n" +
+	"\x05limit\x18\x05 \x01(\rR\x05limit\"R\n" +
+	"\vGroupsReply\x12-\n" +
+	"\x06groups\x18\x01 \x03(\v2\x15.heaptop.v1.ListGroupR\x06groups\x12\x14\n" +
 	"\x05total\x18\x02 \x01(\x04R\x05total\"\x88\x01\n" +
 	"\x06Member\x12\x18\n" +
 	"\aaddress\x18\x01 \x01(\x04R\aaddress\x12\x14\n" +
@@ -3154,13 +3385,14 @@ const file_heaptop_v1_heaptop_proto_rawDesc = "" +
 	"VIA_HIDDEN\x10\n" +
 	"\x12\x0f\n" +
 	"\vVIA_RUNTIME\x10\v\x12\x0f\n" +
-	"\vVIA_POINTER\x10\f2\xbe\x02\n" +
+	"\vVIA_POINTER\x10\f2\xfc\x02\n" +
 	"\aHeaptop\x12;\n" +
 	"\x05Watch\x12\x18.heaptop.v1.WatchRequest\x1a\x16.heaptop.v1.WatchEvent0\x01\x12?\n" +
 	"\aCapture\x12\x1a.heaptop.v1.CaptureRequest\x1a\x18.heaptop.v1.CaptureReply\x12<\n" +
 	"\x06Expand\x12\x19.heaptop.v1.ExpandRequest\x1a\x17.heaptop.v1.ExpandReply\x126\n" +
 	"\x04Path\x12\x17.heaptop.v1.PathRequest\x1a\x15.heaptop.v1.PathReply\x12?\n" +
-	"\aMembers\x12\x1a.heaptop.v1.MembersRequest\x1a\x18.heaptop.v1.MembersReplyB;Z9github.com/heaptop/heaptop/agent/api/heaptop/v1;heaptopv1b\x06proto3"
+	"\aMembers\x12\x1a.heaptop.v1.MembersRequest\x1a\x18.heaptop.v1.MembersReply\x12<\n" +
+	"\x06Groups\x12\x19.heaptop.v1.GroupsRequest\x1a\x17.heaptop.v1.GroupsReplyB;Z9github.com/heaptop/heaptop/agent/api/heaptop/v1;heaptopv1b\x06proto3"
 
 var (
 	file_heaptop_v1_heaptop_proto_rawDescOnce sync.Once
@@ -3175,7 +3407,7 @@ func file_heaptop_v1_heaptop_proto_rawDescGZIP() []byte {
 }
 
 var file_heaptop_v1_heaptop_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_heaptop_v1_heaptop_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
+var file_heaptop_v1_heaptop_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_heaptop_v1_heaptop_proto_goTypes = []any{
 	(SchemaVersion)(0),      // 0: heaptop.v1.SchemaVersion
 	(Phase)(0),              // 1: heaptop.v1.Phase
@@ -3196,20 +3428,23 @@ var file_heaptop_v1_heaptop_proto_goTypes = []any{
 	(*Notice)(nil),          // 16: heaptop.v1.Notice
 	(*Site)(nil),            // 17: heaptop.v1.Site
 	(*Snapshot)(nil),        // 18: heaptop.v1.Snapshot
-	(*CaptureStats)(nil),    // 19: heaptop.v1.CaptureStats
-	(*StateTotal)(nil),      // 20: heaptop.v1.StateTotal
-	(*TreeNode)(nil),        // 21: heaptop.v1.TreeNode
-	(*ListGroup)(nil),       // 22: heaptop.v1.ListGroup
-	(*Hop)(nil),             // 23: heaptop.v1.Hop
-	(*Finding)(nil),         // 24: heaptop.v1.Finding
-	(*GrowthRow)(nil),       // 25: heaptop.v1.GrowthRow
-	(*ExpandRequest)(nil),   // 26: heaptop.v1.ExpandRequest
-	(*ExpandReply)(nil),     // 27: heaptop.v1.ExpandReply
-	(*MembersRequest)(nil),  // 28: heaptop.v1.MembersRequest
-	(*MembersReply)(nil),    // 29: heaptop.v1.MembersReply
-	(*Member)(nil),          // 30: heaptop.v1.Member
-	(*PathRequest)(nil),     // 31: heaptop.v1.PathRequest
-	(*PathReply)(nil),       // 32: heaptop.v1.PathReply
+	(*ListTotal)(nil),       // 19: heaptop.v1.ListTotal
+	(*CaptureStats)(nil),    // 20: heaptop.v1.CaptureStats
+	(*StateTotal)(nil),      // 21: heaptop.v1.StateTotal
+	(*TreeNode)(nil),        // 22: heaptop.v1.TreeNode
+	(*ListGroup)(nil),       // 23: heaptop.v1.ListGroup
+	(*Hop)(nil),             // 24: heaptop.v1.Hop
+	(*Finding)(nil),         // 25: heaptop.v1.Finding
+	(*GrowthRow)(nil),       // 26: heaptop.v1.GrowthRow
+	(*ExpandRequest)(nil),   // 27: heaptop.v1.ExpandRequest
+	(*ExpandReply)(nil),     // 28: heaptop.v1.ExpandReply
+	(*MembersRequest)(nil),  // 29: heaptop.v1.MembersRequest
+	(*MembersReply)(nil),    // 30: heaptop.v1.MembersReply
+	(*GroupsRequest)(nil),   // 31: heaptop.v1.GroupsRequest
+	(*GroupsReply)(nil),     // 32: heaptop.v1.GroupsReply
+	(*Member)(nil),          // 33: heaptop.v1.Member
+	(*PathRequest)(nil),     // 34: heaptop.v1.PathRequest
+	(*PathReply)(nil),       // 35: heaptop.v1.PathReply
 }
 var file_heaptop_v1_heaptop_proto_depIdxs = []int32{
 	9,  // 0: heaptop.v1.WatchEvent.hello:type_name -> heaptop.v1.Hello
@@ -3222,45 +3457,51 @@ var file_heaptop_v1_heaptop_proto_depIdxs = []int32{
 	12, // 7: heaptop.v1.Tick.pauses:type_name -> heaptop.v1.GcPause
 	18, // 8: heaptop.v1.CaptureReply.snapshot:type_name -> heaptop.v1.Snapshot
 	1,  // 9: heaptop.v1.CaptureProgress.phase:type_name -> heaptop.v1.Phase
-	19, // 10: heaptop.v1.Snapshot.stats:type_name -> heaptop.v1.CaptureStats
-	20, // 11: heaptop.v1.Snapshot.states:type_name -> heaptop.v1.StateTotal
-	21, // 12: heaptop.v1.Snapshot.tree:type_name -> heaptop.v1.TreeNode
-	22, // 13: heaptop.v1.Snapshot.groups:type_name -> heaptop.v1.ListGroup
-	24, // 14: heaptop.v1.Snapshot.findings:type_name -> heaptop.v1.Finding
-	25, // 15: heaptop.v1.Snapshot.growth:type_name -> heaptop.v1.GrowthRow
-	2,  // 16: heaptop.v1.StateTotal.state:type_name -> heaptop.v1.State
-	3,  // 17: heaptop.v1.TreeNode.kind:type_name -> heaptop.v1.NodeKind
-	17, // 18: heaptop.v1.TreeNode.site:type_name -> heaptop.v1.Site
-	2,  // 19: heaptop.v1.TreeNode.state:type_name -> heaptop.v1.State
-	4,  // 20: heaptop.v1.ListGroup.list:type_name -> heaptop.v1.List
-	17, // 21: heaptop.v1.ListGroup.site:type_name -> heaptop.v1.Site
-	2,  // 22: heaptop.v1.ListGroup.state:type_name -> heaptop.v1.State
-	6,  // 23: heaptop.v1.Hop.via:type_name -> heaptop.v1.Via
-	17, // 24: heaptop.v1.Hop.site:type_name -> heaptop.v1.Site
-	2,  // 25: heaptop.v1.Hop.state:type_name -> heaptop.v1.State
-	17, // 26: heaptop.v1.Hop.created_by:type_name -> heaptop.v1.Site
-	5,  // 27: heaptop.v1.Finding.kind:type_name -> heaptop.v1.FindingKind
-	23, // 28: heaptop.v1.Finding.path:type_name -> heaptop.v1.Hop
-	17, // 29: heaptop.v1.GrowthRow.site:type_name -> heaptop.v1.Site
-	21, // 30: heaptop.v1.ExpandReply.nodes:type_name -> heaptop.v1.TreeNode
-	30, // 31: heaptop.v1.MembersReply.members:type_name -> heaptop.v1.Member
-	2,  // 32: heaptop.v1.Member.state:type_name -> heaptop.v1.State
-	23, // 33: heaptop.v1.PathReply.path:type_name -> heaptop.v1.Hop
-	7,  // 34: heaptop.v1.Heaptop.Watch:input_type -> heaptop.v1.WatchRequest
-	13, // 35: heaptop.v1.Heaptop.Capture:input_type -> heaptop.v1.CaptureRequest
-	26, // 36: heaptop.v1.Heaptop.Expand:input_type -> heaptop.v1.ExpandRequest
-	31, // 37: heaptop.v1.Heaptop.Path:input_type -> heaptop.v1.PathRequest
-	28, // 38: heaptop.v1.Heaptop.Members:input_type -> heaptop.v1.MembersRequest
-	8,  // 39: heaptop.v1.Heaptop.Watch:output_type -> heaptop.v1.WatchEvent
-	14, // 40: heaptop.v1.Heaptop.Capture:output_type -> heaptop.v1.CaptureReply
-	27, // 41: heaptop.v1.Heaptop.Expand:output_type -> heaptop.v1.ExpandReply
-	32, // 42: heaptop.v1.Heaptop.Path:output_type -> heaptop.v1.PathReply
-	29, // 43: heaptop.v1.Heaptop.Members:output_type -> heaptop.v1.MembersReply
-	39, // [39:44] is the sub-list for method output_type
-	34, // [34:39] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	20, // 10: heaptop.v1.Snapshot.stats:type_name -> heaptop.v1.CaptureStats
+	21, // 11: heaptop.v1.Snapshot.states:type_name -> heaptop.v1.StateTotal
+	22, // 12: heaptop.v1.Snapshot.tree:type_name -> heaptop.v1.TreeNode
+	23, // 13: heaptop.v1.Snapshot.groups:type_name -> heaptop.v1.ListGroup
+	25, // 14: heaptop.v1.Snapshot.findings:type_name -> heaptop.v1.Finding
+	26, // 15: heaptop.v1.Snapshot.growth:type_name -> heaptop.v1.GrowthRow
+	19, // 16: heaptop.v1.Snapshot.list_totals:type_name -> heaptop.v1.ListTotal
+	4,  // 17: heaptop.v1.ListTotal.list:type_name -> heaptop.v1.List
+	2,  // 18: heaptop.v1.StateTotal.state:type_name -> heaptop.v1.State
+	3,  // 19: heaptop.v1.TreeNode.kind:type_name -> heaptop.v1.NodeKind
+	17, // 20: heaptop.v1.TreeNode.site:type_name -> heaptop.v1.Site
+	2,  // 21: heaptop.v1.TreeNode.state:type_name -> heaptop.v1.State
+	4,  // 22: heaptop.v1.ListGroup.list:type_name -> heaptop.v1.List
+	17, // 23: heaptop.v1.ListGroup.site:type_name -> heaptop.v1.Site
+	2,  // 24: heaptop.v1.ListGroup.state:type_name -> heaptop.v1.State
+	6,  // 25: heaptop.v1.Hop.via:type_name -> heaptop.v1.Via
+	17, // 26: heaptop.v1.Hop.site:type_name -> heaptop.v1.Site
+	2,  // 27: heaptop.v1.Hop.state:type_name -> heaptop.v1.State
+	17, // 28: heaptop.v1.Hop.created_by:type_name -> heaptop.v1.Site
+	5,  // 29: heaptop.v1.Finding.kind:type_name -> heaptop.v1.FindingKind
+	24, // 30: heaptop.v1.Finding.path:type_name -> heaptop.v1.Hop
+	17, // 31: heaptop.v1.GrowthRow.site:type_name -> heaptop.v1.Site
+	22, // 32: heaptop.v1.ExpandReply.nodes:type_name -> heaptop.v1.TreeNode
+	33, // 33: heaptop.v1.MembersReply.members:type_name -> heaptop.v1.Member
+	4,  // 34: heaptop.v1.GroupsRequest.list:type_name -> heaptop.v1.List
+	23, // 35: heaptop.v1.GroupsReply.groups:type_name -> heaptop.v1.ListGroup
+	2,  // 36: heaptop.v1.Member.state:type_name -> heaptop.v1.State
+	24, // 37: heaptop.v1.PathReply.path:type_name -> heaptop.v1.Hop
+	7,  // 38: heaptop.v1.Heaptop.Watch:input_type -> heaptop.v1.WatchRequest
+	13, // 39: heaptop.v1.Heaptop.Capture:input_type -> heaptop.v1.CaptureRequest
+	27, // 40: heaptop.v1.Heaptop.Expand:input_type -> heaptop.v1.ExpandRequest
+	34, // 41: heaptop.v1.Heaptop.Path:input_type -> heaptop.v1.PathRequest
+	29, // 42: heaptop.v1.Heaptop.Members:input_type -> heaptop.v1.MembersRequest
+	31, // 43: heaptop.v1.Heaptop.Groups:input_type -> heaptop.v1.GroupsRequest
+	8,  // 44: heaptop.v1.Heaptop.Watch:output_type -> heaptop.v1.WatchEvent
+	14, // 45: heaptop.v1.Heaptop.Capture:output_type -> heaptop.v1.CaptureReply
+	28, // 46: heaptop.v1.Heaptop.Expand:output_type -> heaptop.v1.ExpandReply
+	35, // 47: heaptop.v1.Heaptop.Path:output_type -> heaptop.v1.PathReply
+	30, // 48: heaptop.v1.Heaptop.Members:output_type -> heaptop.v1.MembersReply
+	32, // 49: heaptop.v1.Heaptop.Groups:output_type -> heaptop.v1.GroupsReply
+	44, // [44:50] is the sub-list for method output_type
+	38, // [38:44] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_heaptop_v1_heaptop_proto_init() }
@@ -3275,7 +3516,7 @@ func file_heaptop_v1_heaptop_proto_init() {
 		(*WatchEvent_Snapshot)(nil),
 		(*WatchEvent_Notice)(nil),
 	}
-	file_heaptop_v1_heaptop_proto_msgTypes[24].OneofWrappers = []any{
+	file_heaptop_v1_heaptop_proto_msgTypes[27].OneofWrappers = []any{
 		(*PathRequest_Node)(nil),
 		(*PathRequest_GroupKey)(nil),
 		(*PathRequest_FindingKey)(nil),
@@ -3287,7 +3528,7 @@ func file_heaptop_v1_heaptop_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_heaptop_v1_heaptop_proto_rawDesc), len(file_heaptop_v1_heaptop_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   26,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

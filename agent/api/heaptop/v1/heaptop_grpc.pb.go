@@ -38,6 +38,7 @@ const (
 	Heaptop_Expand_FullMethodName  = "/heaptop.v1.Heaptop/Expand"
 	Heaptop_Path_FullMethodName    = "/heaptop.v1.Heaptop/Path"
 	Heaptop_Members_FullMethodName = "/heaptop.v1.Heaptop/Members"
+	Heaptop_Groups_FullMethodName  = "/heaptop.v1.Heaptop/Groups"
 )
 
 // HeaptopClient is the client API for Heaptop service.
@@ -77,6 +78,14 @@ type HeaptopClient interface {
 	// INVALID_ARGUMENT for a dangling or leak group (their members are its
 	// findings, which the document carries).
 	Members(ctx context.Context, in *MembersRequest, opts ...grpc.CallOption) (*MembersReply, error)
+	// Groups returns the groups of the live or pending list, a page at a
+	// time, in the document's order (decreasing bytes), optionally only those
+	// whose type or allocation site contains a filter: the groups past the
+	// document's 200 (Snapshot.list_totals says how many there are) and the
+	// search of all of them. Their keys work with Members and Path like the
+	// document's. NOT_FOUND when the snapshot is no longer held;
+	// INVALID_ARGUMENT for another list.
+	Groups(ctx context.Context, in *GroupsRequest, opts ...grpc.CallOption) (*GroupsReply, error)
 }
 
 type heaptopClient struct {
@@ -146,6 +155,16 @@ func (c *heaptopClient) Members(ctx context.Context, in *MembersRequest, opts ..
 	return out, nil
 }
 
+func (c *heaptopClient) Groups(ctx context.Context, in *GroupsRequest, opts ...grpc.CallOption) (*GroupsReply, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GroupsReply)
+	err := c.cc.Invoke(ctx, Heaptop_Groups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // HeaptopServer is the server API for Heaptop service.
 // All implementations must embed UnimplementedHeaptopServer
 // for forward compatibility.
@@ -183,6 +202,14 @@ type HeaptopServer interface {
 	// INVALID_ARGUMENT for a dangling or leak group (their members are its
 	// findings, which the document carries).
 	Members(context.Context, *MembersRequest) (*MembersReply, error)
+	// Groups returns the groups of the live or pending list, a page at a
+	// time, in the document's order (decreasing bytes), optionally only those
+	// whose type or allocation site contains a filter: the groups past the
+	// document's 200 (Snapshot.list_totals says how many there are) and the
+	// search of all of them. Their keys work with Members and Path like the
+	// document's. NOT_FOUND when the snapshot is no longer held;
+	// INVALID_ARGUMENT for another list.
+	Groups(context.Context, *GroupsRequest) (*GroupsReply, error)
 	mustEmbedUnimplementedHeaptopServer()
 }
 
@@ -207,6 +234,9 @@ func (UnimplementedHeaptopServer) Path(context.Context, *PathRequest) (*PathRepl
 }
 func (UnimplementedHeaptopServer) Members(context.Context, *MembersRequest) (*MembersReply, error) {
 	return nil, status.Error(codes.Unimplemented, "method Members not implemented")
+}
+func (UnimplementedHeaptopServer) Groups(context.Context, *GroupsRequest) (*GroupsReply, error) {
+	return nil, status.Error(codes.Unimplemented, "method Groups not implemented")
 }
 func (UnimplementedHeaptopServer) mustEmbedUnimplementedHeaptopServer() {}
 func (UnimplementedHeaptopServer) testEmbeddedByValue()                 {}
@@ -312,6 +342,24 @@ func _Heaptop_Members_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Heaptop_Groups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HeaptopServer).Groups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Heaptop_Groups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HeaptopServer).Groups(ctx, req.(*GroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Heaptop_ServiceDesc is the grpc.ServiceDesc for Heaptop service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -334,6 +382,10 @@ var Heaptop_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Members",
 			Handler:    _Heaptop_Members_Handler,
+		},
+		{
+			MethodName: "Groups",
+			Handler:    _Heaptop_Groups_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

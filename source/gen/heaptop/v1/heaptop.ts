@@ -674,6 +674,21 @@ export interface Snapshot {
   notes: string[];
   /** How many earlier captures the growth rows look back on (up to 8). */
   growthIntervals: number;
+  /**
+   * The live and pending lists in all, of which `groups` carries the
+   * biggest (complete documents only).
+   */
+  listTotals: ListTotal[];
+}
+
+/** ListTotal is one list's size beyond what a document carries of it. */
+export interface ListTotal {
+  list: List;
+  /** Groups in the list; Groups pages through them. */
+  groups: bigint;
+  /** Objects and bytes in all its groups. */
+  count: bigint;
+  bytes: bigint;
 }
 
 export interface CaptureStats {
@@ -880,6 +895,26 @@ export interface MembersRequest {
 export interface MembersReply {
   members: Member[];
   /** The group's objects in all (ListGroup.count). */
+  total: bigint;
+}
+
+export interface GroupsRequest {
+  snapshotId: bigint;
+  /** LIST_LIVE or LIST_PENDING. */
+  list: List;
+  /**
+   * Only groups whose type name, or allocation site's function or file,
+   * contains this, ignoring case; empty: all.
+   */
+  filter: string;
+  offset: number;
+  /** At most 1,000 a call; 0 asks for that many. */
+  limit: number;
+}
+
+export interface GroupsReply {
+  groups: ListGroup[];
+  /** The groups of the list that match the filter, in all. */
   total: bigint;
 }
 
@@ -2501,6 +2536,7 @@ function createBaseSnapshot(): Snapshot {
     growthBaseId: 0n,
     notes: [],
     growthIntervals: 0,
+    listTotals: [],
   };
 }
 
@@ -2550,6 +2586,9 @@ export const Snapshot: MessageFns<Snapshot> = {
     }
     if (message.growthIntervals !== 0) {
       writer.uint32(96).uint32(message.growthIntervals);
+    }
+    for (const v of message.listTotals) {
+      ListTotal.encode(v!, writer.uint32(106).fork()).join();
     }
     return writer;
   },
@@ -2663,6 +2702,14 @@ export const Snapshot: MessageFns<Snapshot> = {
             message.growthIntervals = reader.uint32();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.listTotals.push(ListTotal.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2701,6 +2748,11 @@ export const Snapshot: MessageFns<Snapshot> = {
         : isSet(object.growth_intervals)
         ? globalThis.Number(object.growth_intervals)
         : 0,
+      listTotals: globalThis.Array.isArray(object?.listTotals)
+        ? object.listTotals.map((e: any) => ListTotal.fromJSON(e))
+        : globalThis.Array.isArray(object?.list_totals)
+        ? object.list_totals.map((e: any) => ListTotal.fromJSON(e))
+        : [],
     };
   },
 
@@ -2742,6 +2794,9 @@ export const Snapshot: MessageFns<Snapshot> = {
     if (message.growthIntervals !== 0) {
       obj.growthIntervals = Math.round(message.growthIntervals);
     }
+    if (message.listTotals?.length) {
+      obj.listTotals = message.listTotals.map((e) => ListTotal.toJSON(e));
+    }
     return obj;
   },
 
@@ -2768,6 +2823,133 @@ export const Snapshot: MessageFns<Snapshot> = {
       : 0n;
     message.notes = object.notes?.map((e) => e) || [];
     message.growthIntervals = object.growthIntervals ?? 0;
+    message.listTotals = object.listTotals?.map((e) => ListTotal.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListTotal(): ListTotal {
+  return { list: 0, groups: 0n, count: 0n, bytes: 0n };
+}
+
+export const ListTotal: MessageFns<ListTotal> = {
+  encode(message: ListTotal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.list !== 0) {
+      writer.uint32(8).int32(message.list);
+    }
+    if (message.groups !== 0n) {
+      if (BigInt.asUintN(64, message.groups) !== message.groups) {
+        throw new globalThis.Error("value provided for field message.groups of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.groups);
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.count);
+    }
+    if (message.bytes !== 0n) {
+      if (BigInt.asUintN(64, message.bytes) !== message.bytes) {
+        throw new globalThis.Error("value provided for field message.bytes of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.bytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTotal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTotal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.list = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.groups = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.bytes = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTotal {
+    return {
+      list: isSet(object.list) ? listFromJSON(object.list) : 0,
+      groups: isSet(object.groups) ? BigInt(object.groups) : 0n,
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+      bytes: isSet(object.bytes) ? BigInt(object.bytes) : 0n,
+    };
+  },
+
+  toJSON(message: ListTotal): unknown {
+    const obj: any = {};
+    if (message.list !== 0) {
+      obj.list = listToJSON(message.list);
+    }
+    if (message.groups !== 0n) {
+      obj.groups = message.groups.toString();
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    if (message.bytes !== 0n) {
+      obj.bytes = message.bytes.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTotal>): ListTotal {
+    return ListTotal.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTotal>): ListTotal {
+    const message = createBaseListTotal();
+    message.list = object.list ?? 0;
+    message.groups = (object.groups !== undefined && object.groups !== null) ? BigInt(object.groups) : 0n;
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.bytes = (object.bytes !== undefined && object.bytes !== null) ? BigInt(object.bytes) : 0n;
     return message;
   },
 };
@@ -5082,6 +5264,236 @@ export const MembersReply: MessageFns<MembersReply> = {
   },
 };
 
+function createBaseGroupsRequest(): GroupsRequest {
+  return { snapshotId: 0n, list: 0, filter: "", offset: 0, limit: 0 };
+}
+
+export const GroupsRequest: MessageFns<GroupsRequest> = {
+  encode(message: GroupsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.snapshotId !== 0n) {
+      if (BigInt.asUintN(64, message.snapshotId) !== message.snapshotId) {
+        throw new globalThis.Error("value provided for field message.snapshotId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.snapshotId);
+    }
+    if (message.list !== 0) {
+      writer.uint32(16).int32(message.list);
+    }
+    if (message.filter !== "") {
+      writer.uint32(26).string(message.filter);
+    }
+    if (message.offset !== 0) {
+      writer.uint32(32).uint32(message.offset);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(40).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.snapshotId = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.list = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.filter = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.offset = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GroupsRequest {
+    return {
+      snapshotId: isSet(object.snapshotId)
+        ? BigInt(object.snapshotId)
+        : isSet(object.snapshot_id)
+        ? BigInt(object.snapshot_id)
+        : 0n,
+      list: isSet(object.list) ? listFromJSON(object.list) : 0,
+      filter: isSet(object.filter) ? globalThis.String(object.filter) : "",
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: GroupsRequest): unknown {
+    const obj: any = {};
+    if (message.snapshotId !== 0n) {
+      obj.snapshotId = message.snapshotId.toString();
+    }
+    if (message.list !== 0) {
+      obj.list = listToJSON(message.list);
+    }
+    if (message.filter !== "") {
+      obj.filter = message.filter;
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GroupsRequest>): GroupsRequest {
+    return GroupsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GroupsRequest>): GroupsRequest {
+    const message = createBaseGroupsRequest();
+    message.snapshotId = (object.snapshotId !== undefined && object.snapshotId !== null)
+      ? BigInt(object.snapshotId)
+      : 0n;
+    message.list = object.list ?? 0;
+    message.filter = object.filter ?? "";
+    message.offset = object.offset ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseGroupsReply(): GroupsReply {
+  return { groups: [], total: 0n };
+}
+
+export const GroupsReply: MessageFns<GroupsReply> = {
+  encode(message: GroupsReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.groups) {
+      ListGroup.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0n) {
+      if (BigInt.asUintN(64, message.total) !== message.total) {
+        throw new globalThis.Error("value provided for field message.total of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupsReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupsReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.groups.push(ListGroup.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GroupsReply {
+    return {
+      groups: globalThis.Array.isArray(object?.groups) ? object.groups.map((e: any) => ListGroup.fromJSON(e)) : [],
+      total: isSet(object.total) ? BigInt(object.total) : 0n,
+    };
+  },
+
+  toJSON(message: GroupsReply): unknown {
+    const obj: any = {};
+    if (message.groups?.length) {
+      obj.groups = message.groups.map((e) => ListGroup.toJSON(e));
+    }
+    if (message.total !== 0n) {
+      obj.total = message.total.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GroupsReply>): GroupsReply {
+    return GroupsReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GroupsReply>): GroupsReply {
+    const message = createBaseGroupsReply();
+    message.groups = object.groups?.map((e) => ListGroup.fromPartial(e)) || [];
+    message.total = (object.total !== undefined && object.total !== null) ? BigInt(object.total) : 0n;
+    return message;
+  },
+};
+
 function createBaseMember(): Member {
   return { address: 0n, bytes: 0n, retainedBytes: 0n, state: 0 };
 }
@@ -5519,6 +5931,24 @@ export const HeaptopService = {
     responseSerialize: (value: MembersReply): Buffer => Buffer.from(MembersReply.encode(value).finish()),
     responseDeserialize: (value: Buffer): MembersReply => MembersReply.decode(value),
   },
+  /**
+   * Groups returns the groups of the live or pending list, a page at a
+   * time, in the document's order (decreasing bytes), optionally only those
+   * whose type or allocation site contains a filter: the groups past the
+   * document's 200 (Snapshot.list_totals says how many there are) and the
+   * search of all of them. Their keys work with Members and Path like the
+   * document's. NOT_FOUND when the snapshot is no longer held;
+   * INVALID_ARGUMENT for another list.
+   */
+  groups: {
+    path: "/heaptop.v1.Heaptop/Groups" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GroupsRequest): Buffer => Buffer.from(GroupsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GroupsRequest => GroupsRequest.decode(value),
+    responseSerialize: (value: GroupsReply): Buffer => Buffer.from(GroupsReply.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GroupsReply => GroupsReply.decode(value),
+  },
 } as const;
 
 export interface HeaptopServer extends UntypedServiceImplementation {
@@ -5565,6 +5995,16 @@ export interface HeaptopServer extends UntypedServiceImplementation {
    * findings, which the document carries).
    */
   members: handleUnaryCall<MembersRequest, MembersReply>;
+  /**
+   * Groups returns the groups of the live or pending list, a page at a
+   * time, in the document's order (decreasing bytes), optionally only those
+   * whose type or allocation site contains a filter: the groups past the
+   * document's 200 (Snapshot.list_totals says how many there are) and the
+   * search of all of them. Their keys work with Members and Path like the
+   * document's. NOT_FOUND when the snapshot is no longer held;
+   * INVALID_ARGUMENT for another list.
+   */
+  groups: handleUnaryCall<GroupsRequest, GroupsReply>;
 }
 
 export interface HeaptopClient extends Client {
@@ -5664,6 +6104,30 @@ export interface HeaptopClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: MembersReply) => void,
+  ): ClientUnaryCall;
+  /**
+   * Groups returns the groups of the live or pending list, a page at a
+   * time, in the document's order (decreasing bytes), optionally only those
+   * whose type or allocation site contains a filter: the groups past the
+   * document's 200 (Snapshot.list_totals says how many there are) and the
+   * search of all of them. Their keys work with Members and Path like the
+   * document's. NOT_FOUND when the snapshot is no longer held;
+   * INVALID_ARGUMENT for another list.
+   */
+  groups(
+    request: GroupsRequest,
+    callback: (error: ServiceError | null, response: GroupsReply) => void,
+  ): ClientUnaryCall;
+  groups(
+    request: GroupsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GroupsReply) => void,
+  ): ClientUnaryCall;
+  groups(
+    request: GroupsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GroupsReply) => void,
   ): ClientUnaryCall;
 }
 
