@@ -26,6 +26,8 @@
 //            finding whose middle the document elided; Members of the
 //            biggest live group (one page) and of the one with the most
 //            objects (two pages), and Path of the first object of each;
+//            Groups of the live list past the document's (one page) and
+//            a search of all of it for the first such group's type;
 //   C        Capture with a GC first: a second snapshot, for the tests of
 //            what a new snapshot keeps (the cursor, the open nodes and
 //            groups: the same first pages of Members again).
@@ -142,6 +144,23 @@ async function explore(doc: HeapSnapshot): Promise<void> {
 		counts.calls++;
 		await watch.path(doc.id, {address: first});
 	}
+	await listRest(doc);
+}
+
+/**
+ * Groups of the live list past the document's, as its last row asks for
+ * them, and a search of the whole list (as / and enter make it) for the
+ * type of the first group of that page, which the document does not carry.
+ */
+async function listRest(doc: HeapSnapshot): Promise<void> {
+	const total = doc.listTotals.find(t => t.list === 'live');
+	const inDocument = doc.groups.filter(g => g.list === 'live').length;
+	if (!total || total.groups <= inDocument) return;
+	counts.calls++;
+	const beyond = (await watch.groups(doc.id, 'live', '', inDocument)).groups[0];
+	if (!beyond) return;
+	counts.calls++;
+	await watch.groups(doc.id, 'live', beyond.typeName, 0);
 }
 
 /** The live groups whose objects the recording lists: the biggest, and the one with the most objects. */

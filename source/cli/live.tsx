@@ -6,12 +6,12 @@
 // passes plain props to views/App.
 import React, {useCallback, useEffect, useRef, useState, useSyncExternalStore} from 'react';
 import {render, useApp, useInput, useStdin, useStdout} from 'ink';
-import type {ListGroup} from '../client/heap.js';
+import type {ListGroup, ListName} from '../client/heap.js';
 import type {HeapQueries, PathOf} from '../client/queries.js';
 import {QueryError} from '../client/queries.js';
 import type {Store} from '../store/store.js';
-import {snapshotState, type LocalUpdate} from '../store/heap.js';
-import {hasMembers, listRows, treeRows, unloadedChildren, type TreeRow} from '../store/model.js';
+import {groupsKey, snapshotState, type LocalUpdate} from '../store/heap.js';
+import {hasMembers, listRows, treeRows, unloadedChildren, unloadedGroups, type TreeRow} from '../store/model.js';
 import {cursorIndex, findingPath, type Navigation, type PathSource} from '../store/navigation.js';
 import App from '../views/App.js';
 import {formatAddress} from '../views/format.js';
@@ -130,6 +130,20 @@ export function Live({store, queries, ascii}: LiveProps) {
 		);
 	};
 
+	/** Fetches the next page of a list's groups beyond those known: all of them, or those matching a filter. */
+	const loadGroups = (list: ListName, filter: string) => {
+		const m = store.state.model;
+		if (!m || (list !== 'live' && list !== 'pending')) return;
+		const doc = m.document;
+		const loaded = m.groups.get(groupsKey(list, filter));
+		const offset = loaded ? loaded.start + loaded.loaded.length : filter === '' ? m.lists[list].groups.length : 0;
+		fetchOnce(
+			`groups ${doc.id}:${groupsKey(list, filter)}:${offset}`,
+			() => queries.groups(doc.id, list, filter, offset).then(page => ({kind: 'groups', snapshotId: doc.id, list, filter, offset, ...page})),
+			filter ? `the ${list} groups matching "${filter}"` : `the rest of the ${list} list`,
+		);
+	};
+
 	// An open group shows its first page of objects: when opened, and again in each new document.
 	const {openGroups, tab} = navigation;
 	useEffect(() => {
@@ -146,9 +160,18 @@ export function Live({store, queries, ascii}: LiveProps) {
 		if (!model || navigation.focus !== 'lists') return;
 		const rows = listRows(model, tab, navigation.sort, navigation.filter, openGroups);
 		const at = cursorIndex(listCursor, rows);
-		const near = rows.slice(at, at + heights.lists + 1).find(r => r.kind === 'more');
-		if (near) loadMembers(near.group);
+		const near = rows.slice(at, at + heights.lists + 1).find(r => r.kind === 'more' || r.kind === 'more-groups');
+		if (near?.kind === 'more') loadMembers(near.group);
+		else if (near?.kind === 'more-groups') loadGroups(near.list, near.filter);
 	}, [model, openGroups, tab, listCursor, navigation.focus, navigation.sort, navigation.filter, heights.lists]);
+
+	// A filter looks through the whole list: once typed (enter), the agent is asked for the
+	// matches among the groups not loaded; while it is typed, the loaded ones are filtered.
+	useEffect(() => {
+		if (!model || navigation.filter === '' || navigation.editingFilter) return;
+		const unloaded = unloadedGroups(model, tab, navigation.filter);
+		if (unloaded?.kind === 'more-groups' && unloaded.remaining === undefined) loadGroups(tab, navigation.filter);
+	}, [model, tab, navigation.filter, navigation.editingFilter]);
 
 	/** Opens a path on screen and reads the chain from the agent. */
 	const openPath = (source: PathSource, of: PathOf, title: string) => {
@@ -224,6 +247,10 @@ export function Live({store, queries, ascii}: LiveProps) {
 		const rows = listRows(m, nav.tab, nav.sort, nav.filter, nav.openGroups);
 		const row = rows[cursorIndex(nav.lists[nav.tab], rows)];
 		if (!row) return;
+		if (row.kind === 'more-groups') {
+			loadGroups(row.list, row.filter);
+			return;
+		}
 		const group = row.group;
 		if (row.kind === 'more') {
 			loadMembers(group);

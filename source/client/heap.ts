@@ -21,6 +21,7 @@ import {
 	type Hop as WireHop,
 	type ListGroup as WireListGroup,
 	type MembersReply as WireMembersReply,
+	type GroupsReply as WireGroupsReply,
 	type Site as WireSite,
 	type Snapshot as WireSnapshot,
 	type TreeNode as WireTreeNode,
@@ -100,6 +101,20 @@ export type ListGroup = {
 	readonly retainedBytes: number;
 	readonly state: ObjectState;
 	readonly findingKeys: readonly string[];
+};
+
+/** A list in all: the document carries its biggest groups, Groups the rest. Mirrors heaptop.v1.ListTotal. */
+export type ListTotal = {
+	readonly list: ListName | 'unknown';
+	readonly groups: number;
+	readonly objects: number;
+	readonly bytes: number;
+};
+
+/** A page of a list's groups and how many match in all. Mirrors heaptop.v1.GroupsReply. */
+export type GroupsPage = {
+	readonly groups: readonly ListGroup[];
+	readonly total: number;
 };
 
 /** One object of a live or pending list group. Mirrors heaptop.v1.Member. */
@@ -201,6 +216,8 @@ export type HeapSnapshot = {
 	/** Pre-order, pruned; each node's children follow it, up to childrenSent of them. */
 	readonly tree: readonly TreeNode[];
 	readonly groups: readonly ListGroup[];
+	/** The live and pending lists in all (complete documents of agents that say). */
+	readonly listTotals: readonly ListTotal[];
 	readonly findings: readonly Finding[];
 	readonly growth: readonly GrowthRow[];
 	readonly growthBaseId: number;
@@ -318,6 +335,10 @@ function toGroup(g: WireListGroup): ListGroup {
 	});
 }
 
+export function toGroupsPage(r: WireGroupsReply): GroupsPage {
+	return Object.freeze({groups: Object.freeze(r.groups.map(toGroup)), total: n(r.total)});
+}
+
 export function toMembersPage(r: WireMembersReply): MembersPage {
 	return Object.freeze({
 		members: Object.freeze(
@@ -405,6 +426,9 @@ export function toHeapSnapshot(s: WireSnapshot): HeapSnapshot {
 		states: Object.freeze(s.states.map(t => Object.freeze({state: states[t.state] ?? 'unknown', objects: n(t.objects), bytes: n(t.bytes)}))),
 		tree: Object.freeze(s.tree.map(toTreeNode)),
 		groups: Object.freeze(s.groups.map(toGroup)),
+		listTotals: Object.freeze(
+			s.listTotals.map(t => Object.freeze({list: lists[t.list] ?? 'unknown', groups: n(t.groups), objects: n(t.count), bytes: n(t.bytes)})),
+		),
 		findings: Object.freeze(s.findings.map(toFinding)),
 		growth: Object.freeze(s.growth.map(toGrowth)),
 		growthBaseId: n(s.growthBaseId),

@@ -1,4 +1,4 @@
-// On-demand queries of the graph tier: Capture, Expand, Path and Members. Takes a
+// On-demand queries of the graph tier: Capture, Expand, Path, Members and Groups. Takes a
 // grpc-js Client made by channel.ts (so the token goes with every call) and
 // gives domain values (heap.ts) or a QueryError with one line for the user.
 //
@@ -9,15 +9,30 @@ import grpc from '@grpc/grpc-js';
 import {
 	CaptureReply,
 	ExpandReply,
+	GroupsReply,
 	HeaptopService,
+	List,
 	MembersReply,
 	PathReply,
 	type CaptureRequest,
 	type ExpandRequest,
+	type GroupsRequest,
 	type MembersRequest,
 	type PathRequest,
 } from '../gen/heaptop/v1/heaptop.js';
-import {toHeapSnapshot, toHop, toMembersPage, toTreeNode, type HeapSnapshot, type Hop, type MembersPage, type TreeNode} from './heap.js';
+import {
+	toGroupsPage,
+	toHeapSnapshot,
+	toHop,
+	toMembersPage,
+	toTreeNode,
+	type GroupsPage,
+	type HeapSnapshot,
+	type Hop,
+	type ListName,
+	type MembersPage,
+	type TreeNode,
+} from './heap.js';
 import {shown} from './text.js';
 
 /**
@@ -29,7 +44,7 @@ import {shown} from './text.js';
  */
 export const captureDeadlineMs = 5 * 60_000;
 
-/** Expand, Path and Members read a snapshot the agent holds: quick, unless the link is slow. */
+/** Expand, Path, Members and Groups read a snapshot the agent holds: quick, unless the link is slow. */
 export const queryDeadlineMs = 30_000;
 
 /** Children asked for per Expand: a few screens of rows. */
@@ -37,6 +52,9 @@ export const expandPageSize = 200;
 
 /** Objects of a list group asked for per Members: many screens, well under the agent's 5,000. */
 export const membersPageSize = 1000;
+
+/** Groups of a list asked for per Groups: the agent's most. */
+export const groupsPageSize = 1000;
 
 /** How much of the agent's refusal a message quotes. */
 const maxReasonText = 200;
@@ -47,6 +65,7 @@ export const calls = {
 	Expand: HeaptopService.expand,
 	Path: HeaptopService.path,
 	Members: HeaptopService.members,
+	Groups: HeaptopService.groups,
 } as const;
 export type CallName = keyof typeof calls;
 
@@ -73,6 +92,8 @@ export interface HeapQueries {
 	path(snapshotId: number, of: PathOf): Promise<readonly Hop[]>;
 	/** A page of a live or pending list group's objects, biggest holders first. */
 	members(snapshotId: number, groupKey: string, offset: number, limit?: number): Promise<MembersPage>;
+	/** A page of a live or pending list's groups (those matching `filter`, if any), in the document's order. */
+	groups(snapshotId: number, list: ListName, filter: string, offset: number, limit?: number): Promise<GroupsPage>;
 }
 
 /**
@@ -116,8 +137,14 @@ export function membersRequest(snapshotId: number, groupKey: string, offset: num
 	return {snapshotId: BigInt(snapshotId), groupKey, offset, limit};
 }
 
+const wireLists: Record<ListName, List> = {live: List.LIST_LIVE, pending: List.LIST_PENDING, dangling: List.LIST_DANGLING, leaks: List.LIST_LEAKS};
+
+export function groupsRequest(snapshotId: number, list: ListName, filter: string, offset: number, limit = groupsPageSize): GroupsRequest {
+	return {snapshotId: BigInt(snapshotId), list: wireLists[list], filter, offset, limit};
+}
+
 /** The request's bytes, exactly as sent: a recording is looked up by them. */
-export function encodeRequest(call: CallName, request: CaptureRequest | ExpandRequest | PathRequest | MembersRequest): Uint8Array {
+export function encodeRequest(call: CallName, request: CaptureRequest | ExpandRequest | PathRequest | MembersRequest | GroupsRequest): Uint8Array {
 	return new Uint8Array((calls[call].requestSerialize as (r: typeof request) => Buffer)(request));
 }
 
@@ -138,6 +165,10 @@ export function decodePath(bytes: Uint8Array): readonly Hop[] {
 
 export function decodeMembers(bytes: Uint8Array): MembersPage {
 	return toMembersPage(decoded(() => MembersReply.decode(bytes)));
+}
+
+export function decodeGroups(bytes: Uint8Array): GroupsPage {
+	return toGroupsPage(decoded(() => GroupsReply.decode(bytes)));
 }
 
 function decoded<T>(decode: () => T): T {

@@ -9,7 +9,7 @@
 //               {"t":<ms since recordedAt>,"event":"<base64 of one WatchEvent>"}
 //                 exactly the protobuf bytes the stream carried; a reconnect
 //                 shows as a second Hello;
-//               {"t":<ms>,"call":"Capture"|"Expand"|"Path"|"Members","request":"<base64>",
+//               {"t":<ms>,"call":"Capture"|"Expand"|"Path"|"Members"|"Groups","request":"<base64>",
 //                "reply":"<base64>"}   or, when the agent refused,
 //               {"t":<ms>,"call":…,"request":…,"status":{"code":<gRPC code>,"details":"…"}}
 //                 one query: the request's bytes, and the reply's bytes or
@@ -22,7 +22,7 @@
 // names the line and the fault.
 //
 // Replay answers a query with the recorded answer to the same request bytes:
-// Expand, Path and Members with any of them (they are idempotent), Capture with the
+// Expand, Path, Members and Groups with any of them (they are idempotent), Capture with the
 // next one not yet given, so `c` in a replay steps through the captures the
 // recording made.
 import fs from 'node:fs';
@@ -30,17 +30,19 @@ import {WatchEvent} from '../gen/heaptop/v1/heaptop.js';
 import {ProtocolError, clientSchemaVersion, toUpdate, type Hello, type WatchUpdate} from './events.js';
 import type {UpdateSource} from './watch.js';
 import {shownPath, shownValue} from './text.js';
-import type {HeapSnapshot, Hop, MembersPage, TreeNode} from './heap.js';
+import type {GroupsPage, HeapSnapshot, Hop, ListName, MembersPage, TreeNode} from './heap.js';
 import {
 	QueryError,
 	calls,
 	captureRequest,
 	decodeCapture,
 	decodeExpand,
+	decodeGroups,
 	decodeMembers,
 	decodePath,
 	encodeRequest,
 	expandRequest,
+	groupsRequest,
 	membersRequest,
 	pathRequest,
 	statusError,
@@ -119,6 +121,7 @@ type Answer =
 	| {readonly call: 'Expand'; readonly nodes: readonly TreeNode[]}
 	| {readonly call: 'Path'; readonly hops: readonly Hop[]}
 	| {readonly call: 'Members'; readonly page: MembersPage}
+	| {readonly call: 'Groups'; readonly groups: GroupsPage}
 	| {readonly call: CallName; readonly error: QueryError};
 
 /** One recorded query: its request's bytes (base64, the lookup key) and its answer. */
@@ -144,6 +147,7 @@ function answerOf(call: CallName, o: Record<string, unknown>): Answer | string {
 			if (call === 'Capture') return {call, snapshot: decodeCapture(bytes)};
 			if (call === 'Expand') return {call, nodes: decodeExpand(bytes)};
 			if (call === 'Members') return {call, page: decodeMembers(bytes)};
+			if (call === 'Groups') return {call, groups: decodeGroups(bytes)};
 			return {call, hops: decodePath(bytes)};
 		} catch (error) {
 			return `${call} reply: ${(error as Error).message}`;
@@ -310,6 +314,12 @@ export class Replay implements UpdateSource {
 		const answer = this.answer('Members', base64Of('Members', membersRequest(snapshotId, groupKey, offset, limit)));
 		if (!answer) return Promise.reject(new QueryError('not-recorded', `the recording holds no Members of this group from ${offset} in snapshot ${snapshotId}`));
 		return settle(answer, a => ('page' in a ? a.page : undefined));
+	}
+
+	groups(snapshotId: number, list: ListName, filter: string, offset: number, limit?: number): Promise<GroupsPage> {
+		const answer = this.answer('Groups', base64Of('Groups', groupsRequest(snapshotId, list, filter, offset, limit)));
+		if (!answer) return Promise.reject(new QueryError('not-recorded', `the recording holds no Groups of the ${list} list from ${offset}${filter ? ` matching "${filter}"` : ''} in snapshot ${snapshotId}`));
+		return settle(answer, a => ('groups' in a ? a.groups : undefined));
 	}
 
 	private answer(call: CallName, request: string): Answer | undefined {

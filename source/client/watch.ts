@@ -25,16 +25,18 @@ import {TargetError, resolveTarget, type Endpoint, type TargetSpec} from './targ
 import {discoveryDir} from './discovery.js';
 import {localAccess, newClient, sendsToken, tokenVariable, type Access} from './channel.js';
 import {shown} from './text.js';
-import type {HeapSnapshot, Hop, MembersPage, TreeNode} from './heap.js';
+import type {GroupsPage, HeapSnapshot, Hop, ListName, MembersPage, TreeNode} from './heap.js';
 import {
 	QueryError,
 	captureRequest,
 	decodeCapture,
 	decodeExpand,
+	decodeGroups,
 	decodeMembers,
 	decodePath,
 	encodeRequest,
 	expandRequest,
+	groupsRequest,
 	membersRequest,
 	pathRequest,
 	unary,
@@ -225,6 +227,10 @@ export class Watch implements UpdateSource {
 
 	members(snapshotId: number, groupKey: string, offset: number, limit?: number): Promise<MembersPage> {
 		return this.query('Members', encodeRequest('Members', membersRequest(snapshotId, groupKey, offset, limit))).then(decodeMembers);
+	}
+
+	groups(snapshotId: number, list: ListName, filter: string, offset: number, limit?: number): Promise<GroupsPage> {
+		return this.query('Groups', encodeRequest('Groups', groupsRequest(snapshotId, list, filter, offset, limit))).then(decodeGroups);
 	}
 
 	private query(call: CallName, request: Uint8Array): Promise<Uint8Array> {

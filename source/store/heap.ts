@@ -1,8 +1,8 @@
 // The graph tier's data in the store: takes heap snapshot documents, capture
-// progress, notices and the answers of Capture, Expand and Members, and
-// gives the HeapState the views draw from — the document shown, the tree
-// nodes and list-group members fetched beyond it, where a capture is, and
-// the last notice.
+// progress, notices and the answers of Capture, Expand, Members and Groups,
+// and gives the HeapState the views draw from — the document shown, the
+// tree nodes, list groups and their members fetched beyond it, where a
+// capture is, and the last notice.
 //
 // Capture states and their allowed transitions:
 //
@@ -16,7 +16,7 @@
 // A document replaces the one shown when it is newer (a higher id), or is the
 // complete version of the findings-only document shown (same id). The
 // snapshot states the views tell apart (snapshotState) follow from these.
-import type {HeapSnapshot, Member, Progress, TreeNode} from '../client/heap.js';
+import type {HeapSnapshot, ListGroup, ListName, Member, Progress, TreeNode} from '../client/heap.js';
 import type {WatchUpdate} from '../client/events.js';
 
 export type CaptureState =
@@ -39,12 +39,26 @@ export type HeapState = {
 	readonly fetched: readonly TreeNode[];
 	/** Objects of list groups Members returned for this document, by group key, in the agent's order. */
 	readonly members: ReadonlyMap<string, LoadedMembers>;
+	/** Groups of the live and pending lists Groups returned for this document, by groupsKey(list, filter), in the agent's order. */
+	readonly groups: ReadonlyMap<string, LoadedGroups>;
 	readonly capture: CaptureState;
 	readonly notice: Notice | undefined;
 };
 
 /** The members of one group loaded so far, and how many it has. */
 export type LoadedMembers = {readonly loaded: readonly Member[]; readonly total: number};
+
+/**
+ * Groups of a list loaded with Groups, and how many there are: without a
+ * filter those after the document's own (from offset `start`, the
+ * document's count); with one, every match from the first.
+ */
+export type LoadedGroups = {readonly start: number; readonly loaded: readonly ListGroup[]; readonly total: number};
+
+/** Where loaded groups of a list, unfiltered or for one filter, are kept. */
+export function groupsKey(list: ListName, filter: string): string {
+	return `${list}\u0000${filter.toLowerCase()}`;
+}
 
 /** What the header says about snapshots: none yet, capturing, findings only, complete, or failed. */
 export type SnapshotState =
@@ -65,14 +79,32 @@ export type LocalUpdate =
 	| {readonly kind: 'expanded'; readonly snapshotId: number; readonly nodes: readonly TreeNode[]}
 	/** A page of a group's members from `offset`. */
 	| {readonly kind: 'members'; readonly snapshotId: number; readonly groupKey: string; readonly offset: number; readonly members: readonly Member[]; readonly total: number}
+	/** A page of a list's groups from `offset`, all or those matching `filter`. */
+	| {
+			readonly kind: 'groups';
+			readonly snapshotId: number;
+			readonly list: ListName;
+			readonly filter: string;
+			readonly offset: number;
+			readonly groups: readonly ListGroup[];
+			readonly total: number;
+	  }
 	| {readonly kind: 'local-notice'; readonly text: string; readonly error: boolean};
 
 /** Everything the store reduces: the stream's updates and heaptop's own. */
 export type StoreUpdate = WatchUpdate | LocalUpdate;
 
 const noMembers: ReadonlyMap<string, LoadedMembers> = new Map();
+const noGroups: ReadonlyMap<string, LoadedGroups> = new Map();
 
-export const initialHeap: HeapState = Object.freeze({document: undefined, fetched: Object.freeze([]), members: noMembers, capture: Object.freeze({state: 'idle'}), notice: undefined});
+export const initialHeap: HeapState = Object.freeze({
+	document: undefined,
+	fetched: Object.freeze([]),
+	members: noMembers,
+	groups: noGroups,
+	capture: Object.freeze({state: 'idle'}),
+	notice: undefined,
+});
 
 export function snapshotState(h: HeapState): SnapshotState {
 	const c = h.capture;
@@ -98,7 +130,13 @@ function withDocument(h: HeapState, s: HeapSnapshot): HeapState {
 	const c = h.capture;
 	// A complete document ends the capture it belongs to (and any older one).
 	const done = s.complete && (c.state === 'requested' || (c.state === 'running' && c.progress.snapshotId <= s.id));
-	return heap(h, {document: s, fetched: sameId ? h.fetched : Object.freeze([]), members: sameId ? h.members : noMembers, capture: done ? {state: 'idle'} : c});
+	return heap(h, {
+		document: s,
+		fetched: sameId ? h.fetched : Object.freeze([]),
+		members: sameId ? h.members : noMembers,
+		groups: sameId ? h.groups : noGroups,
+		capture: done ? {state: 'idle'} : c,
+	});
 }
 
 /** The heap state after a stream update (progress, snapshot, notice) or a local one. Pure. */
@@ -144,6 +182,17 @@ export function reduceHeap(h: HeapState, u: StoreUpdate, nowMs: number): HeapSta
 			const members = new Map(h.members);
 			members.set(u.groupKey, Object.freeze({loaded: Object.freeze([...had, ...u.members]), total: u.total}));
 			return heap(h, {members});
+		}
+		case 'groups': {
+			// Pages are appended in order; a late or repeated page is dropped.
+			if (h.document?.id !== u.snapshotId || u.groups.length === 0) return h;
+			const key = groupsKey(u.list, u.filter);
+			const had = h.groups.get(key);
+			const start = had?.start ?? u.offset;
+			if (u.offset !== start + (had?.loaded.length ?? 0)) return h;
+			const groups = new Map(h.groups);
+			groups.set(key, Object.freeze({start, loaded: Object.freeze([...(had?.loaded ?? []), ...u.groups]), total: u.total}));
+			return heap(h, {groups});
 		}
 		case 'reconnecting':
 		case 'failed': {

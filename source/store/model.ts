@@ -1,7 +1,7 @@
-// The heap model: takes the document shown (and the tree nodes and group
-// members fetched beyond it) and gives what the panes list — the tree as
-// rows given which nodes are open, the groups of a list tab sorted and
-// filtered with the members of the open ones, and the findings in the
+// The heap model: takes the document shown (and the tree nodes, list groups
+// and group members fetched beyond it) and gives what the panes list — the
+// tree as rows given which nodes are open, the groups of a list tab sorted
+// and filtered with the members of the open ones, and the findings in the
 // order d and D visit them.
 //
 // Everything here is derived and cached by identity: a document, its
@@ -9,8 +9,8 @@
 // inputs give the very same arrays. A cursor move re-renders without
 // re-deriving anything; a new document, an expansion or a new filter
 // derives once. Work is linear in the rows derived, never in the heap.
-import type {Finding, FindingKindName, HeapSnapshot, ListGroup, ListName, Member, Site, TreeNode} from '../client/heap.js';
-import type {HeapState, LoadedMembers} from './heap.js';
+import type {Finding, FindingKindName, HeapSnapshot, ListGroup, ListName, ListTotal, Member, Site, TreeNode} from '../client/heap.js';
+import {groupsKey, type HeapState, type LoadedGroups, type LoadedMembers} from './heap.js';
 
 export type HeapModel = {
 	readonly document: HeapSnapshot;
@@ -28,6 +28,10 @@ export type HeapModel = {
 	readonly heapBytes: number;
 	/** Members of list groups fetched so far, by group key. */
 	readonly members: ReadonlyMap<string, LoadedMembers>;
+	/** The live and pending lists in all, when the agent says: the document carries their biggest groups. */
+	readonly listTotals: ReadonlyMap<ListName, ListTotal>;
+	/** Groups of those lists fetched beyond the document, by groupsKey(list, filter). */
+	readonly groups: ReadonlyMap<string, LoadedGroups>;
 };
 
 /**
@@ -45,13 +49,13 @@ export function heapModel(h: HeapState): HeapModel | undefined {
 	if (!document) return undefined;
 	const cached = models.get(document);
 	if (cached && cached.fetched === h.fetched) {
-		if (cached.model.members === h.members) return cached.model;
-		// Members fetched: the tree and findings stay, the list rows are derived again.
-		const model = Object.freeze({...cached.model, members: h.members});
+		if (cached.model.members === h.members && cached.model.groups === h.groups) return cached.model;
+		// Members or groups fetched: the tree and findings stay, the list rows are derived again.
+		const model = Object.freeze({...cached.model, members: h.members, groups: h.groups});
 		models.set(document, {fetched: h.fetched, model});
 		return model;
 	}
-	const model = build(document, h.fetched, h.members);
+	const model = build(document, h.fetched, h.members, h.groups);
 	models.set(document, {fetched: h.fetched, model});
 	return model;
 }
@@ -69,7 +73,12 @@ function uniqueKey(node: TreeNode, seen: Map<string, number>): TreeNode {
 	return n === 0 ? node : Object.freeze({...node, key: `${node.key}#${n}`});
 }
 
-function build(document: HeapSnapshot, fetched: readonly TreeNode[], members: ReadonlyMap<string, LoadedMembers>): HeapModel {
+function build(
+	document: HeapSnapshot,
+	fetched: readonly TreeNode[],
+	members: ReadonlyMap<string, LoadedMembers>,
+	groups: ReadonlyMap<string, LoadedGroups>,
+): HeapModel {
 	const nodes = new Map<number, TreeNode>();
 	const children = new Map<number, number[]>();
 	const seen = new Map<string, number>();
@@ -107,6 +116,8 @@ function build(document: HeapSnapshot, fetched: readonly TreeNode[], members: Re
 		lists,
 		heapBytes: document.stats.heapBytes || top,
 		members,
+		listTotals: new Map(document.listTotals.flatMap(t => (t.list === 'unknown' ? [] : [[t.list, t] as const]))),
+		groups,
 	});
 }
 
@@ -209,37 +220,70 @@ const compare: Record<SortKey, (a: ListGroup, b: ListGroup) => number> = {
 
 /**
  * One row of a list tab: a group; one of the objects of an open live or
- * pending group (Members); or the objects of an open group not loaded yet.
+ * pending group (Members); the objects of an open group not loaded yet; or,
+ * last, the list's groups not loaded yet (Groups) — `remaining` undefined
+ * while the agent is being asked which of them match the filter.
  */
 export type ListRow =
 	| {readonly kind: 'group'; readonly key: string; readonly group: ListGroup; readonly open: boolean}
 	| {readonly kind: 'member'; readonly key: string; readonly group: ListGroup; readonly member: Member}
-	| {readonly kind: 'more'; readonly key: string; readonly group: ListGroup; readonly loaded: number; readonly remaining: number};
+	| {readonly kind: 'more'; readonly key: string; readonly group: ListGroup; readonly loaded: number; readonly remaining: number}
+	| {readonly kind: 'more-groups'; readonly key: string; readonly list: ListName; readonly filter: string; readonly remaining: number | undefined; readonly bytes: number | undefined};
 
 /** Whether a group's objects can be listed: those of the live and pending lists (the others' are findings). */
 export function hasMembers(group: ListGroup): boolean {
 	return group.list === 'live' || group.list === 'pending';
 }
 
-const groupCache = new WeakMap<HeapModel['lists'], Map<string, readonly ListGroup[]>>();
+const groupCache = new WeakMap<HeapModel['lists'], {groups: HeapModel['groups']; byQuery: Map<string, readonly ListGroup[]>}>();
 
 /**
- * A tab's groups, filtered (case-insensitive, on type name and allocation
- * site) and sorted; ties keep the document's order.
+ * A tab's groups: the document's and those loaded beyond it, filtered
+ * (case-insensitive, on type name and allocation site) with the matches
+ * the agent found among the rest, and sorted; ties keep the document's
+ * order.
  */
 export function listGroups(model: HeapModel, tab: ListName, sort: SortKey, filter: string): readonly ListGroup[] {
-	let byQuery = groupCache.get(model.lists);
-	if (!byQuery) groupCache.set(model.lists, (byQuery = new Map()));
+	let cache = groupCache.get(model.lists);
+	if (cache?.groups !== model.groups) groupCache.set(model.lists, (cache = {groups: model.groups, byQuery: new Map()}));
 	const query = `${tab}\u0000${sort}\u0000${filter}`;
-	const cached = byQuery.get(query);
+	const cached = cache.byQuery.get(query);
 	if (cached) return cached;
 	const needle = filter.toLowerCase();
-	const groups = model.lists[tab].groups;
-	const kept = needle === '' ? groups.slice() : groups.filter(g => `${g.typeName} ${siteText(g.site)}`.toLowerCase().includes(needle));
+	const groups = [...model.lists[tab].groups, ...(model.groups.get(groupsKey(tab, ''))?.loaded ?? [])];
+	let kept = needle === '' ? groups : groups.filter(g => `${g.typeName} ${siteText(g.site)}`.toLowerCase().includes(needle));
+	const found = needle === '' ? undefined : model.groups.get(groupsKey(tab, filter))?.loaded;
+	if (found) {
+		const known = new Set(kept.map(g => g.key));
+		kept = [...kept, ...found.filter(g => !known.has(g.key))];
+	}
 	// Array.prototype.sort is stable: equal groups keep the document's order.
 	const rows = Object.freeze(kept.sort(compare[sort]));
-	byQuery.set(query, rows);
+	cache.byQuery.set(query, rows);
 	return rows;
+}
+
+/**
+ * The groups of a tab not loaded yet, as its last row shows them: without
+ * a filter, those past the document's and the pages loaded (and their
+ * bytes); with one, the matches the agent has not sent yet, or, before it
+ * answered, undefined.
+ */
+export function unloadedGroups(model: HeapModel, tab: ListName, filter: string): ListRow | undefined {
+	const total = model.listTotals.get(tab);
+	const inDocument = model.lists[tab].groups;
+	const all = model.groups.get(groupsKey(tab, ''));
+	const loaded = [...inDocument, ...(all?.loaded ?? [])];
+	if (!total || total.groups <= loaded.length) return undefined;
+	const key = `more groups ${tab}`;
+	if (filter === '') {
+		const bytes = total.bytes - loaded.reduce((sum, g) => sum + g.bytes, 0);
+		return {kind: 'more-groups', key, list: tab, filter, remaining: total.groups - loaded.length, bytes};
+	}
+	const found = model.groups.get(groupsKey(tab, filter));
+	if (!found) return {kind: 'more-groups', key, list: tab, filter, remaining: undefined, bytes: undefined};
+	const remaining = found.total - found.loaded.length;
+	return remaining > 0 ? {kind: 'more-groups', key, list: tab, filter, remaining, bytes: undefined} : undefined;
 }
 
 const rowCache = new WeakMap<HeapModel, {groups: readonly ListGroup[]; open: ReadonlySet<string>; rows: readonly ListRow[]}>();
@@ -264,6 +308,8 @@ export function listRows(model: HeapModel, tab: ListName, sort: SortKey, filter:
 		const remaining = (loaded?.total ?? group.count) - count;
 		if (remaining > 0) rows.push({kind: 'more', key: `more ${group.key}`, group, loaded: count, remaining});
 	}
+	const unloaded = unloadedGroups(model, tab, filter);
+	if (unloaded) rows.push(unloaded);
 	Object.freeze(rows);
 	rowCache.set(model, {groups, open, rows});
 	return rows;

@@ -265,6 +265,7 @@ const localKinds: ReadonlySet<string> = new Set<LocalUpdate['kind']>([
 	'captured',
 	'expanded',
 	'members',
+	'groups',
 	'local-notice',
 ]);
 

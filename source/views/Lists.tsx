@@ -1,7 +1,9 @@
 // Lists: the object lists — tabs Live / Pending / Dangling / Leaks, each
 // row a group of one type and allocation site with its count and bytes,
 // coloured by state, in the order and under the filter the user chose; an
-// open live or pending group is followed by its objects, one a row.
+// open live or pending group is followed by its objects, one a row, and a
+// list the document carries only the biggest groups of ends with a row for
+// the rest.
 // Takes the rows from the store (model.listRows) and draws only those that
 // fit its height: a 100,000-row list costs what 40 rows cost.
 import React from 'react';
@@ -44,7 +46,7 @@ function columns(width: number): {name: number; site: number} {
 
 function Tabs({model, tab, sort, filter, editingFilter, focused, width, ascii}: Pick<Props, 'model' | 'tab' | 'sort' | 'filter' | 'editingFilter' | 'focused' | 'width' | 'ascii'>) {
 	const right = `sort ${sort}${editingFilter || filter ? `  /${filter}${editingFilter ? (ascii ? '_' : '▏') : ''}` : ''}`;
-	const titles = listNames.map(name => ` ${tabs[name].title} ${model ? formatCount(model.lists[name].groups.length) : '-'} `);
+	const titles = listNames.map(name => ` ${tabs[name].title} ${model ? formatCount(model.listTotals.get(name)?.groups ?? model.lists[name].groups.length) : '-'} `);
 	const used = titles.reduce((n, t) => n + t.length + 1, 0);
 	return (
 		<Text wrap="truncate">
@@ -73,10 +75,10 @@ const Row = React.memo(function Row({row, selected, focused, width, ascii}: RowP
 	const c = columns(width);
 	const g = branchGlyphs(ascii);
 	const look = {inverse: selected && focused, bold: selected && !focused};
-	if (row.kind === 'more') {
+	if (row.kind === 'more' || row.kind === 'more-groups') {
 		return (
 			<Text wrap="truncate" {...look}>
-				<Text dimColor>{fit(`  ${g.more} ${formatCount(row.remaining)} more objects (enter loads them)`, width, {ascii})}</Text>
+				<Text dimColor>{fit(row.kind === 'more' ? `  ${g.more} ${formatCount(row.remaining)} more objects (enter loads them)` : moreGroupsText(row, g.more), width, {ascii})}</Text>
 			</Text>
 		);
 	}
@@ -103,6 +105,13 @@ const Row = React.memo(function Row({row, selected, focused, width, ascii}: RowP
 		</Text>
 	);
 });
+
+/** The last row of a list the document carries only the biggest groups of. */
+function moreGroupsText(row: Extract<ListRow, {kind: 'more-groups'}>, more: string): string {
+	if (row.remaining === undefined) return `${more} searching the other groups for "${row.filter}"`;
+	const bytes = row.bytes === undefined ? '' : ` · ${formatBytes(row.bytes)}`;
+	return `${more} ${formatCount(row.remaining)} more ${row.filter ? 'matching ' : ''}group${row.remaining === 1 ? '' : 's'}${bytes} (enter loads them)`;
+}
 
 export default function Lists(props: Props) {
 	const {rows, cursor, focused, width, height, empty, ascii = false} = props;
