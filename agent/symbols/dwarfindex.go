@@ -163,64 +163,46 @@ type attrValue struct {
 }
 
 // readForm reads or skips (the value is then unused) one attribute value of
-// form in a unit of DWARF 32-bit format whose header starts at unit.
+// form in a unit of DWARF 32-bit format whose header starts at unit; a
+// reference within the unit is made absolute, as debug/dwarf gives it.
 func (r *dieReader) readForm(form uint64, unit uint64) attrValue {
+	var v attrValue
 	switch form {
-	case 0x01: // addr (8-byte addresses only: see indexUnits)
-		return attrValue{n: r.u64()}
 	case 0x0b, 0x11, 0x0c, 0x25, 0x29: // data1, ref1, flag, strx1, addrx1
-		v := r.u8()
-		if form == 0x11 {
-			v += unit
-		}
-		return attrValue{n: v}
+		v.n = r.u8()
 	case 0x05, 0x12, 0x26, 0x2a: // data2, ref2, strx2, addrx2
-		v := r.u16()
-		if form == 0x12 {
-			v += unit
-		}
-		return attrValue{n: v}
+		v.n = r.u16()
 	case 0x27, 0x2b: // strx3, addrx3
 		if p := r.bytes(3); p != nil {
-			return attrValue{n: uint64(p[0]) | uint64(p[1])<<8 | uint64(p[2])<<16}
+			v.n = uint64(p[0]) | uint64(p[1])<<8 | uint64(p[2])<<16
 		}
 	case 0x06, 0x13, 0x0e, 0x10, 0x17, 0x1d, 0x1f, 0x28, 0x2c, 0x1c: // data4, ref4, strp, ref_addr, sec_offset, strp_sup, line_strp, strx4, addrx4, ref_sup4
-		v := r.u32()
-		if form == 0x13 {
-			v += unit
-		}
-		return attrValue{n: v}
-	case 0x07, 0x14, 0x20, 0x24: // data8, ref8, ref_sig8, ref_sup8
-		v := r.u64()
-		if form == 0x14 {
-			v += unit
-		}
-		return attrValue{n: v}
+		v.n = r.u32()
+	case 0x01, 0x07, 0x14, 0x20, 0x24: // addr (8-byte addresses only: see indexUnits), data8, ref8, ref_sig8, ref_sup8
+		v.n = r.u64()
+	case 0x0f, 0x15, 0x1a, 0x1b, 0x22, 0x23, 0x0d: // udata, ref_udata, strx, addrx, loclistx, rnglistx, sdata (its sign is not needed)
+		v.n = r.uleb()
 	case 0x1e: // data16
 		r.bytes(16)
-	case 0x0f, 0x15, 0x1a, 0x1b, 0x22, 0x23: // udata, ref_udata, strx, addrx, loclistx, rnglistx
-		v := r.uleb()
-		if form == 0x15 {
-			v += unit
-		}
-		return attrValue{n: v}
-	case 0x0d: // sdata
-		return attrValue{n: r.uleb()}
 	case 0x08: // string
 		r.cstring()
 	case 0x0a: // block1
-		return attrValue{block: r.bytes(r.u8())}
+		v.block = r.bytes(r.u8())
 	case 0x03: // block2
-		return attrValue{block: r.bytes(r.u16())}
+		v.block = r.bytes(r.u16())
 	case 0x04: // block4
-		return attrValue{block: r.bytes(r.u32())}
+		v.block = r.bytes(r.u32())
 	case 0x09, 0x18: // block, exprloc
-		return attrValue{block: r.bytes(r.uleb())}
+		v.block = r.bytes(r.uleb())
 	case 0x19, formImplicitConst: // flag_present, implicit_const: no bytes
 	default:
 		r.fail(fmt.Sprintf("DWARF form %#x", form))
 	}
-	return attrValue{}
+	switch form {
+	case 0x11, 0x12, 0x13, 0x14, 0x15: // ref1, ref2, ref4, ref8, ref_udata: unit-relative
+		v.n += unit
+	}
+	return v
 }
 
 var errDWARFLayout = errors.New("DWARF is not 32-bit DWARF 5 with 8-byte addresses")
