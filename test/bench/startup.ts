@@ -15,7 +15,9 @@
 // capture of the pane that shows "● connected" with a GC pause sparkline
 // (the pane is polled every 5 ms, so figures are up to ~5 ms late).
 // CPU: user+system time heaptop had used when its first frame was seen
-// (/proc/<pid>/stat), which a busy machine inflates far less than wall time.
+// (/proc/<pid>/stat), which a busy machine inflates far less than wall time;
+// with the page faults it had taken by then (minor: pages mapped without
+// I/O), which cost far more on some VMs than on hardware (BENCHMARKS.md).
 // Memory: VmRSS and VmHWM of the heaptop process from /proc, right after
 // the first frame and after 60 s of live ticks.
 import {execFileSync} from 'node:child_process';
@@ -38,13 +40,19 @@ function memory(pid: number): {rssMiB: number; hwmMiB: number} {
 	return {rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024};
 }
 
+/** The fields of /proc/<pid>/stat after "pid (comm) ". */
+const statFields = (pid: number) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {
-	const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-	// After "pid (comm) ", utime and stime are fields 12 and 13 (0-based 11, 12), in clock ticks.
+	const fields = statFields(pid);
+	// utime and stime are fields 14 and 15 of stat (0-based 11, 12 here), in clock ticks.
 	const ticksPerSecond = 100;
 	return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
 }
+
+/** Minor page faults a process has taken: field 10 of stat (0-based 7 here). */
+const minorFaults = (pid: number) => Number(statFields(pid)[7]);
 
 /** Stops this run's tmux server and removes its socket file, which kill-server leaves behind. */
 function killServer(): void {
@@ -61,6 +69,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const demo = await startDemo(tempDir());
 const firstFrames = bundles.map(() => [] as number[]);
 const firstFrameCpu = bundles.map(() => [] as number[]);
+const firstFrameFaults = bundles.map(() => [] as number[]);
 let lastPanePid = 0;
 const session = `heaptop-bench-${process.pid}`;
 try {
@@ -73,6 +82,7 @@ try {
 			firstFrames[b]!.push(performance.now() - start);
 			lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
 			firstFrameCpu[b]!.push(cpuSeconds(lastPanePid) * 1000);
+			firstFrameFaults[b]!.push(minorFaults(lastPanePid));
 			if (i < runs - 1 || b < bundles.length - 1) killServer();
 		}
 	}
@@ -88,6 +98,7 @@ try {
 		const cpu = firstFrameCpu[b]!;
 		console.log(`start to first frame over ${runs} runs: median ${median(frames).toFixed(0)} ms, min ${Math.min(...frames).toFixed(0)} ms, max ${Math.max(...frames).toFixed(0)} ms`);
 		console.log(`CPU time used by then: median ${median(cpu).toFixed(0)} ms, min ${Math.min(...cpu).toFixed(0)} ms`);
+		console.log(`minor page faults by then: median ${median(firstFrameFaults[b]!)}`);
 	}
 	const lastCpu = firstFrameCpu.at(-1)!.at(-1)!;
 	console.log(`CPU time over the next 60 s of live ticks: ${((cpu60 * 1000 - lastCpu) / 60).toFixed(1)} ms per second (${((cpu60 * 1000 - lastCpu) / 600).toFixed(2)}% of one core)`);
