@@ -65,7 +65,7 @@ func BenchmarkName(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			g, _, _, err := pipeline.Build(context.Background(), capture.New(capture.Options{}), in)
+			g, _, _, err := pipeline.Build(context.Background(), capture.New(capture.Options{}), in, nil)
 			if err != nil {
 				b.Fatal(err)
 			}

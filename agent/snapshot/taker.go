@@ -196,12 +196,12 @@ func (t *Taker) Close() {
 
 var errClosing = status.Error(codes.Unavailable, "the agent closed during the capture")
 
-// loadImage loads the executable's DWARF for naming while the dump is
-// written, and returns a wait for the load to end. The first capture of a
-// process loads it (0.35 s at 10⁶ objects, 0.5 s at 10⁷: BENCHMARKS.md),
-// and the host mostly waits for the dump child then; naming would
-// otherwise load it after the dump. Later captures find it loaded. The
-// wait keeps the load from outliving the capture.
+// loadImage starts loading the executable's DWARF for naming, and returns
+// a wait for the load to end. The first capture of a process loads it
+// while the dump child writes (about 0.1 s of CPU for a binary the size of
+// one with gRPC: BENCHMARKS.md), instead of naming loading it after the
+// dump; later captures find it loaded. The wait keeps the load from
+// outliving the capture.
 func (t *Taker) loadImage() (wait func()) {
 	loaded := make(chan struct{})
 	go func() {
@@ -290,10 +290,21 @@ func (t *Taker) take(id uint64, gc bool) (*heaptopv1.Snapshot, error) {
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "heaptop agent: reading this executable: %v", err)
 	}
-	defer t.loadImage()()
 	// The graph's first pass reads the dump as the child writes it; the
-	// parse phase is the second pass, after the child is done.
-	g, d, build, err := pipeline.Build(context.Background(), t.cfg.Capturer, in)
+	// parse phase is the second pass, after the child is done. The image
+	// loads meanwhile (once the child runs, so its buffers are not in the
+	// dump); Build's return orders the callback's write before the wait.
+	var imageLoaded func()
+	defer func() {
+		if imageLoaded != nil {
+			imageLoaded()
+		}
+	}()
+	g, d, build, err := pipeline.Build(context.Background(), t.cfg.Capturer, in, func() {
+		if imageLoaded == nil {
+			imageLoaded = t.loadImage()
+		}
+	})
 	released, dropped := t.cfg.Released()
 	released = mergeReleased(before, released)
 	if err != nil {

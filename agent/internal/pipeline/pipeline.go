@@ -35,7 +35,7 @@ func Run(ctx context.Context, c *capture.Capturer, im *symbols.Image) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	g, d, build, err := Build(ctx, c, in)
+	g, d, build, err := Build(ctx, c, in, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -52,11 +52,17 @@ func Run(ctx context.Context, c *capture.Capturer, im *symbols.Image) (*Result, 
 // Build captures this process with c and builds its graph from in: pass 1
 // reads the dump while the dump child writes it, pass 2 runs once the
 // child is done and its noptr segments are known. build is pass 2's time
-// (pass 1's is inside the capture's). The returned Dump holds no bytes,
-// only the capture's figures; it need not be closed.
-func Build(ctx context.Context, c *capture.Capturer, in graph.Input) (g *graph.Graph, d *capture.Dump, build time.Duration, err error) {
+// (pass 1's is inside the capture's). dumping, if not nil, is called when
+// a dump child runs (again if a capture is retried): the heap it dumps is
+// fixed by then, so work started there stays out of the snapshot. The
+// returned Dump holds no bytes, only the capture's figures; it need not be
+// closed.
+func Build(ctx context.Context, c *capture.Capturer, in graph.Input, dumping func()) (g *graph.Graph, d *capture.Dump, build time.Duration, err error) {
 	var b *graph.Builder
 	d, err = c.Stream(ctx, func(dump io.Reader) error {
+		if dumping != nil {
+			dumping()
+		}
 		if b != nil { // a retried capture starts over
 			b.Close()
 		}
