@@ -18,7 +18,9 @@ import type {WatchUpdate} from '../source/client/events.js';
 import {Store} from '../source/store/store.js';
 import {Live} from '../source/cli/live.js';
 import App from '../source/views/App.js';
-import {formatDuration} from '../source/views/format.js';
+import Lists from '../source/views/Lists.js';
+import {listRows} from '../source/store/model.js';
+import {formatBytes, formatDuration} from '../source/views/format.js';
 import {waitFor} from './helpers/wait.js';
 
 const file = path.resolve(import.meta.dirname, '../snapshots/hidden.jsonl');
@@ -54,6 +56,10 @@ function pathPane(lines: string[]): string[] {
 }
 
 const address = (n: number) => `0x${n.toString(16)}`;
+/** The tabs count every group of a list, not only the 200 the document carries. */
+const groupsOf = (list: string) => (doc.listTotals.find(l => l.list === list)?.groups ?? 0).toLocaleString('en-US');
+const liveGroups = groupsOf('live');
+const tabTitles = ` Live ${liveGroups}   Pending ${groupsOf('pending')}   Dangling 5   Leaks 0`;
 const freed = doc.findings.find(f => f.kind === 'dangling')!;
 const [global, backing, word, target] = freed.path;
 
@@ -67,7 +73,7 @@ test('path view - d opens the planted dangling chain: main.freedHandles, its all
 		`main.freedHandles[0] holds ${address(target!.address)} as uintptr: free 3200 B slot (1 of 12 of this shape)`,
 		'┌ main.freedHandles                  []uintptr                 24 B',
 		'├ main.freedHandles                  []uintptr backing a…      96 B  alloc main.go:96 main.plantFre…',
-		`╎ [0]                                uintptr                    8 B  hidden word at ${address(word!.address + word!.offset)} (…`,
+		`╎ [0]                                uintptr                    8 B  hidden word at ${address(word!.address + word!.offset)} …`,
 		`└ free 3200 B slot  3.13 KiB  at ${address(target!.address)} (freed)`,
 	]);
 	t.is(global!.label, 'main.freedHandles');
@@ -96,11 +102,11 @@ test('path view - d and D step through the hidden references, most urgent first,
 		[
 			'dangling 1/5 | main.freedHandles[0] holds ADDR as uintptr: free 3200 B slot (1 of 12 of this shape)',
 			`stack reference 2/5 | main.stackAddr holds ADDR as uintptr: stack of goroutine ${doc.findings.find(f => f.kind === 'stack')!.path.at(-1)!.goroutine} in main.holdLocal`,
-			'dangling soon 3/5 | main.soonAddr holds ADDR as uintptr: pending main.soonVictim: the next GC frees it (+8 int…',
-			'unprotected 4/5 | main.heldAddr holds ADDR as uintptr: live main.heldThing, kept alive only by other referen…',
-			'unprotected 5/5 | main.reusedAddr holds ADDR as uintptr: live main.victim, kept alive only by other referenc…',
+			'dangling soon 3/5 | main.soonAddr holds ADDR as uintptr: pending main.soonVictim: the next GC frees it (+8 in…',
+			'unprotected 4/5 | main.heldAddr holds ADDR as uintptr: live main.heldThing, kept alive only by other refere…',
+			'unprotected 5/5 | main.reusedAddr holds ADDR as uintptr: live main.victim, kept alive only by other referen…',
 			'dangling 1/5 | main.freedHandles[0] holds ADDR as uintptr: free 3200 B slot (1 of 12 of this shape)',
-			'unprotected 5/5 | main.reusedAddr holds ADDR as uintptr: live main.victim, kept alive only by other referenc…',
+			'unprotected 5/5 | main.reusedAddr holds ADDR as uintptr: live main.victim, kept alive only by other referen…',
 		],
 	);
 	// The stack reference's target names the goroutine's frame and where it waits.
@@ -109,7 +115,7 @@ test('path view - d and D step through the hidden references, most urgent first,
 	t.regex(pathPane(s.lines()).at(-1)!, /^└ stack of goroutine \d+ in main\.holdLocal {2}at main\.go:118 \(chan receive, created at main\.go:146\)$/);
 	// esc closes the path; the lists come back.
 	s.keys('\u001B');
-	await waitFor('the lists', () => s.frame().includes(' Live 200 '));
+	await waitFor('the lists', () => s.frame().includes(` Live ${liveGroups} `));
 	t.false(s.frame().includes(' Path '));
 	s.keys('q');
 });
@@ -121,10 +127,10 @@ test('heap tree - the folded dominator tree: root group, branches, ×N folded ro
 	const at = lines.findIndex(l => l.startsWith(' Heap tree '));
 	t.deepEqual(lines.slice(at, at + 5), [
 		' Heap tree  1/192                                   retained   shallow   heap site',
-		'▾ globals                                            530 KiB            5.57%',
+		'▾ globals                                            536 KiB            5.61%',
 		'├─▸ main.keepers                                     151 KiB       0 B  1.58%',
-		'├─▸ (held by several globals) ×2 []impl.MessageI…   59.1 KiB  12.3 KiB  0.62%',
-		'├─▸ (held by several globals) ×2 []filedesc.Mess…   50.1 KiB  8.00 KiB  0.53%',
+		'├─▸ (held by several globals) ×2 []impl.MessageI…   60.5 KiB  13.6 KiB  0.63%',
+		'├─▸ (held by several globals) ×2 []filedesc.Mess…   55.2 KiB  8.63 KiB  0.58%',
 	]);
 	// The cursor's row is inverse while the tree has the focus; live types are green.
 	const coloured = s.app.lastFrame()!.split('\n');
@@ -156,17 +162,17 @@ test('heap tree - enter on "… more" fetches the children the document left out
 
 test('lists - tabs with their group counts, s sorts by count, / filters on type and site, esc clears', async t => {
 	const s = live();
-	await waitFor('the lists', () => s.frame().includes(' Live 200 '));
+	await waitFor('the lists', () => s.frame().includes(` Live ${liveGroups} `));
 	const list = () => {
 		const lines = s.lines();
 		const at = lines.findIndex(l => l.startsWith(' Live '));
 		return lines.slice(at, at + 5);
 	};
 	t.deepEqual(list(), [
-		' Live 200   Pending 200   Dangling 5   Leaks 0                                            sort bytes',
+		`${tabTitles}                                            sort bytes`,
 		'type                                              objects     bytes  retained site',
 		'▸ main.victim                                          49   153 KiB   153 KiB main.go:87',
-		'▸ string bytes                                      2,936   115 KiB   115 KiB file.go:1363',
+		'▸ string bytes                                      2,940   115 KiB   115 KiB file.go:1363',
 		'▸ []symbols.globalSym backing array                     1  96.0 KiB   211 KiB globals.go:28',
 	]);
 	s.keys('\t', 's');
@@ -186,7 +192,7 @@ test('lists - tabs with their group counts, s sorts by count, / filters on type 
 	t.true(kept.every(l => l.includes('main.go')), kept.join('\n'));
 	s.keys('\u001B');
 	await waitFor('the filter cleared', () => !list()[0]!.includes('/main.go'));
-	t.is(list()[0], ' Live 200   Pending 200   Dangling 5   Leaks 0                                            sort count');
+	t.is(list()[0], `${tabTitles}                                            sort count`);
 	// The Dangling tab groups the hidden words by holder type and site.
 	s.keys('l', 'l');
 	await waitFor('the Dangling tab', () => s.store.state.navigation.tab === 'dangling' && list()[2]!.startsWith('[]uintptr'));
@@ -241,7 +247,7 @@ test('lists - enter opens a live group: its objects, biggest holders first (Memb
 	t.is(p.hops.at(-1)!.typeName, group.typeName);
 	// esc closes the path and the lists come back; enter on the group again closes it.
 	s.keys('\u001B');
-	await waitFor('the lists', () => s.frame().includes(' Live 200 '));
+	await waitFor('the lists', () => s.frame().includes(` Live ${liveGroups} `));
 	s.store.navigate({kind: 'tab-to', tab: 'live'});
 	s.store.navigate({kind: 'to-key', key: group.key});
 	s.keys('\r');
@@ -285,8 +291,45 @@ test('heap tree - --ascii draws the whole screen in ASCII: branches |- and `-, n
 	for (const u of updates.slice(0, complete(1) + 1)) store.apply(u);
 	const {lastFrame} = render(<App snapshot={store.snapshot} model={store.state.model} navigation={store.state.navigation} columns={100} rows={30} nowMs={clock()} ascii />);
 	const text = plain(lastFrame()!);
-	t.regex(text, /^v globals +530 KiB/m);
+	t.regex(text, /^v globals +536 KiB/m);
 	t.regex(text, /^\|-> main\.keepers +151 KiB/m);
 	const wide = [...text].filter(c => c.charCodeAt(0) > 0x7e);
 	t.deepEqual(wide, [], 'only ASCII');
+});
+
+test('lists - the Live list ends with the groups the document left out; G loads the next page of them from the recording (Groups)', async t => {
+	const s = live();
+	await waitFor('the lists', () => s.frame().includes(` Live ${liveGroups} `));
+	const total = doc.listTotals.find(l => l.list === 'live')!;
+	const inDocument = doc.groups.filter(g => g.list === 'live');
+	t.true(total.groups > inDocument.length, `${total.groups} live groups, ${inDocument.length} in the document`);
+	// The last row stands for the rest, with their bytes.
+	const rowsNow = listRows(s.store.state.model!, 'live', 'bytes', '', new Set());
+	const last = rowsNow.at(-1)!;
+	const bytesLeft = total.bytes - inDocument.reduce((sum, g) => sum + g.bytes, 0);
+	t.like(last, {kind: 'more-groups', remaining: total.groups - inDocument.length, bytes: bytesLeft});
+	const lists = render(<Lists model={s.store.state.model} rows={rowsNow.slice(-2)} tab="live" cursor={{key: last.key, index: 1, offset: 0}} sort="bytes" filter="" editingFilter={false} focused width={100} height={4} />);
+	t.true(
+		plain(lists.lastFrame()!).includes(`… ${(total.groups - inDocument.length).toLocaleString('en-US')} more groups · ${formatBytes(bytesLeft)} (enter loads them)`),
+		plain(lists.lastFrame()!),
+	);
+	lists.unmount();
+	// G goes to it, which loads the page the recording holds.
+	// The recorded page of the whole list: the one whose first group the document does not carry.
+	const pages = recording.answers.flatMap(a => ('groups' in a.answer ? [a.answer.groups.groups] : []));
+	const recorded = pages.find(p => p.length > 0 && !inDocument.some(g => g.key === p[0]!.key)) ?? [];
+	t.true(recorded.length > 0, 'the recording paged the live list');
+	s.keys('\t');
+	await waitFor('the lists in focus', () => s.store.state.navigation.focus === 'lists');
+	s.keys('G');
+	const loaded = () => s.store.state.model!.groups.get('live\u0000')?.loaded ?? [];
+	await waitFor('the next page', () => loaded().length === recorded.length);
+	t.deepEqual(
+		loaded().map(g => g.key),
+		recorded.map(g => g.key),
+	);
+	const after = listRows(s.store.state.model!, 'live', 'bytes', '', new Set());
+	t.is(after.filter(r => r.kind === 'group').length, inDocument.length + recorded.length);
+	t.is(after.at(-1)!.kind === 'more-groups', total.groups > inDocument.length + recorded.length);
+	s.keys('q');
 });
