@@ -26,7 +26,13 @@
 //   key j/k      in that list
 //   tick         a metrics sample (header, sparklines)
 //   document     a new snapshot document: the model is rebuilt (tree rows,
-//                lists, findings) and the cursor found again by key
+//                lists, findings) and the cursor found again by key. The
+//                recorded document under a newer id, each time a copy of
+//                its own, as the client decodes every document afresh: the
+//                same heap captured again
+//   document     the same, alternating the last two recorded captures (the
+//   (changed)    demo's c and C): a heap that changed between captures
+//                (only when the recording has two complete documents)
 // Bytes: what Ink handed to the terminal for the update.
 // Memory: resident set after the recording is loaded and drawn.
 // Colours are on (FORCE_COLOR=1), as on the terminal of someone watching.
@@ -107,12 +113,14 @@ type Figures = {name: string; median: number; p95: number; max: number; cpu: num
  * process used meanwhile (user + system): on a machine whose cores are
  * shared, wall time includes waiting for a core, CPU time does not.
  */
-async function time(name: string, n: number, change: (i: number) => void): Promise<Figures> {
+async function time(name: string, n: number, change: (i: number) => void, prepare: (i: number) => void = () => {}): Promise<Figures> {
 	const ms: number[] = [];
 	const cpu: number[] = [];
 	const sent: number[] = [];
 	for (let i = 0; i < n; i++) {
 		await spacing();
+		// Untimed: what comes before the update reaches the store (a document's decoding).
+		prepare(i);
 		const drawn = new Promise<void>(resolve => (written = resolve));
 		const c0 = process.cpuUsage();
 		const b0 = bytes;
@@ -167,8 +175,20 @@ if (groupKey && groupPages) {
 }
 const samples = updates.filter(u => u.kind === 'sample');
 results.push(await time('tick (metrics sample)', runs, i => store.apply(samples[i % samples.length]!)));
-// A new document each time: the recorded one under a newer id (the store shows only newer ones).
-results.push(await time('document (new snapshot)', runs, i => store.apply({kind: 'snapshot', snapshot: {...doc, id: doc.id + 1 + i}})));
+/**
+ * A new document each time, under a newer id (the store shows only newer
+ * ones): a copy of a recorded one, so that no object of it is the shown
+ * document's, as none is when the client decodes a new document.
+ */
+let newest = doc.id;
+let next: typeof doc = doc;
+const documents = (recorded: readonly (typeof doc)[]) => (i: number) => {
+	next = {...structuredClone(recorded[i % recorded.length]!), id: ++newest};
+};
+const apply = () => store.apply({kind: 'snapshot', snapshot: next});
+results.push(await time('document (new snapshot)', runs, apply, documents([doc])));
+const captures = updates.flatMap(u => (u.kind === 'snapshot' && u.snapshot.complete ? [u.snapshot] : [])).slice(-2);
+if (captures.length === 2) results.push(await time('document (changed: two captures in turn)', runs, apply, documents(captures)));
 const rss = process.memoryUsage().rss / 2 ** 20;
 app.unmount();
 
