@@ -27,9 +27,9 @@
 //   tick         a metrics sample (header, sparklines)
 //   document     a new snapshot document: the model is rebuilt (tree rows,
 //                lists, findings) and the cursor found again by key. The
-//                recorded document under a newer id, each time a copy of
-//                its own, as the client decodes every document afresh: the
-//                same heap captured again
+//                recorded document under a newer id, decoded afresh from
+//                its recorded bytes each time, as the client decodes every
+//                document it receives: the same heap captured again
 //   document     the same, alternating the last two recorded captures (the
 //   (changed)    demo's c and C): a heap that changed between captures
 //                (only when the recording has two complete documents)
@@ -49,7 +49,9 @@ const {Replay, readRecording} = await import('../../source/client/recording.js')
 const {Store} = await import('../../source/store/store.js');
 const {Live, renderOptions} = await import('../../source/cli/live.js');
 const {listRows, treeRows} = await import('../../source/store/model.js');
-const {MembersRequest} = await import('../../source/gen/heaptop/v1/heaptop.js');
+const {MembersRequest, WatchEvent} = await import('../../source/gen/heaptop/v1/heaptop.js');
+const {toUpdate} = await import('../../source/client/events.js');
+const fs = await import('node:fs');
 
 const file = path.resolve(process.argv[2] ?? 'snapshots/demo.jsonl');
 const runs = Number(process.argv[3] ?? 200);
@@ -176,18 +178,31 @@ if (groupKey && groupPages) {
 const samples = updates.filter(u => u.kind === 'sample');
 results.push(await time('tick (metrics sample)', runs, i => store.apply(samples[i % samples.length]!)));
 /**
- * A new document each time, under a newer id (the store shows only newer
- * ones): a copy of a recorded one, so that no object of it is the shown
- * document's, as none is when the client decodes a new document.
+ * The recorded complete documents as the stream carried them (a document's
+ * decoding is the client's work, before the update reaches the store; a
+ * decoded document shares no object with the one shown).
  */
+const decode = (bytes: Buffer) => {
+	const u = toUpdate(WatchEvent.decode(bytes), false);
+	return u.kind === 'snapshot' && u.snapshot.complete ? u.snapshot : undefined;
+};
+const captures = fs
+	.readFileSync(file, 'utf8')
+	.split('\n')
+	.flatMap(line => {
+		const event: unknown = line ? JSON.parse(line).event : undefined;
+		return typeof event === 'string' ? [Buffer.from(event, 'base64')] : [];
+	})
+	.filter(bytes => decode(bytes) !== undefined)
+	.slice(-2);
+// A new document each time, decoded from the recorded bytes, under a newer id (the store shows only newer ones).
 let newest = doc.id;
 let next: typeof doc = doc;
-const documents = (recorded: readonly (typeof doc)[]) => (i: number) => {
-	next = {...structuredClone(recorded[i % recorded.length]!), id: ++newest};
+const documents = (recorded: readonly Buffer[]) => (i: number) => {
+	next = {...decode(recorded[i % recorded.length]!)!, id: ++newest};
 };
 const apply = () => store.apply({kind: 'snapshot', snapshot: next});
-results.push(await time('document (new snapshot)', runs, apply, documents([doc])));
-const captures = updates.flatMap(u => (u.kind === 'snapshot' && u.snapshot.complete ? [u.snapshot] : [])).slice(-2);
+results.push(await time('document (new snapshot)', runs, apply, documents(captures.slice(-1))));
 if (captures.length === 2) results.push(await time('document (changed: two captures in turn)', runs, apply, documents(captures)));
 const rss = process.memoryUsage().rss / 2 ** 20;
 app.unmount();
