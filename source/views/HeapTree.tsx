@@ -44,7 +44,7 @@ export function branch(row: TreeRow, ascii = false): string {
 }
 
 /** How a row looks: its branch, name, figures and site, marked when under the cursor. */
-function rowLine(row: TreeRow, selected: boolean, focused: boolean, heapBytes: number, width: number, ascii: boolean): Line {
+export function treeRowLine(row: TreeRow, selected: boolean, focused: boolean, heapBytes: number, width: number, ascii: boolean): Line {
 	const look = {inverse: selected && focused, bold: selected && !focused};
 	const c = columns(width);
 	const lead = branch(row, ascii);
@@ -89,7 +89,7 @@ export default function HeapTree({rows, cursor, focused, heapBytes, width, heigh
 					{empty ?? ''}
 				</Text>
 			) : (
-				shown.map((row, i) => <StyledLine key={start + i} line={rowLine(row, start + i === index, focused, heapBytes, width, ascii)} />)
+				shown.map((row, i) => <StyledLine key={start + i} line={treeRowLine(row, start + i === index, focused, heapBytes, width, ascii)} />)
 			)}
 		</Box>
 	);

@@ -65,7 +65,7 @@ function Tabs({model, tab, sort, filter, editingFilter, focused, width, ascii}: 
 }
 
 /** How a row looks: a group's type, figures and site, or one of its objects, marked when under the cursor. */
-function rowLine(row: ListRow, selected: boolean, focused: boolean, width: number, ascii: boolean): Line {
+export function listRowLine(row: ListRow, selected: boolean, focused: boolean, width: number, ascii: boolean): Line {
 	const look = {inverse: selected && focused, bold: selected && !focused};
 	const c = columns(width);
 	const g = branchGlyphs(ascii);
@@ -114,7 +114,7 @@ export default function Lists(props: Props) {
 					{empty ?? ''}
 				</Text>
 			) : (
-				shown.map((row, i) => <StyledLine key={start + i} line={rowLine(row, start + i === index, focused, width, ascii)} />)
+				shown.map((row, i) => <StyledLine key={start + i} line={listRowLine(row, start + i === index, focused, width, ascii)} />)
 			)}
 		</Box>
 	);
