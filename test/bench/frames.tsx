@@ -2,7 +2,11 @@
 // recording made by the real agent (snapshots/record.ts). Not a test: it
 // prints figures for BENCHMARKS.md.
 //
-//   node --import tsx test/bench/frames.tsx [recording=snapshots/demo.jsonl] [runs=200]
+//   node --import tsx test/bench/frames.tsx [recording=snapshots/demo.jsonl] [runs=200] [only]
+//
+// With `only`, just the updates whose name starts with it are timed (the
+// others' setup still runs, untimed): `document` times the new documents
+// alone, so that more runs fit in a quiet spell of a shared machine.
 //
 // The Live component runs under Ink exactly as heaptop runs it (production
 // React, Ink's own renderer and throttle), writing to an in-memory terminal
@@ -55,6 +59,7 @@ const fs = await import('node:fs');
 
 const file = path.resolve(process.argv[2] ?? 'snapshots/demo.jsonl');
 const runs = Number(process.argv[3] ?? 200);
+const only = process.argv[4] ?? '';
 const columns = 120;
 const rows = 40;
 
@@ -115,7 +120,8 @@ type Figures = {name: string; median: number; p95: number; max: number; cpu: num
  * process used meanwhile (user + system): on a machine whose cores are
  * shared, wall time includes waiting for a core, CPU time does not.
  */
-async function time(name: string, n: number, change: (i: number) => void, prepare: (i: number) => void = () => {}): Promise<Figures> {
+async function time(name: string, n: number, change: (i: number) => void, prepare: (i: number) => void = () => {}): Promise<Figures | undefined> {
+	if (!name.startsWith(only)) return undefined;
 	const ms: number[] = [];
 	const cpu: number[] = [];
 	const sent: number[] = [];
@@ -211,5 +217,5 @@ const f = (x: number) => x.toFixed(1);
 console.log(`recording ${path.relative(process.cwd(), file)}: snapshot #${doc.id}, ${doc.stats.objects.toLocaleString('en-US')} objects in the heap, ${model.nodes.size.toLocaleString('en-US')} tree nodes known, ${doc.groups.length} list groups, ${doc.findings.length} findings`);
 console.log(`load ${f(loadMs)} ms, first frame ${f(firstFrameMs)} ms after render(), resident ${f(rss)} MiB`);
 console.log(`update at ${columns}x${rows}, ms from change to frame written: median / p95 / max wall, median CPU; median bytes written`);
-for (const r of results) console.log(`  ${r.name.padEnd(40)} ${f(r.median).padStart(6)} ${f(r.p95).padStart(6)} ${f(r.max).padStart(6)}   ${f(r.cpu).padStart(6)}   ${String(r.bytes).padStart(6)}`);
+for (const r of results) if (r) console.log(`  ${r.name.padEnd(40)} ${f(r.median).padStart(6)} ${f(r.p95).padStart(6)} ${f(r.max).padStart(6)}   ${f(r.cpu).padStart(6)}   ${String(r.bytes).padStart(6)}`);
 process.exit(0);
