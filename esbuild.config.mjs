@@ -1,6 +1,10 @@
 // Builds dist/heaptop.js, the shipped bin: one bundle of the compiled
 // TypeScript (dist/, from tsc) and its dependencies, because loading them as
 // separate modules cost half the start-up CPU. `npm run bundle` runs this.
+// `node esbuild.config.mjs bench` builds dist/bench/frames.js instead: the
+// frames benchmark (test/bench/frames.tsx) bundled the same way, so frames
+// of the code heaptop ships can be timed, not only of the TypeScript under
+// tsx. Both need `npm run build` first (the plugins take dist/ modules).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
@@ -83,9 +87,10 @@ const yogaWithoutFetch = {
 	},
 };
 
+const bench = process.argv[2] === 'bench';
 await esbuild.build({
-	entryPoints: [path.join(root, 'dist/bin/heaptop.js')],
-	outfile: path.join(root, 'dist/heaptop.js'),
+	entryPoints: [path.join(root, bench ? 'test/bench/frames.tsx' : 'dist/bin/heaptop.js')],
+	outfile: path.join(root, bench ? 'dist/bench/frames.js' : 'dist/heaptop.js'),
 	bundle: true,
 	platform: 'node',
 	format: 'esm',
@@ -108,4 +113,6 @@ await esbuild.build({
 	banner: {js: "import {createRequire as heaptopRequire} from 'node:module'; const require = heaptopRequire(import.meta.url);"},
 	plugins: [narrowStringWidth, sameStylesSkipped, yogaWithoutFetch],
 	logLevel: 'warning',
+	// The bench sets NODE_ENV itself for its runs under tsx; bundled, define has made it production already.
+	logOverride: bench ? {'assign-to-define': 'silent'} : {},
 });

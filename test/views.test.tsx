@@ -18,6 +18,12 @@ import Header from '../source/views/Header.js';
 import Sparklines from '../source/views/Sparklines.js';
 import {renderReport} from '../source/report/render.js';
 import {keymap} from '../source/views/keymap.js';
+import type {HeapSnapshot} from '../source/client/heap.js';
+import {initialHeap} from '../source/store/heap.js';
+import {heapModel, listRows, openByDefault, treeRows, type TreeRow} from '../source/store/model.js';
+import {treeRowLine} from '../source/views/HeapTree.js';
+import {listRowLine} from '../source/views/Lists.js';
+import {sameLine, type Line} from '../source/views/StyledLine.js';
 import {waitFor} from './helpers/wait.js';
 
 const recording = readRecording(path.resolve(import.meta.dirname, '../snapshots/demo.jsonl'));
@@ -232,4 +238,41 @@ test('live - on the demo, d opens its planted dangling reference: main.planted.e
 	t.regex(frame(), pendingStatement);
 	t.regex(frame(), / Path  dangling soon \d\/\d/);
 	app.stdin.write('q');
+});
+
+/** The demo's complete documents as the client decodes them, the last one decoded again too (no object shared). */
+const decodedAgain = readRecording(path.resolve(import.meta.dirname, '../snapshots/demo.jsonl')).updates.flatMap(r => (r.update.kind === 'snapshot' && r.update.snapshot.complete ? [r.update.snapshot] : []));
+
+/** Every row of a document's tree with every node whose children it carries opened, and the line each draws at 100 columns. */
+function treeLines(document: HeapSnapshot): Array<{key: string; row: TreeRow; line: Line}> {
+	const model = heapModel({...initialHeap, document})!;
+	const opened = new Set([...model.nodes.values()].filter(n => model.children.has(n.id) && !openByDefault(n)).map(n => n.key));
+	return treeRows(model, opened).map(row => ({key: row.key, row, line: treeRowLine(row, false, true, model.heapBytes, 100, false)}));
+}
+
+test('rows - a document decoded again draws every tree and list row as before (StyledLine draws none again), though every row object is new', t => {
+	const again = decodedAgain.at(-1)!;
+	t.is(again.id, doc.id);
+	t.not(again, doc);
+	const before = treeLines(doc);
+	const after = treeLines(again);
+	t.is(after.length, 2132);
+	t.deepEqual(after.map(r => r.key), before.map(r => r.key));
+	t.true(after.every((r, i) => r.row !== before[i]!.row && sameLine(r.line, before[i]!.line)));
+	const listLines = (document: HeapSnapshot) => listRows(heapModel({...initialHeap, document})!, 'live', 'bytes', '', new Set()).map(row => listRowLine(row, false, true, 100, false));
+	const listed = listLines(again);
+	t.is(listed.length, 200);
+	t.true(listed.every((line, i) => sameLine(line, listLines(doc)[i]!)));
+});
+
+test('rows - of the next capture, rows that read the same are not drawn again, the others are: most by their share of a heap that changed', t => {
+	const [first, second] = decodedAgain;
+	t.deepEqual([first!.id, second!.id], [1, 2]);
+	const earlier = new Map(treeLines(first!).map(r => [r.key, r]));
+	const both = treeLines(second!).filter(r => earlier.has(r.key));
+	const redrawn = both.filter(r => !sameLine(r.line, earlier.get(r.key)!.line));
+	t.deepEqual([both.length, redrawn.length], [985, 830]);
+	// The share of the heap is the sixth run; 657 rows differ in it alone.
+	const shareOnly = redrawn.filter(r => r.line.spans.every((s, i) => (s.text === earlier.get(r.key)!.line.spans[i]!.text) === (i !== 5)));
+	t.is(shareOnly.length, 657);
 });

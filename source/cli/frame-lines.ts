@@ -13,6 +13,7 @@
 // Ink rename what is used, nothing is patched and frames cost what Ink's
 // own caches make them cost (the frames bench shows it).
 import Output from '../../node_modules/ink/build/output.js';
+import {narrowStyledChars} from './narrow-tokens.js';
 
 type StyledChars = unknown;
 type OutputCaches = {getStyledChars(line: string): StyledChars; getStringWidth(text: string): number};
@@ -37,7 +38,8 @@ function keepAcrossFrames(frameCaches: OutputCaches) {
 			lines = new Map();
 		}
 		let chars = lines.get(line) ?? lastLines.get(line);
-		chars ??= styledCharsOf.call(this, line);
+		// A line new to the screen: its cells without Ink's grapheme segmenter where it can be done.
+		chars ??= narrowStyledChars(line) ?? styledCharsOf.call(this, line);
 		lines.set(line, chars);
 		return chars;
 	};

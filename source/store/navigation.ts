@@ -125,6 +125,8 @@ export function paneRows(model: HeapModel | undefined, nav: Navigation, pane: 't
 /** Where a cursor is now in `rows`: at its key when the key is there, else at its old position, clamped. */
 export function cursorIndex(cursor: Cursor, rows: readonly {readonly key: string}[]): number {
 	if (rows.length === 0) return 0;
+	// Keys are unique among rows, and a row seldom moves: found where it was, no index of new rows is built.
+	if (cursor.key !== undefined && rows[cursor.index]?.key === cursor.key) return cursor.index;
 	const byKey = indexOfKey(rows, cursor.key);
 	return byKey >= 0 ? byKey : Math.min(Math.max(0, cursor.index), rows.length - 1);
 }

@@ -9,6 +9,7 @@ import type {TreeRow} from '../store/model.js';
 import {cursorIndex, visibleWindow, type Cursor} from '../store/navigation.js';
 import {branchGlyphs, fit, formatBytes, formatCount, formatPercent, formatSite, formatTimes, nameAndSiteColumns, stateColour} from './format.js';
 import PaneTitle from './PaneTitle.js';
+import StyledLine, {type Line, type Span} from './StyledLine.js';
 
 export type Props = {
 	readonly rows: readonly TreeRow[];
@@ -42,19 +43,14 @@ export function branch(row: TreeRow, ascii = false): string {
 	return `${rails}${row.last ? g.last : g.middle}${mark} `;
 }
 
-type RowProps = {readonly row: TreeRow; readonly selected: boolean; readonly focused: boolean; readonly heapBytes: number; readonly width: number; readonly ascii: boolean};
-
-/** Memoized: a row object is the same while its node is (model.treeRows caches them), so a cursor move re-renders the two rows it changes. */
-const Row = React.memo(function Row({row, selected, focused, heapBytes, width, ascii}: RowProps) {
+/** How a row looks: its branch, name, figures and site, marked when under the cursor. */
+export function treeRowLine(row: TreeRow, selected: boolean, focused: boolean, heapBytes: number, width: number, ascii: boolean): Line {
+	const look = {inverse: selected && focused, bold: selected && !focused};
 	const c = columns(width);
 	const lead = branch(row, ascii);
 	if (row.kind === 'more') {
 		const text = `${branchGlyphs(ascii).more} ${formatCount(row.remaining)} more (enter loads them)`;
-		return (
-			<Text wrap="truncate" inverse={selected && focused} bold={selected && !focused}>
-				<Text dimColor>{fit(lead + text, width)}</Text>
-			</Text>
-		);
+		return {...look, spans: [{text: fit(lead + text, width), dimColor: true}]};
 	}
 	const n = row.node;
 	const label = n.label || (n.kind === 'object' ? '' : n.typeName);
@@ -66,21 +62,18 @@ const Row = React.memo(function Row({row, selected, focused, heapBytes, width, a
 	const shownLabel = labelText.length > room ? fit(labelText, Math.max(0, room), {ascii}) : labelText;
 	const typed = fit(times + type, Math.max(0, room - shownLabel.length), {ascii});
 	const share = heapBytes > 0 ? formatPercent(n.retainedBytes / heapBytes) : '';
-	return (
-		<Text wrap="truncate" inverse={selected && focused} bold={selected && !focused}>
-			<Text dimColor>{lead}</Text>
-			{/* The agent's own memory is dimmed: the tool's cost, not the program's. */}
-			<Text bold={n.kind === 'root-group'} dimColor={n.agent}>
-				{shownLabel}
-			</Text>
-			<Text color={stateColour(n.state)}>{typed}</Text>
-			<Text> {formatBytes(n.retainedBytes).padStart(retainedWidth)}</Text>
-			<Text dimColor>{(n.kind === 'root-group' ? '' : formatBytes(n.shallowBytes)).padStart(shallowWidth)}</Text>
-			<Text>{share.padStart(shareWidth)}</Text>
-			{c.site > 0 ? <Text dimColor> {fit(formatSite(n.site), c.site, {ascii})}</Text> : null}
-		</Text>
-	);
-});
+	const spans: Span[] = [
+		{text: lead, dimColor: true},
+		// The agent's own memory is dimmed: the tool's cost, not the program's.
+		{text: shownLabel, bold: n.kind === 'root-group', dimColor: n.agent},
+		{text: typed, color: stateColour(n.state)},
+		{text: ` ${formatBytes(n.retainedBytes).padStart(retainedWidth)}`},
+		{text: (n.kind === 'root-group' ? '' : formatBytes(n.shallowBytes)).padStart(shallowWidth), dimColor: true},
+		{text: share.padStart(shareWidth)},
+	];
+	if (c.site > 0) spans.push({text: ` ${fit(formatSite(n.site), c.site, {ascii})}`, dimColor: true});
+	return {...look, spans};
+}
 
 export default function HeapTree({rows, cursor, focused, heapBytes, width, height, empty, ascii = false}: Props) {
 	const c = columns(width);
@@ -96,7 +89,7 @@ export default function HeapTree({rows, cursor, focused, heapBytes, width, heigh
 					{empty ?? ''}
 				</Text>
 			) : (
-				shown.map((row, i) => <Row key={start + i} row={row} selected={start + i === index} focused={focused} heapBytes={heapBytes} width={width} ascii={ascii} />)
+				shown.map((row, i) => <StyledLine key={start + i} line={treeRowLine(row, start + i === index, focused, heapBytes, width, ascii)} />)
 			)}
 		</Box>
 	);

@@ -12,6 +12,7 @@ import {listNames, type ListName} from '../client/heap.js';
 import {hasMembers, type HeapModel, type ListRow, type SortKey} from '../store/model.js';
 import {cursorIndex, visibleWindow, type Cursor} from '../store/navigation.js';
 import {branchGlyphs, fit, formatAddress, formatBytes, formatCount, formatSite, nameAndSiteColumns, stateColour} from './format.js';
+import StyledLine, {type Line, type Span} from './StyledLine.js';
 
 export type Props = {
 	readonly model: HeapModel | undefined;
@@ -65,46 +66,38 @@ function Tabs({model, tab, sort, filter, editingFilter, focused, width, ascii}: 
 	);
 }
 
-type RowProps = {readonly row: ListRow; readonly selected: boolean; readonly focused: boolean; readonly width: number; readonly ascii: boolean};
-
-/**
- * Memoized: a row object is the same while its group or member is (the
- * model caches the rows), so a cursor move re-renders the two rows it changes.
- */
-const Row = React.memo(function Row({row, selected, focused, width, ascii}: RowProps) {
+/** How a row looks: a group's type, figures and site, or one of its objects, marked when under the cursor. */
+export function listRowLine(row: ListRow, selected: boolean, focused: boolean, width: number, ascii: boolean): Line {
+	const look = {inverse: selected && focused, bold: selected && !focused};
 	const c = columns(width);
 	const g = branchGlyphs(ascii);
-	const look = {inverse: selected && focused, bold: selected && !focused};
 	if (row.kind === 'more' || row.kind === 'more-groups') {
-		return (
-			<Text wrap="truncate" {...look}>
-				<Text dimColor>{fit(row.kind === 'more' ? `  ${g.more} ${formatCount(row.remaining)} more objects (enter loads them)` : moreGroupsText(row, g.more), width, {ascii})}</Text>
-			</Text>
-		);
+		const text = row.kind === 'more' ? `  ${g.more} ${formatCount(row.remaining)} more objects (enter loads them)` : moreGroupsText(row, g.more);
+		return {...look, spans: [{text: fit(text, width, {ascii}), dimColor: true}]};
 	}
 	if (row.kind === 'member') {
 		const m = row.member;
-		return (
-			<Text wrap="truncate" {...look}>
-				<Text color={stateColour(m.state)}>{fit(`  ${g.leaf} ${formatAddress(m.address)}`, c.name, {ascii})}</Text>
-				<Text> {''.padStart(countWidth)}</Text>
-				<Text>{formatBytes(m.bytes).padStart(bytesWidth)}</Text>
-				<Text dimColor>{(m.retainedBytes > 0 ? formatBytes(m.retainedBytes) : '').padStart(retainedWidth)}</Text>
-			</Text>
-		);
+		return {
+			...look,
+			spans: [
+				{text: fit(`  ${g.leaf} ${formatAddress(m.address)}`, c.name, {ascii}), color: stateColour(m.state)},
+				{text: ` ${''.padStart(countWidth)}`},
+				{text: formatBytes(m.bytes).padStart(bytesWidth)},
+				{text: (m.retainedBytes > 0 ? formatBytes(m.retainedBytes) : '').padStart(retainedWidth), dimColor: true},
+			],
+		};
 	}
 	const group = row.group;
 	const mark = hasMembers(group) ? `${row.open ? g.open : g.closed} ` : '';
-	return (
-		<Text wrap="truncate" {...look}>
-			<Text color={stateColour(group.state)}>{fit(mark + (group.typeName || 'untyped'), c.name, {ascii})}</Text>
-			<Text> {formatCount(group.count).padStart(countWidth)}</Text>
-			<Text>{formatBytes(group.bytes).padStart(bytesWidth)}</Text>
-			<Text dimColor>{(group.retainedBytes > 0 ? formatBytes(group.retainedBytes) : '').padStart(retainedWidth)}</Text>
-			{c.site > 0 ? <Text dimColor> {fit(formatSite(group.site), c.site, {ascii})}</Text> : null}
-		</Text>
-	);
-});
+	const spans: Span[] = [
+		{text: fit(mark + (group.typeName || 'untyped'), c.name, {ascii}), color: stateColour(group.state)},
+		{text: ` ${formatCount(group.count).padStart(countWidth)}`},
+		{text: formatBytes(group.bytes).padStart(bytesWidth)},
+		{text: (group.retainedBytes > 0 ? formatBytes(group.retainedBytes) : '').padStart(retainedWidth), dimColor: true},
+	];
+	if (c.site > 0) spans.push({text: ` ${fit(formatSite(group.site), c.site, {ascii})}`, dimColor: true});
+	return {...look, spans};
+}
 
 /** The last row of a list the document carries only the biggest groups of. */
 function moreGroupsText(row: Extract<ListRow, {kind: 'more-groups'}>, more: string): string {
@@ -131,7 +124,7 @@ export default function Lists(props: Props) {
 					{empty ?? ''}
 				</Text>
 			) : (
-				shown.map((row, i) => <Row key={start + i} row={row} selected={start + i === index} focused={focused} width={width} ascii={ascii} />)
+				shown.map((row, i) => <StyledLine key={start + i} line={listRowLine(row, start + i === index, focused, width, ascii)} />)
 			)}
 		</Box>
 	);

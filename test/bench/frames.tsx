@@ -2,7 +2,11 @@
 // recording made by the real agent (snapshots/record.ts). Not a test: it
 // prints figures for BENCHMARKS.md.
 //
-//   node --import tsx test/bench/frames.tsx [recording=snapshots/demo.jsonl] [runs=200]
+//   node --import tsx test/bench/frames.tsx [recording=snapshots/demo.jsonl] [runs=200] [only]
+//
+// With `only`, just the updates whose name starts with it are timed (the
+// others' setup still runs, untimed): `document` times the new documents
+// alone, so that more runs fit in a quiet spell of a shared machine.
 //
 // The Live component runs under Ink exactly as heaptop runs it (production
 // React, Ink's own renderer and throttle), writing to an in-memory terminal
@@ -26,7 +30,13 @@
 //   key j/k      in that list
 //   tick         a metrics sample (header, sparklines)
 //   document     a new snapshot document: the model is rebuilt (tree rows,
-//                lists, findings) and the cursor found again by key
+//                lists, findings) and the cursor found again by key. The
+//                recorded document under a newer id, decoded afresh from
+//                its recorded bytes each time, as the client decodes every
+//                document it receives: the same heap captured again
+//   document     the same, alternating the last two recorded captures (the
+//   (changed)    demo's c and C): a heap that changed between captures
+//                (only when the recording has two complete documents)
 // Bytes: what Ink handed to the terminal for the update.
 // Memory: resident set after the recording is loaded and drawn.
 // Colours are on (FORCE_COLOR=1), as on the terminal of someone watching.
@@ -43,10 +53,13 @@ const {Replay, readRecording} = await import('../../source/client/recording.js')
 const {Store} = await import('../../source/store/store.js');
 const {Live, renderOptions} = await import('../../source/cli/live.js');
 const {listRows, treeRows} = await import('../../source/store/model.js');
-const {MembersRequest} = await import('../../source/gen/heaptop/v1/heaptop.js');
+const {MembersRequest, WatchEvent} = await import('../../source/gen/heaptop/v1/heaptop.js');
+const {toUpdate} = await import('../../source/client/events.js');
+const fs = await import('node:fs');
 
 const file = path.resolve(process.argv[2] ?? 'snapshots/demo.jsonl');
 const runs = Number(process.argv[3] ?? 200);
+const only = process.argv[4] ?? '';
 const columns = 120;
 const rows = 40;
 
@@ -107,12 +120,15 @@ type Figures = {name: string; median: number; p95: number; max: number; cpu: num
  * process used meanwhile (user + system): on a machine whose cores are
  * shared, wall time includes waiting for a core, CPU time does not.
  */
-async function time(name: string, n: number, change: (i: number) => void): Promise<Figures> {
+async function time(name: string, n: number, change: (i: number) => void, prepare: (i: number) => void = () => {}): Promise<Figures | undefined> {
+	if (!name.startsWith(only)) return undefined;
 	const ms: number[] = [];
 	const cpu: number[] = [];
 	const sent: number[] = [];
 	for (let i = 0; i < n; i++) {
 		await spacing();
+		// Untimed: what comes before the update reaches the store (a document's decoding).
+		prepare(i);
 		const drawn = new Promise<void>(resolve => (written = resolve));
 		const c0 = process.cpuUsage();
 		const b0 = bytes;
@@ -167,8 +183,33 @@ if (groupKey && groupPages) {
 }
 const samples = updates.filter(u => u.kind === 'sample');
 results.push(await time('tick (metrics sample)', runs, i => store.apply(samples[i % samples.length]!)));
-// A new document each time: the recorded one under a newer id (the store shows only newer ones).
-results.push(await time('document (new snapshot)', runs, i => store.apply({kind: 'snapshot', snapshot: {...doc, id: doc.id + 1 + i}})));
+/**
+ * The recorded complete documents as the stream carried them (a document's
+ * decoding is the client's work, before the update reaches the store; a
+ * decoded document shares no object with the one shown).
+ */
+const decode = (bytes: Buffer) => {
+	const u = toUpdate(WatchEvent.decode(bytes), false);
+	return u.kind === 'snapshot' && u.snapshot.complete ? u.snapshot : undefined;
+};
+const captures = fs
+	.readFileSync(file, 'utf8')
+	.split('\n')
+	.flatMap(line => {
+		const event: unknown = line ? JSON.parse(line).event : undefined;
+		return typeof event === 'string' ? [Buffer.from(event, 'base64')] : [];
+	})
+	.filter(bytes => decode(bytes) !== undefined)
+	.slice(-2);
+// A new document each time, decoded from the recorded bytes, under a newer id (the store shows only newer ones).
+let newest = doc.id;
+let next: typeof doc = doc;
+const documents = (recorded: readonly Buffer[]) => (i: number) => {
+	next = {...decode(recorded[i % recorded.length]!)!, id: ++newest};
+};
+const apply = () => store.apply({kind: 'snapshot', snapshot: next});
+results.push(await time('document (new snapshot)', runs, apply, documents(captures.slice(-1))));
+if (captures.length === 2) results.push(await time('document (changed: two captures in turn)', runs, apply, documents(captures)));
 const rss = process.memoryUsage().rss / 2 ** 20;
 app.unmount();
 
@@ -176,5 +217,5 @@ const f = (x: number) => x.toFixed(1);
 console.log(`recording ${path.relative(process.cwd(), file)}: snapshot #${doc.id}, ${doc.stats.objects.toLocaleString('en-US')} objects in the heap, ${model.nodes.size.toLocaleString('en-US')} tree nodes known, ${doc.groups.length} list groups, ${doc.findings.length} findings`);
 console.log(`load ${f(loadMs)} ms, first frame ${f(firstFrameMs)} ms after render(), resident ${f(rss)} MiB`);
 console.log(`update at ${columns}x${rows}, ms from change to frame written: median / p95 / max wall, median CPU; median bytes written`);
-for (const r of results) console.log(`  ${r.name.padEnd(40)} ${f(r.median).padStart(6)} ${f(r.p95).padStart(6)} ${f(r.max).padStart(6)}   ${f(r.cpu).padStart(6)}   ${String(r.bytes).padStart(6)}`);
+for (const r of results) if (r) console.log(`  ${r.name.padEnd(40)} ${f(r.median).padStart(6)} ${f(r.p95).padStart(6)} ${f(r.max).padStart(6)}   ${f(r.cpu).padStart(6)}   ${String(r.bytes).padStart(6)}`);
 process.exit(0);
