@@ -210,15 +210,16 @@ func (h *held) listGroups(req *heaptopv1.GroupsRequest) (*heaptopv1.GroupsReply,
 	return reply, nil
 }
 
-// matchesFilter reports whether a census row's type, or its allocation
-// site's function or file, contains filter (lower case), as heaptop's `/`
-// filters the rows it has.
+// matchesFilter reports whether filter (lower case) is in a census row's
+// "type file:line function", ignoring case: the text heaptop's `/` matches
+// the groups it has against (source/store/model.ts, filterText).
 func matchesFilter(ts *analysis.TypeSite, filter string) bool {
 	if filter == "" {
 		return true
 	}
-	if strings.Contains(strings.ToLower(ts.Type), filter) {
-		return true
+	text := ts.Type
+	if ts.Site.File != "" {
+		text += " " + ts.Site.File + ":" + strconv.Itoa(ts.Site.Line) + " " + ts.Site.Function
 	}
-	return ts.Site.File != "" && (strings.Contains(strings.ToLower(ts.Site.Function), filter) || strings.Contains(strings.ToLower(ts.Site.File), filter))
+	return strings.Contains(strings.ToLower(text), filter)
 }

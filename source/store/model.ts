@@ -9,7 +9,7 @@
 // inputs give the very same arrays. A cursor move re-renders without
 // re-deriving anything; a new document, an expansion or a new filter
 // derives once. Work is linear in the rows derived, never in the heap.
-import type {Finding, FindingKindName, HeapSnapshot, ListGroup, ListName, ListTotal, Member, Site, TreeNode} from '../client/heap.js';
+import type {Finding, FindingKindName, HeapSnapshot, ListGroup, ListName, ListTotal, Member, TreeNode} from '../client/heap.js';
 import {groupsKey, type HeapState, type LoadedGroups, type LoadedMembers} from './heap.js';
 
 export type HeapModel = {
@@ -206,9 +206,15 @@ export function treeRows(model: HeapModel, toggled: ReadonlySet<string>): readon
 export const sortKeys = ['bytes', 'count', 'retained', 'type'] as const;
 export type SortKey = (typeof sortKeys)[number];
 
-/** "file.go:12 pkg.fn", what a filter matches a site against. */
-function siteText(site: Site | undefined): string {
-	return site ? `${site.file}:${site.line} ${site.function}` : '';
+/** "pkg.T file.go:12 pkg.fn", what a filter matches a group against (the agent's Groups matches the same text). */
+function filterText(g: ListGroup): string {
+	return (g.site ? `${g.typeName} ${g.site.file}:${g.site.line} ${g.site.function}` : g.typeName).toLowerCase();
+}
+
+/** A tab's groups known so far: the document's, then those Groups loaded past them. */
+function knownGroups(model: HeapModel, tab: ListName): readonly ListGroup[] {
+	const beyond = model.groups.get(groupsKey(tab, ''))?.loaded;
+	return beyond ? [...model.lists[tab].groups, ...beyond] : model.lists[tab].groups;
 }
 
 const compare: Record<SortKey, (a: ListGroup, b: ListGroup) => number> = {
@@ -250,8 +256,8 @@ export function listGroups(model: HeapModel, tab: ListName, sort: SortKey, filte
 	const cached = cache.byQuery.get(query);
 	if (cached) return cached;
 	const needle = filter.toLowerCase();
-	const groups = [...model.lists[tab].groups, ...(model.groups.get(groupsKey(tab, ''))?.loaded ?? [])];
-	let kept = needle === '' ? groups : groups.filter(g => `${g.typeName} ${siteText(g.site)}`.toLowerCase().includes(needle));
+	const groups = knownGroups(model, tab);
+	let kept = needle === '' ? groups.slice() : groups.filter(g => filterText(g).includes(needle));
 	const found = needle === '' ? undefined : model.groups.get(groupsKey(tab, filter))?.loaded;
 	if (found) {
 		const known = new Set(kept.map(g => g.key));
@@ -271,9 +277,7 @@ export function listGroups(model: HeapModel, tab: ListName, sort: SortKey, filte
  */
 export function unloadedGroups(model: HeapModel, tab: ListName, filter: string): ListRow | undefined {
 	const total = model.listTotals.get(tab);
-	const inDocument = model.lists[tab].groups;
-	const all = model.groups.get(groupsKey(tab, ''));
-	const loaded = [...inDocument, ...(all?.loaded ?? [])];
+	const loaded = knownGroups(model, tab);
 	if (!total || total.groups <= loaded.length) return undefined;
 	const key = `more groups ${tab}`;
 	if (filter === '') {

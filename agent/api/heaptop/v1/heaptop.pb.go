@@ -2717,8 +2717,8 @@ type GroupsRequest struct {
 	SnapshotId uint64                 `protobuf:"varint,1,opt,name=snapshot_id,json=snapshotId,proto3" json:"snapshot_id,omitempty"`
 	// LIST_LIVE or LIST_PENDING.
 	List List `protobuf:"varint,2,opt,name=list,proto3,enum=heaptop.v1.List" json:"list,omitempty"`
-	// Only groups whose type name, or allocation site's function or file,
-	// contains this, ignoring case; empty: all.
+	// Only groups whose "type file:line function" (without a site, the
+	// type) contains this, ignoring case; empty: all.
 	Filter string `protobuf:"bytes,3,opt,name=filter,proto3" json:"filter,omitempty"`
 	Offset uint32 `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
 	// At most 1,000 a call; 0 asks for that many.

@@ -903,8 +903,8 @@ export interface GroupsRequest {
   /** LIST_LIVE or LIST_PENDING. */
   list: List;
   /**
-   * Only groups whose type name, or allocation site's function or file,
-   * contains this, ignoring case; empty: all.
+   * Only groups whose "type file:line function" (without a site, the
+   * type) contains this, ignoring case; empty: all.
    */
   filter: string;
   offset: number;
