@@ -10,7 +10,7 @@ import type {ListGroup, ListName} from '../client/heap.js';
 import type {HeapQueries, PathOf} from '../client/queries.js';
 import {QueryError} from '../client/queries.js';
 import type {Store} from '../store/store.js';
-import {groupsKey, snapshotState, type LocalUpdate} from '../store/heap.js';
+import {groupsKey, nextGroupsOffset, snapshotState, type LocalUpdate} from '../store/heap.js';
 import {hasMembers, listRows, treeRows, unloadedChildren, unloadedGroups, type TreeRow} from '../store/model.js';
 import {cursorIndex, findingPath, type Navigation, type PathSource} from '../store/navigation.js';
 import App from '../views/App.js';
@@ -135,8 +135,7 @@ export function Live({store, queries, ascii}: LiveProps) {
 		const m = store.state.model;
 		if (!m || (list !== 'live' && list !== 'pending')) return;
 		const doc = m.document;
-		const loaded = m.groups.get(groupsKey(list, filter));
-		const offset = loaded ? loaded.start + loaded.loaded.length : filter === '' ? m.lists[list].groups.length : 0;
+		const offset = nextGroupsOffset(doc, list, filter, m.groups.get(groupsKey(list, filter)));
 		fetchOnce(
 			`groups ${doc.id}:${groupsKey(list, filter)}:${offset}`,
 			() => queries.groups(doc.id, list, filter, offset).then(page => ({kind: 'groups', snapshotId: doc.id, list, filter, offset, ...page})),

@@ -45,19 +45,38 @@ export type HeapState = {
 	readonly notice: Notice | undefined;
 };
 
-/** The members of one group loaded so far, and how many it has. */
-export type LoadedMembers = {readonly loaded: readonly Member[]; readonly total: number};
+/** What a paged query has loaded so far, in the agent's order, and how many it has in all. */
+export type Loaded<T> = {readonly loaded: readonly T[]; readonly total: number};
+
+/** The objects of one group (Members). */
+export type LoadedMembers = Loaded<Member>;
 
 /**
- * Groups of a list loaded with Groups, and how many there are: without a
- * filter those after the document's own (from offset `start`, the
- * document's count); with one, every match from the first.
+ * Groups of a list (Groups): without a filter those after the document's
+ * own; with one, every match from the first.
  */
-export type LoadedGroups = {readonly start: number; readonly loaded: readonly ListGroup[]; readonly total: number};
+export type LoadedGroups = Loaded<ListGroup>;
 
 /** Where loaded groups of a list, unfiltered or for one filter, are kept. */
 export function groupsKey(list: ListName, filter: string): string {
 	return `${list}\u0000${filter.toLowerCase()}`;
+}
+
+/** The offset of a list's next page of groups: past the document's and those loaded, or, for a filter, past the matches loaded. */
+export function nextGroupsOffset(document: HeapSnapshot, list: ListName, filter: string, loaded: LoadedGroups | undefined): number {
+	const first = filter === '' ? document.groups.filter(g => g.list === list).length : 0;
+	return first + (loaded?.loaded.length ?? 0);
+}
+
+/**
+ * `pages` with a page of `key` appended, if it starts at `next`, where
+ * those loaded end; undefined for a late, repeated or empty page.
+ */
+function withPage<T>(pages: ReadonlyMap<string, Loaded<T>>, key: string, next: number, offset: number, items: readonly T[], total: number): ReadonlyMap<string, Loaded<T>> | undefined {
+	if (offset !== next || items.length === 0) return undefined;
+	const extended = new Map(pages);
+	extended.set(key, Object.freeze({loaded: Object.freeze([...(pages.get(key)?.loaded ?? []), ...items]), total}));
+	return extended;
 }
 
 /** What the header says about snapshots: none yet, capturing, findings only, complete, or failed. */
@@ -175,24 +194,17 @@ export function reduceHeap(h: HeapState, u: StoreUpdate, nowMs: number): HeapSta
 			const fresh = u.nodes.filter(n => !known.has(n.id));
 			return fresh.length === 0 ? h : heap(h, {fetched: Object.freeze([...h.fetched, ...fresh])});
 		}
+		// Pages are appended in order; a late or repeated page is dropped.
 		case 'members': {
-			// Pages are appended in order; a late or repeated page is dropped.
-			const had = h.members.get(u.groupKey)?.loaded ?? [];
-			if (h.document?.id !== u.snapshotId || u.offset !== had.length || u.members.length === 0) return h;
-			const members = new Map(h.members);
-			members.set(u.groupKey, Object.freeze({loaded: Object.freeze([...had, ...u.members]), total: u.total}));
-			return heap(h, {members});
+			if (h.document?.id !== u.snapshotId) return h;
+			const members = withPage(h.members, u.groupKey, h.members.get(u.groupKey)?.loaded.length ?? 0, u.offset, u.members, u.total);
+			return members ? heap(h, {members}) : h;
 		}
 		case 'groups': {
-			// Pages are appended in order; a late or repeated page is dropped.
-			if (h.document?.id !== u.snapshotId || u.groups.length === 0) return h;
+			if (h.document?.id !== u.snapshotId) return h;
 			const key = groupsKey(u.list, u.filter);
-			const had = h.groups.get(key);
-			const start = had?.start ?? u.offset;
-			if (u.offset !== start + (had?.loaded.length ?? 0)) return h;
-			const groups = new Map(h.groups);
-			groups.set(key, Object.freeze({start, loaded: Object.freeze([...(had?.loaded ?? []), ...u.groups]), total: u.total}));
-			return heap(h, {groups});
+			const groups = withPage(h.groups, key, nextGroupsOffset(h.document, u.list, u.filter, h.groups.get(key)), u.offset, u.groups, u.total);
+			return groups ? heap(h, {groups}) : h;
 		}
 		case 'reconnecting':
 		case 'failed': {
