@@ -12,6 +12,31 @@ import * as esbuild from 'esbuild';
 const root = import.meta.dirname;
 
 /**
+ * An esbuild plugin that gives importers of `specifier` (those whose path
+ * matches `importer`, if given) a stand-in module instead: `source(real)`
+ * returns its source, with `real` the module the import resolves to (its
+ * absolute path; bare imports in the stand-in resolve from its directory).
+ */
+function standIn(name, specifier, source, importer = /./) {
+	return {
+		name,
+		setup(build) {
+			build.onResolve({filter: specifier}, async ({path: imported, importer: from, resolveDir, kind, pluginData}) => {
+				if (pluginData?.real || !importer.test(from)) return undefined;
+				const real = await build.resolve(imported, {importer: from, resolveDir, kind, pluginData: {real: true}});
+				if (real.errors.length > 0) return {errors: real.errors};
+				// The path is relative to the root: the bundle names a module by it.
+				return {path: path.relative(root, real.path), namespace: name};
+			});
+			build.onLoad({filter: /.*/, namespace: name}, ({path: real}) => ({
+				contents: source(path.join(root, real)),
+				resolveDir: path.join(root, path.dirname(real)),
+			}));
+		},
+	};
+}
+
+/**
  * Ink, cli-truncate, widest-line and wrap-ansi import string-width, whose
  * first non-ASCII measure costs ~125 ms of the first frame. Each importer
  * gets instead `narrowFirst` (dist/views/width.js) over the very string-width
@@ -19,25 +44,36 @@ const root = import.meta.dirname;
  * loads only when a string needs it: require() makes esbuild evaluate the
  * module on first call, not at start-up.
  */
-const narrowStringWidth = {
-	name: 'narrow-string-width',
+const narrowStringWidth = standIn('narrow-string-width', /^string-width$/, real => [
+	`import {narrowFirst} from ${JSON.stringify(path.join(root, 'dist/views/width.js'))};`,
+	// The strip-ansi that this string-width itself imports.
+	`import stripAnsi from 'strip-ansi';`,
+	`export default narrowFirst(() => require(${JSON.stringify(real)}).default, stripAnsi);`,
+].join('\n'));
+
+/**
+ * slice-ansi builds an Intl.Segmenter when it is loaded, and so does
+ * ansi-tokenize's tokenize: the first costs ~12 ms of start-up CPU (ICU's
+ * data). Ink calls slice-ansi only to clip text wider than an
+ * overflow-hidden box, and cli-truncate only for text wider than its box:
+ * heaptop fits its rows to the width, so it is loaded on first call, if
+ * ever. tokenize gets `asciiFirst` (dist/cli/graphemes.js) instead of its
+ * segmenter, which builds one only for text that is not plain ASCII.
+ */
+const sliceAnsiOnFirstCall = standIn('slice-ansi-on-first-call', /^slice-ansi$/, real =>
+	`export default (...args) => require(${JSON.stringify(real)}).default(...args);`,
+);
+const asciiGraphemesFirst = {
+	name: 'ascii-graphemes-first',
 	setup(build) {
-		build.onResolve({filter: /^string-width$/}, async ({path: specifier, importer, resolveDir, kind, pluginData}) => {
-			if (pluginData?.real) return undefined;
-			const real = await build.resolve(specifier, {importer, resolveDir, kind, pluginData: {real: true}});
-			if (real.errors.length > 0) return {errors: real.errors};
-			return {path: path.relative(root, real.path), namespace: 'narrow-string-width'};
+		build.onLoad({filter: /[/\\]@alcalzone[/\\]ansi-tokenize[/\\]build[/\\]tokenize\.js$/}, async ({path: file}) => {
+			const eager = 'const segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });';
+			const source = await fs.readFile(file, 'utf8');
+			if (!source.includes(eager)) return {errors: [{text: `${file} no longer makes its segmenter as this plugin expects: update the plugin`}]};
+			const graphemes = JSON.stringify(path.join(root, 'dist/cli/graphemes.js'));
+			const lazy = `import {asciiFirst} from ${graphemes}; const segmenter = asciiFirst(() => new Intl.Segmenter(undefined, { granularity: "grapheme" }));`;
+			return {contents: source.replace(eager, lazy), loader: 'js'};
 		});
-		// The path is relative to the root (the bundle names a module by it), resolveDir is its directory.
-		build.onLoad({filter: /.*/, namespace: 'narrow-string-width'}, ({path: real}) => ({
-			contents: [
-				`import {narrowFirst} from ${JSON.stringify(path.join(root, 'dist/views/width.js'))};`,
-				// The strip-ansi that this string-width itself imports.
-				`import stripAnsi from 'strip-ansi';`,
-				`export default narrowFirst(() => require(${JSON.stringify(`./${path.basename(real)}`)}).default, stripAnsi);`,
-			].join('\n'),
-			resolveDir: path.join(root, path.dirname(real)),
-		}));
 	},
 };
 
@@ -47,29 +83,12 @@ const narrowStringWidth = {
  * ansi-tokenize's own functions: the same rows, without diffing the styles
  * of neighbouring cells that share them.
  */
-const sameStylesSkipped = {
-	name: 'same-styles-skipped',
-	setup(build) {
-		build.onResolve({filter: /^@alcalzone\/ansi-tokenize$/}, async ({path: specifier, importer, resolveDir, kind, pluginData}) => {
-			if (pluginData?.real || !/[/\\]ink[/\\]build[/\\]output\.js$/.test(importer)) return undefined;
-			const real = await build.resolve(specifier, {importer, resolveDir, kind, pluginData: {real: true}});
-			if (real.errors.length > 0) return {errors: real.errors};
-			return {path: path.relative(root, real.path), namespace: 'same-styles-skipped'};
-		});
-		build.onLoad({filter: /.*/, namespace: 'same-styles-skipped'}, ({path: real}) => {
-			const module = JSON.stringify(path.join(root, real));
-			return {
-				contents: [
-					`import {ansiCodesToString, diffAnsiCodes} from ${module};`,
-					`import {sameStylesSkipped} from ${JSON.stringify(path.join(root, 'dist/cli/styled-rows.js'))};`,
-					`export * from ${module};`,
-					'export const styledCharsToString = sameStylesSkipped(ansiCodesToString, diffAnsiCodes);',
-				].join('\n'),
-				resolveDir: root,
-			};
-		});
-	},
-};
+const sameStylesSkipped = standIn('same-styles-skipped', /^@alcalzone\/ansi-tokenize$/, real => [
+	`import {ansiCodesToString, diffAnsiCodes} from ${JSON.stringify(real)};`,
+	`import {sameStylesSkipped} from ${JSON.stringify(path.join(root, 'dist/cli/styled-rows.js'))};`,
+	`export * from ${JSON.stringify(real)};`,
+	'export const styledCharsToString = sameStylesSkipped(ansiCodesToString, diffAnsiCodes);',
+].join('\n'), /[/\\]ink[/\\]build[/\\]output\.js$/);
 
 /**
  * yoga (Ink's layout) fetches its WASM, inlined as a base64 data: URL, with
@@ -111,7 +130,7 @@ await esbuild.build({
 	sourcemap: 'linked',
 	// Bundled CommonJS (grpc-js) requires Node's built-in modules.
 	banner: {js: "import {createRequire as heaptopRequire} from 'node:module'; const require = heaptopRequire(import.meta.url);"},
-	plugins: [narrowStringWidth, sameStylesSkipped, yogaWithoutFetch],
+	plugins: [narrowStringWidth, sliceAnsiOnFirstCall, asciiGraphemesFirst, sameStylesSkipped, yogaWithoutFetch],
 	logLevel: 'warning',
 	// The bench sets NODE_ENV itself for its runs under tsx; bundled, define has made it production already.
 	logOverride: bench ? {'assign-to-define': 'silent'} : {},

@@ -9,11 +9,18 @@
 // before-and-after: build the old commit, `cp dist/heaptop.js
 // dist/before.js` (in dist/, where package.json makes it an ES module),
 // build the new one, and name dist/before.js dist/heaptop.js. The 60 s
-// figures are the last bundle's.
+// figures are the last series's.
 //
 // First frame: from spawning `node dist/heaptop.js <pid>` to the first
 // capture of the pane that shows "● connected" with a GC pause sparkline
 // (the pane is polled every 5 ms, so figures are up to ~5 ms late).
+// The harness's own share, the floor, is measured the same way with a pane
+// that prints those two lines from sh at once: tmux's server and pane
+// start, the polling. "heaptop's part" is a series' median less the
+// floor's: the time from heaptop's exec to its first frame.
+// NODE_EXTRA_CA_CERTS, when set (this sandbox sets it for every process),
+// makes Node read and parse that certificate file before running any
+// script; each bundle then also runs without it, as a series of its own.
 // CPU: user+system time heaptop had used when its first frame was seen
 // (/proc/<pid>/stat), which a busy machine inflates far less than wall time;
 // with the page faults it had taken by then (minor: pages mapped without
@@ -66,24 +73,42 @@ function killServer(): void {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** What one series of runs starts in the pane, and how it is named in the figures. */
+interface Series {
+	label: string;
+	command: string[];
+	/** The harness floor: no heaptop, no CPU or page-fault figures. */
+	floor?: boolean;
+}
+
 const demo = await startDemo(tempDir());
-const firstFrames = bundles.map(() => [] as number[]);
-const firstFrameCpu = bundles.map(() => [] as number[]);
-const firstFrameFaults = bundles.map(() => [] as number[]);
+const series: Series[] = [{label: 'floor (sh prints the lines)', command: ['sh', '-c', "printf '● connected\\nGC pause ▁\\n'; exec sleep 600"], floor: true}];
+for (const bundle of bundles) {
+	const name = path.relative(root, bundle);
+	series.push({label: name, command: ['env', '-u', 'CI', process.execPath, bundle, String(demo.pid)]});
+	if (process.env['NODE_EXTRA_CA_CERTS']) {
+		series.push({label: `${name} without NODE_EXTRA_CA_CERTS`, command: ['env', '-u', 'CI', '-u', 'NODE_EXTRA_CA_CERTS', process.execPath, bundle, String(demo.pid)]});
+	}
+}
+const firstFrames = series.map(() => [] as number[]);
+const firstFrameCpu = series.map(() => [] as number[]);
+const firstFrameFaults = series.map(() => [] as number[]);
 let lastPanePid = 0;
 const session = `heaptop-bench-${process.pid}`;
 try {
 	for (let i = 0; i < runs; i++) {
-		for (const [b, bundle] of bundles.entries()) {
+		for (const [b, {command, floor}] of series.entries()) {
 			socketName = `heaptop-bench-${process.pid}-${i}-${b}`;
 			const start = performance.now();
-			tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', `HEAPTOP_DIR=${demo.dir}`, 'env', '-u', 'CI', process.execPath, bundle, String(demo.pid));
+			tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', `HEAPTOP_DIR=${demo.dir}`, ...command);
 			await waitFor('first frame', () => /● connected/.test(tmux('capture-pane', '-t', session, '-p')) && /^GC pause .*[▁▂▃▄▅▆▇█]/m.test(tmux('capture-pane', '-t', session, '-p')), {intervalMs: 5, timeoutMs: 30_000});
 			firstFrames[b]!.push(performance.now() - start);
-			lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
-			firstFrameCpu[b]!.push(cpuSeconds(lastPanePid) * 1000);
-			firstFrameFaults[b]!.push(minorFaults(lastPanePid));
-			if (i < runs - 1 || b < bundles.length - 1) killServer();
+			if (!floor) {
+				lastPanePid = Number(tmux('display-message', '-t', session, '-p', '#{pane_pid}').trim());
+				firstFrameCpu[b]!.push(cpuSeconds(lastPanePid) * 1000);
+				firstFrameFaults[b]!.push(minorFaults(lastPanePid));
+			}
+			if (i < runs - 1 || b < series.length - 1) killServer();
 		}
 	}
 	// env execs node, so the pane's process is heaptop itself.
@@ -92,13 +117,16 @@ try {
 	const after60 = memory(lastPanePid);
 	const cpu60 = cpuSeconds(lastPanePid);
 	console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}, load average ${os.loadavg().map(l => l.toFixed(1)).join(' ')}`);
-	for (const [b, bundle] of bundles.entries()) {
-		if (bundles.length > 1) console.log(`${path.relative(root, bundle)}:`);
+	const floor = median(firstFrames[0]!);
+	for (const [b, {label, floor: isFloor}] of series.entries()) {
 		const frames = firstFrames[b]!;
+		console.log(`${label}:`);
+		console.log(`  start to first frame over ${runs} runs: median ${median(frames).toFixed(0)} ms, min ${Math.min(...frames).toFixed(0)} ms, max ${Math.max(...frames).toFixed(0)} ms`);
+		if (isFloor) continue;
 		const cpu = firstFrameCpu[b]!;
-		console.log(`start to first frame over ${runs} runs: median ${median(frames).toFixed(0)} ms, min ${Math.min(...frames).toFixed(0)} ms, max ${Math.max(...frames).toFixed(0)} ms`);
-		console.log(`CPU time used by then: median ${median(cpu).toFixed(0)} ms, min ${Math.min(...cpu).toFixed(0)} ms`);
-		console.log(`minor page faults by then: median ${median(firstFrameFaults[b]!)}`);
+		console.log(`  heaptop's part (median less the floor's): ${(median(frames) - floor).toFixed(0)} ms`);
+		console.log(`  CPU time used by then: median ${median(cpu).toFixed(0)} ms, min ${Math.min(...cpu).toFixed(0)} ms`);
+		console.log(`  minor page faults by then: median ${median(firstFrameFaults[b]!)}`);
 	}
 	const lastCpu = firstFrameCpu.at(-1)!.at(-1)!;
 	console.log(`CPU time over the next 60 s of live ticks: ${((cpu60 * 1000 - lastCpu) / 60).toFixed(1)} ms per second (${((cpu60 * 1000 - lastCpu) / 600).toFixed(2)}% of one core)`);
