@@ -152,8 +152,18 @@ export function Live({store, queries, ascii}: LiveProps) {
 		}
 	}, [model, openGroups, tab]);
 
-	// Scrolling an open group loads it on: the next page is asked for once its "more" row is
-	// within a screen of the cursor, so PgDn and G walk through a group of any size.
+	// Scrolling loads on: the next page of a node's children is asked for once its "more"
+	// row is within a screen of the cursor, and so is the next page of an open group's
+	// objects or of a list's groups, so that PgDn and G walk through any number of them.
+	const treeCursor = navigation.tree;
+	useEffect(() => {
+		if (!model || navigation.focus !== 'tree') return;
+		const rows = treeRows(model, navigation.toggled);
+		const at = cursorIndex(treeCursor, rows);
+		const near = rows.slice(at, at + heights.tree + 1).find(r => r.kind === 'more');
+		if (near) expand(near);
+	}, [model, navigation.toggled, treeCursor, navigation.focus, heights.tree]);
+
 	const listCursor = navigation.lists[tab];
 	useEffect(() => {
 		if (!model || navigation.focus !== 'lists') return;
