@@ -240,6 +240,52 @@ test('live - on the demo, d opens its planted dangling reference: main.planted.e
 	app.stdin.write('q');
 });
 
+test("live - on the demo, the Dangling tab's main.planted group opens into its findings; enter on one opens its chain", async t => {
+	const store = new Store({clock: () => doc.capturedMs});
+	const first = updates.findIndex(u => u.kind === 'snapshot' && u.snapshot.complete);
+	for (const u of updates.slice(0, first + 1)) store.apply(u);
+	const app = render(<Live store={store} queries={new Replay(recording, 'demo.jsonl', {paced: false})} ascii={false} />);
+	const lines = () => plain(app.lastFrame() ?? '').split('\n');
+	const dangling = () => {
+		const at = lines().findIndex(l => l.startsWith(' Live '));
+		return at < 0 ? [] : lines().slice(at + 2, at + 7).map(l => l.trimEnd());
+	};
+	await waitFor('the heap tree', () => lines().some(l => l.startsWith(' Heap tree ')));
+	app.stdin.write('\t');
+	app.stdin.write('l');
+	app.stdin.write('l');
+	await waitFor('the Dangling tab', () => /^▸ main\.planted +46 /.test(dangling()[0] ?? ''));
+	app.stdin.write('\r');
+	await waitFor('its findings', () => dangling()[0]!.startsWith('▾ main.planted'));
+	// The group's 46 hidden words are four findings of the agent's, most urgent first (as d steps), each
+	// with its summary, cut to the width.
+	const rows = dangling()
+		.slice(1)
+		.map(l => /^ {2}─ (.+?) {2}(main\.planted\.evicted\[\d+\] holds 0x[0-9a-f]+ as uintptr: .*)$/.exec(l)?.slice(1, 3));
+	const summaries = [
+		['dangling ×29', 'main.planted.evicted[10] holds 0x2377571c2b70 as uintptr: free 48 B slot'],
+		['dangling soon ×9', 'main.planted.evicted[0] holds 0x237757226690 as uintptr: pending io.SectionReader: the next GC frees it'],
+		['dangling soon ×7', 'main.planted.evicted[39] holds 0x2377572261b0 as uintptr: pending main.statement: the next GC frees it'],
+		['unprotected', 'main.planted.evicted[7] holds 0x2377571c2990 as uintptr: live main.statement, kept alive only by other references'],
+	];
+	t.deepEqual(
+		rows.map(r => r?.[0]),
+		summaries.map(([kind]) => kind),
+	);
+	for (const [i, [, summary]] of summaries.entries()) {
+		const shown = rows[i]![1]!;
+		t.true(shown === summary || (shown.endsWith('…') && summary!.startsWith(shown.slice(0, -1))), shown);
+	}
+	// A finding's kind in its colour: red for a hidden reference.
+	t.true((app.lastFrame() ?? '').includes('\u001B[31m  ─ dangling ×29  \u001B[39m'));
+	app.stdin.write('j');
+	app.stdin.write('j');
+	app.stdin.write('\r');
+	await waitFor('the chain of the second finding', () => lines().some(l => / Path {2}dangling soon /.test(l)));
+	t.true(lines().some(l => /^└ pending io\.SectionReader: the next GC frees it {2}/.test(l)));
+	app.stdin.write('q');
+});
+
 /** The demo's complete documents as the client decodes them, the last one decoded again too (no object shared). */
 const decodedAgain = readRecording(path.resolve(import.meta.dirname, '../snapshots/demo.jsonl')).updates.flatMap(r => (r.update.kind === 'snapshot' && r.update.snapshot.complete ? [r.update.snapshot] : []));
 

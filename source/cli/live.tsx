@@ -11,7 +11,7 @@ import type {HeapQueries, PathOf} from '../client/queries.js';
 import {QueryError} from '../client/queries.js';
 import type {Store} from '../store/store.js';
 import {groupsKey, nextGroupsOffset, snapshotState, type LocalUpdate} from '../store/heap.js';
-import {hasMembers, listRows, treeRows, unloadedChildren, unloadedGroups, type TreeRow} from '../store/model.js';
+import {groupFindings, hasMembers, listRows, treeRows, unloadedChildren, unloadedGroups, type TreeRow} from '../store/model.js';
 import {cursorIndex, findingPath, type Navigation, type PathSource} from '../store/navigation.js';
 import App from '../views/App.js';
 import {formatAddress} from '../views/format.js';
@@ -270,12 +270,16 @@ export function Live({store, queries, ascii}: LiveProps) {
 			openPath({address}, {address}, `the chain to the ${group.typeName || 'object'} at ${formatAddress(address)}`);
 			return;
 		}
-		if (hasMembers(group)) {
+		if (row.kind === 'finding') {
+			openFinding(row.finding.key);
+			return;
+		}
+		if (row.opens) {
 			store.navigate({kind: 'toggle-group', key: group.key, open: !row.open});
 			return;
 		}
-		const finding = group.findingKeys.find(k => m.findingsByKey.has(k));
-		if (finding) openFinding(finding);
+		const finding = groupFindings(m, group)[0];
+		if (finding) openFinding(finding.key);
 		else openPath({groupKey: group.key}, {groupKey: group.key}, `the chain to an example ${group.typeName || 'object'} of this group`);
 	};
 

@@ -8,7 +8,7 @@ import {Box, Text} from 'ink';
 import type {Snapshot} from '../store/store.js';
 import Header from '../views/Header.js';
 import Sparklines, {sparklineWidth} from '../views/Sparklines.js';
-import {findingName, formatAge, formatBytes, formatCount, formatDuration, formatPercent, formatSite, formatTimes, stateColour, stateName} from '../views/format.js';
+import {findingColour, findingName, formatAge, formatBytes, formatCount, formatDuration, formatPercent, formatSite, formatTimes, stateColour, stateName} from '../views/format.js';
 import type {Chains, Report as ReportDocument, ReportFinding} from './document.js';
 import Chain from './Chain.js';
 
@@ -113,7 +113,7 @@ function Retainers({report, ascii}: {readonly report: ReportDocument; readonly a
 }
 
 function Finding({finding, chains, columns, ascii}: {readonly finding: ReportFinding; readonly chains: Chains | undefined; readonly columns: number; readonly ascii: boolean}) {
-	const colour = finding.kind === 'leak' || finding.kind === 'suspect' ? 'magenta' : 'red';
+	const colour = findingColour(finding.kind);
 	const hops = chains?.get(finding.key) ?? [];
 	const times = finding.count > 1 ? ` ${formatTimes(finding.count, {ascii})} same chain` : '';
 	return (

@@ -225,20 +225,30 @@ const compare: Record<SortKey, (a: ListGroup, b: ListGroup) => number> = {
 };
 
 /**
- * One row of a list tab: a group; one of the objects of an open live or
- * pending group (Members); the objects of an open group not loaded yet; or,
- * last, the list's groups not loaded yet (Groups) — `remaining` undefined
- * while the agent is being asked which of them match the filter.
+ * One row of a list tab: a group (`opens` when enter lists what it holds);
+ * one of the objects of an open live or pending group (Members); one of
+ * the findings of an open dangling or leak group that has several; the
+ * objects of an open group not loaded yet; or, last, the list's groups not
+ * loaded yet (Groups) — `remaining` undefined while the agent is being
+ * asked which of them match the filter.
  */
 export type ListRow =
-	| {readonly kind: 'group'; readonly key: string; readonly group: ListGroup; readonly open: boolean}
+	| {readonly kind: 'group'; readonly key: string; readonly group: ListGroup; readonly opens: boolean; readonly open: boolean}
 	| {readonly kind: 'member'; readonly key: string; readonly group: ListGroup; readonly member: Member}
+	| {readonly kind: 'finding'; readonly key: string; readonly group: ListGroup; readonly finding: Finding}
 	| {readonly kind: 'more'; readonly key: string; readonly group: ListGroup; readonly loaded: number; readonly remaining: number}
 	| {readonly kind: 'more-groups'; readonly key: string; readonly list: ListName; readonly filter: string; readonly remaining: number | undefined; readonly bytes: number | undefined};
 
 /** Whether a group's objects can be listed: those of the live and pending lists (the others' are findings). */
 export function hasMembers(group: ListGroup): boolean {
 	return group.list === 'live' || group.list === 'pending';
+}
+
+/** The findings a dangling or leak group stands for, in the document's order: most urgent first, as d steps. */
+export function groupFindings(model: HeapModel, group: ListGroup): readonly Finding[] {
+	if (group.findingKeys.length === 1) return [model.findingsByKey.get(group.findingKeys[0]!) ?? []].flat();
+	const keys = new Set(group.findingKeys);
+	return model.document.findings.filter(f => keys.has(f.key));
 }
 
 const groupCache = new WeakMap<HeapModel['lists'], {groups: HeapModel['groups']; byQuery: Map<string, readonly ListGroup[]>}>();
@@ -294,8 +304,9 @@ const rowCache = new WeakMap<HeapModel, {groups: readonly ListGroup[]; open: Rea
 
 /**
  * A tab's rows: its groups (listGroups), each open one followed by its
- * members loaded so far and a "more" row for the rest. A member's key is
- * its group's and its address, so the cursor stays on it while pages load.
+ * members loaded so far and a "more" row for the rest, or by its findings.
+ * A member's key is its group's and its address, so the cursor stays on it
+ * while pages load; a finding's, its group's and the finding's.
  */
 export function listRows(model: HeapModel, tab: ListName, sort: SortKey, filter: string, open: ReadonlySet<string>): readonly ListRow[] {
 	const groups = listGroups(model, tab, sort, filter);
@@ -303,9 +314,15 @@ export function listRows(model: HeapModel, tab: ListName, sort: SortKey, filter:
 	if (cached && cached.groups === groups && cached.open === open) return cached.rows;
 	const rows: ListRow[] = [];
 	for (const group of groups) {
-		const isOpen = hasMembers(group) && open.has(group.key);
-		rows.push({kind: 'group', key: group.key, group, open: isOpen});
+		const findings = hasMembers(group) ? [] : groupFindings(model, group);
+		const opens = hasMembers(group) || findings.length > 1;
+		const isOpen = opens && open.has(group.key);
+		rows.push({kind: 'group', key: group.key, group, opens, open: isOpen});
 		if (!isOpen) continue;
+		if (!hasMembers(group)) {
+			for (const finding of findings) rows.push({kind: 'finding', key: `${group.key} ${finding.key}`, group, finding});
+			continue;
+		}
 		const loaded = model.members.get(group.key);
 		for (const member of loaded?.loaded ?? []) rows.push({kind: 'member', key: `${group.key} @${member.address.toString(16)}`, group, member});
 		const count = loaded?.loaded.length ?? 0;

@@ -1,17 +1,17 @@
 // Lists: the object lists — tabs Live / Pending / Dangling / Leaks, each
 // row a group of one type and allocation site with its count and bytes,
 // coloured by state, in the order and under the filter the user chose; an
-// open live or pending group is followed by its objects, one a row, and a
-// list the document carries only the biggest groups of ends with a row for
-// the rest.
+// open live or pending group is followed by its objects, one a row, an open
+// dangling or leak group by its findings, and a list the document carries
+// only the biggest groups of ends with a row for the rest.
 // Takes the rows from the store (model.listRows) and draws only those that
 // fit its height: a 100,000-row list costs what 40 rows cost.
 import React from 'react';
 import {Box, Text} from 'ink';
 import {listNames, type ListName} from '../client/heap.js';
-import {hasMembers, type HeapModel, type ListRow, type SortKey} from '../store/model.js';
+import {type HeapModel, type ListRow, type SortKey} from '../store/model.js';
 import {cursorIndex, visibleWindow, type Cursor} from '../store/navigation.js';
-import {branchGlyphs, fit, formatAddress, formatBytes, formatCount, formatSite, nameAndSiteColumns, stateColour} from './format.js';
+import {branchGlyphs, findingColour, findingName, fit, formatAddress, formatBytes, formatCount, formatSite, formatTimes, nameAndSiteColumns, stateColour} from './format.js';
 import StyledLine, {type Line, type Span} from './StyledLine.js';
 
 export type Props = {
@@ -87,8 +87,19 @@ export function listRowLine(row: ListRow, selected: boolean, focused: boolean, w
 			],
 		};
 	}
+	if (row.kind === 'finding') {
+		const f = row.finding;
+		const kind = `  ${g.leaf} ${findingName(f.kind)}${f.count > 1 ? ` ${formatTimes(f.count, {ascii})}` : ''}  `;
+		return {
+			...look,
+			spans: [
+				{text: fit(kind, Math.min(kind.length, width), {ascii}), color: findingColour(f.kind)},
+				{text: fit(f.summary, width - kind.length, {ascii})},
+			],
+		};
+	}
 	const group = row.group;
-	const mark = hasMembers(group) ? `${row.open ? g.open : g.closed} ` : '';
+	const mark = row.opens ? `${row.open ? g.open : g.closed} ` : '';
 	const spans: Span[] = [
 		{text: fit(mark + (group.typeName || 'untyped'), c.name, {ascii}), color: stateColour(group.state)},
 		{text: ` ${formatCount(group.count).padStart(countWidth)}`},

@@ -143,6 +143,11 @@ export function stateName(state: string): string {
 	}
 }
 
+/** A finding's colour: magenta for what is retained too long (a leak, a suspect), red for a hidden reference. */
+export function findingColour(kind: string): 'magenta' | 'red' {
+	return kind === 'leak' || kind === 'suspect' ? 'magenta' : 'red';
+}
+
 /** Finding kinds as the UI spells them. */
 export function findingName(kind: string): string {
 	switch (kind) {
