@@ -72,8 +72,8 @@ if (!Number.isSafeInteger(treeNodes) || treeNodes < 0) throw new Error(`--tree w
 const memberRows = Number(option('members') ?? 0);
 if (!Number.isSafeInteger(memberRows) || memberRows < 0) throw new Error(`--members wants a count of objects, not ${option('members')}`);
 
-/** How long the agent samples before the recording starts: history for the Hello. */
-const historySeconds = 5;
+/** How long the agent samples before the recording starts: history for the Hello, enough for the sparklines' 40 points with the ticks recorded after. */
+const historySeconds = 30;
 /** Ticks recorded before the first capture and after each. */
 const pauseSeconds = 3;
 

@@ -26,23 +26,23 @@ test.serial('replay - --replay --once prints the recording’s final state, its 
 	t.is(run.code, 0, run.stderr);
 	const lines = run.stdout.split('\n');
 	t.deepEqual(lines.slice(0, 14), [
-		'heaptop  pid 16247  go1.26.8  /tmp/heaptop-record-iGx63O/demo       replay ended',
-		'heap live 22.1 MiB / goal 44.4 MiB   objects 38,410   goroutines 13',
-		'GC 23 cycles, 0.33% CPU',
+		'heaptop  pid 9549  go1.26.8  /tmp/heaptop-record-hhNTeh/demo        replay ended',
+		'heap live 21.2 MiB / goal 42.6 MiB   objects 54,781   goroutines 13',
+		'GC 34 cycles, 0.00% CPU',
 		'end of recording snapshots/demo.jsonl',
 		'',
-		'GC pause    ▁▁▁▁▆▁█▅▃▅▃▁▁▁▁▁▁▁▁▁ min    96.9 µs  max     102 ms  last    5.28 ms',
-		'heap live   ▁▁▁▁▁▁▁▁▁▁▁▁▁▅▅▅▃███ min   13.5 MiB  max   22.1 MiB  last   22.1 MiB',
-		'alloc rate  ▁▁▁▁▂▆▆▄▁▅▅▄█▆▁▂▇█▂▂ min 1.17 MiB/s  max 14.8 MiB/s  last 2.50 MiB/s',
+		'GC pause    ▁▁▁▁▁▂▁▁▁▁▁▁▁█▃▂▁▁▄▁ min     170 µs  max    15.7 ms  last    1.46 ms',
+		'heap live   ▁▁▁▁▁▁▁▁▁▁▁▅▇▇▇▇▇███ min   2.99 MiB  max   21.2 MiB  last   21.2 MiB',
+		'alloc rate  ▁▁▁▁▁▁▁▁▁▁▁█▄▁▁▁▄▄▁▁ min 1.57 MiB/s  max 27.4 MiB/s  last 1.62 MiB/s',
 		'last 20 samples (20 s) and last 20 GC pauses',
 		'',
 		'Snapshot #2  captured 4 s ago',
-		'heap 16.0 MiB in 29,464 objects   pause 9.38 ms   analysis 180 ms',
-		'allocation sites for 95.3% of objects, 98.0% of bytes (all recorded)',
+		'heap 18.3 MiB in 30,759 objects   pause 13.9 ms   analysis 283 ms',
+		'allocation sites for 95.4% of objects, 98.3% of bytes (all recorded)',
 		'',
 	]);
 	// The demo's planted bugs, as the recording's snapshot has them.
-	t.true(lines.includes('Findings  34 dangling, 2 dangling soon, 256 leak, 1 suspect'), run.stdout);
-	t.true(lines.includes('main.planted.evicted[0] holds 0x2377589ab140 as uintptr: free 48 B slot'), run.stdout);
+	t.true(lines.includes('Findings  63 dangling, 1 dangling soon, 256 leak, 2 suspect'), run.stdout);
+	t.true(lines.includes('main.planted.evicted[0] holds 0x239d5485f020 as uintptr: free 48 B slot'), run.stdout);
 	t.true(lines.every(line => [...line].length <= 80), run.stdout);
 });
