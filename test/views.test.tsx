@@ -286,6 +286,23 @@ test("live - on the demo, the Dangling tab's main.planted group opens into its f
 	app.stdin.write('q');
 });
 
+test('live - a page asked for ahead of the cursor that the recording lacks fails quietly; enter on its row says why', async t => {
+	// The store's own clock: a notice shows for a while after it is made.
+	const store = new Store();
+	for (const u of updates) store.apply(u);
+	const app = render(<Live store={store} queries={new Replay(recording, 'demo.jsonl', {paced: false})} ascii={false} />);
+	const frame = () => plain(app.lastFrame() ?? '');
+	// The goroutines' "… more" row is on the first screen: its page is asked for at once, and the recording has none.
+	await waitFor('the heap tree', () => /^└── … \d+ more \(enter loads them\)/m.test(frame()));
+	await new Promise(resolve => setTimeout(resolve, 200));
+	t.false(frame().includes('cannot load'), frame());
+	const goroutines = doc.tree.find(n => n.kind === 'root-group' && n.label === 'goroutines' && n.childrenTotal > n.childrenSent)!;
+	store.navigate({kind: 'to-key', key: `more ${goroutines.key}`});
+	app.stdin.write('\r');
+	await waitFor('the reason', () => frame().includes('cannot load the children of goroutines: the recording holds no Expand of node'));
+	app.stdin.write('q');
+});
+
 /** The demo's complete documents as the client decodes them, the last one decoded again too (no object shared). */
 const decodedAgain = readRecording(path.resolve(import.meta.dirname, '../snapshots/demo.jsonl')).updates.flatMap(r => (r.update.kind === 'snapshot' && r.update.snapshot.complete ? [r.update.snapshot] : []));
 

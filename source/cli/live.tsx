@@ -52,8 +52,10 @@ export function Live({store, queries, ascii}: LiveProps) {
 	);
 	const [size, setSize] = useState(() => sizeOf(stdout));
 	const [nowMs, setNowMs] = useState(Date.now());
-	/** Expand and Members requests in flight (fetchOnce), by query, snapshot, node or group, and offset: one of each at a time. */
+	/** Expand, Members and Groups requests in flight (fetchOnce), by query, snapshot, node or group, and offset: one of each at a time. */
 	const expanding = useRef(new Set<string>());
+	/** Pages asked for ahead of the cursor that could not be had: not asked for again unless enter asks. */
+	const failedAhead = useRef(new Set<string>());
 
 	useEffect(() => {
 		const onResize = () => setSize(sizeOf(stdout));
@@ -92,20 +94,28 @@ export function Live({store, queries, ascii}: LiveProps) {
 		);
 	};
 
-	/** Runs one fetch per id at a time: its answer goes to the store, a failure becomes a notice. */
-	const fetchOnce = (id: string, fetch: () => Promise<LocalUpdate>, what: string) => {
-		if (expanding.current.has(id)) return;
+	/**
+	 * Runs one fetch per id at a time: its answer goes to the store. A failure
+	 * becomes a notice when a key asked for it; a page asked for ahead of the
+	 * cursor (`ahead`) fails quietly, once (a replay holds only the pages its
+	 * recording asked for): its row still says enter loads it, and enter says why not.
+	 */
+	const fetchOnce = (id: string, fetch: () => Promise<LocalUpdate>, what: string, ahead: boolean) => {
+		if (expanding.current.has(id) || (ahead && failedAhead.current.has(id))) return;
 		expanding.current.add(id);
 		fetch()
 			.then(
 				update => store.apply(update),
-				(error: unknown) => store.apply({kind: 'local-notice', text: `cannot load ${what}: ${reasonOf(error)}`, error: true}),
+				(error: unknown) => {
+					if (ahead) failedAhead.current.add(id);
+					else store.apply({kind: 'local-notice', text: `cannot load ${what}: ${reasonOf(error)}`, error: true});
+				},
 			)
 			.finally(() => expanding.current.delete(id));
 	};
 
-	/** Fetches the next page of a node's children beyond those known. */
-	const expand = (row: TreeRow) => {
+	/** Fetches the next page of a node's children beyond those known; `ahead` of the cursor, or asked for. */
+	const expand = (row: TreeRow, ahead = false) => {
 		const doc = store.state.model?.document;
 		const node = row.kind === 'more' ? row.parent : row.node;
 		if (!doc || !store.state.model || unloadedChildren(store.state.model, node) === 0) return;
@@ -114,11 +124,12 @@ export function Live({store, queries, ascii}: LiveProps) {
 			`expand ${doc.id}:${node.id}:${offset}`,
 			() => queries.expand(doc.id, node.id, offset).then(nodes => ({kind: 'expanded', snapshotId: doc.id, nodes})),
 			`the children of ${node.label || node.typeName}`,
+			ahead,
 		);
 	};
 
 	/** Fetches the next page of a list group's objects. */
-	const loadMembers = (group: ListGroup) => {
+	const loadMembers = (group: ListGroup, ahead = false) => {
 		const m = store.state.model;
 		if (!m) return;
 		const doc = m.document;
@@ -127,11 +138,12 @@ export function Live({store, queries, ascii}: LiveProps) {
 			`members ${doc.id}:${group.key}:${offset}`,
 			() => queries.members(doc.id, group.key, offset).then(page => ({kind: 'members', snapshotId: doc.id, groupKey: group.key, offset, ...page})),
 			`the objects of ${group.typeName || 'this group'}`,
+			ahead,
 		);
 	};
 
 	/** Fetches the next page of a list's groups beyond those known: all of them, or those matching a filter. */
-	const loadGroups = (list: ListName, filter: string) => {
+	const loadGroups = (list: ListName, filter: string, ahead = false) => {
 		const m = store.state.model;
 		if (!m || (list !== 'live' && list !== 'pending')) return;
 		const doc = m.document;
@@ -140,6 +152,7 @@ export function Live({store, queries, ascii}: LiveProps) {
 			`groups ${doc.id}:${groupsKey(list, filter)}:${offset}`,
 			() => queries.groups(doc.id, list, filter, offset).then(page => ({kind: 'groups', snapshotId: doc.id, list, filter, offset, ...page})),
 			filter ? `the ${list} groups matching "${filter}"` : `the rest of the ${list} list`,
+			ahead,
 		);
 	};
 
@@ -161,7 +174,7 @@ export function Live({store, queries, ascii}: LiveProps) {
 		const rows = treeRows(model, navigation.toggled);
 		const at = cursorIndex(treeCursor, rows);
 		const near = rows.slice(at, at + heights.tree + 1).find(r => r.kind === 'more');
-		if (near) expand(near);
+		if (near) expand(near, true);
 	}, [model, navigation.toggled, treeCursor, navigation.focus, heights.tree]);
 
 	const listCursor = navigation.lists[tab];
@@ -170,8 +183,8 @@ export function Live({store, queries, ascii}: LiveProps) {
 		const rows = listRows(model, tab, navigation.sort, navigation.filter, openGroups);
 		const at = cursorIndex(listCursor, rows);
 		const near = rows.slice(at, at + heights.lists + 1).find(r => r.kind === 'more' || r.kind === 'more-groups');
-		if (near?.kind === 'more') loadMembers(near.group);
-		else if (near?.kind === 'more-groups') loadGroups(near.list, near.filter);
+		if (near?.kind === 'more') loadMembers(near.group, true);
+		else if (near?.kind === 'more-groups') loadGroups(near.list, near.filter, true);
 	}, [model, openGroups, tab, listCursor, navigation.focus, navigation.sort, navigation.filter, heights.lists]);
 
 	// A filter looks through the whole list: once typed (enter), the agent is asked for the
