@@ -12,7 +12,7 @@ import {QueryError} from '../client/queries.js';
 import type {Store} from '../store/store.js';
 import {groupsKey, nextGroupsOffset, snapshotState, type LocalUpdate} from '../store/heap.js';
 import {groupFindings, hasMembers, listRows, treeRows, unloadedChildren, unloadedGroups, type TreeRow} from '../store/model.js';
-import {cursorIndex, findingPath, type Navigation, type PathSource} from '../store/navigation.js';
+import {cursorIndex, findingPath, type Cursor, type Navigation, type PathSource} from '../store/navigation.js';
 import App from '../views/App.js';
 import {formatAddress} from '../views/format.js';
 import {actionFor, keyNames, type Action} from '../views/keymap.js';
@@ -38,6 +38,12 @@ function sizeOf(stdout: NodeJS.WriteStream): {columns: number; rows: number} {
 /** A query's failure as one line for a notice. */
 function reasonOf(error: unknown): string {
 	return error instanceof QueryError ? error.message : `internal error: ${(error as Error)?.message ?? String(error)}`;
+}
+
+/** The rows from the cursor's to a screen below it: those whose pages are asked for ahead. */
+function withinScreen<Row extends {readonly key: string}>(rows: readonly Row[], cursor: Cursor, height: number): readonly Row[] {
+	const at = cursorIndex(cursor, rows);
+	return rows.slice(at, at + height + 1);
 }
 
 type LiveProps = {readonly store: Store; readonly queries: HeapQueries; readonly ascii: boolean};
@@ -171,9 +177,7 @@ export function Live({store, queries, ascii}: LiveProps) {
 	const treeCursor = navigation.tree;
 	useEffect(() => {
 		if (!model || navigation.focus !== 'tree') return;
-		const rows = treeRows(model, navigation.toggled);
-		const at = cursorIndex(treeCursor, rows);
-		const near = rows.slice(at, at + heights.tree + 1).find(r => r.kind === 'more');
+		const near = withinScreen(treeRows(model, navigation.toggled), treeCursor, heights.tree).find(r => r.kind === 'more');
 		if (near) expand(near, true);
 	}, [model, navigation.toggled, treeCursor, navigation.focus, heights.tree]);
 
@@ -181,8 +185,7 @@ export function Live({store, queries, ascii}: LiveProps) {
 	useEffect(() => {
 		if (!model || navigation.focus !== 'lists') return;
 		const rows = listRows(model, tab, navigation.sort, navigation.filter, openGroups);
-		const at = cursorIndex(listCursor, rows);
-		const near = rows.slice(at, at + heights.lists + 1).find(r => r.kind === 'more' || r.kind === 'more-groups');
+		const near = withinScreen(rows, listCursor, heights.lists).find(r => r.kind === 'more' || r.kind === 'more-groups');
 		if (near?.kind === 'more') loadMembers(near.group, true);
 		else if (near?.kind === 'more-groups') loadGroups(near.list, near.filter, true);
 	}, [model, openGroups, tab, listCursor, navigation.focus, navigation.sort, navigation.filter, heights.lists]);

@@ -246,7 +246,6 @@ export function hasMembers(group: ListGroup): boolean {
 
 /** The findings a dangling or leak group stands for, in the document's order: most urgent first, as d steps. */
 export function groupFindings(model: HeapModel, group: ListGroup): readonly Finding[] {
-	if (group.findingKeys.length === 1) return [model.findingsByKey.get(group.findingKeys[0]!) ?? []].flat();
 	const keys = new Set(group.findingKeys);
 	return model.document.findings.filter(f => keys.has(f.key));
 }
