@@ -16,12 +16,15 @@ test('keymap - every key of the live screen names its action (issue 6 and design
 		d: 'next-dangling',
 		D: 'previous-dangling',
 		tab: 'next-pane',
+		'shift-tab': 'previous-pane',
 		up: 'up',
 		k: 'up',
 		down: 'down',
 		j: 'down',
 		pageup: 'page-up',
+		'ctrl-b': 'page-up',
 		pagedown: 'page-down',
+		'ctrl-f': 'page-down',
 		g: 'first',
 		home: 'first',
 		G: 'last',
@@ -48,6 +51,8 @@ test('keymap - keys arriving in one chunk are named one by one; flagged keys by 
 	t.deepEqual(keyNames('c', {ctrl: true, escape: false}), ['ctrl-c']);
 	t.deepEqual(keyNames('', {ctrl: false, escape: true}), ['esc']);
 	t.deepEqual(keyNames('', {tab: true}), ['tab']);
+	t.deepEqual(keyNames('', {tab: true, shift: true}), ['shift-tab']);
+	t.deepEqual(keyNames('f', {ctrl: true}), ['ctrl-f']);
 	t.deepEqual(keyNames('', {pageDown: true}), ['pagedown']);
 	t.deepEqual(keyNames('', {upArrow: true}), ['up']);
 	t.deepEqual(keyNames('G', {shift: true}), ['G']);
@@ -58,8 +63,8 @@ test('help - lists every binding of the keymap, keys in cyan', t => {
 	const lines = lastFrame()!.split('\n');
 	t.is(lines[0], '\u001B[1mKeys\u001B[22m');
 	t.is(lines.length, keymap.length + 1);
-	t.is(lines[1], '\u001B[36m  q, ctrl-c\u001B[39m   quit (the last path opened stays printed)');
-	t.is(lines.at(-1), '\u001B[36m  esc\u001B[39m         clear the filter; close the path or help');
+	t.is(lines[1], '\u001B[36m  q, ctrl-c\u001B[39m          quit (the last path opened stays printed)');
+	t.is(lines.at(-1), '\u001B[36m  esc\u001B[39m                clear the filter; close the path or help');
 });
 
 test('footer - hints come from the keymap, cut to the width; paused shows PAUSED', t => {

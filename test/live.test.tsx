@@ -156,6 +156,24 @@ test('heap tree - the children the document left out are fetched (Expand) once "
 	s.keys('q');
 });
 
+test('keys - shift-tab goes back a pane, ctrl-f and ctrl-b page down and up (vim)', async t => {
+	const s = live();
+	await waitFor('the heap tree', () => s.frame().includes(' Heap tree '));
+	const treeAt = () => Number(/Heap tree {2}([\d,]+)\//.exec(s.frame())![1]!.replace(/,/g, ''));
+	t.is(s.store.state.navigation.focus, 'tree');
+	s.keys('\u001B[Z');
+	await waitFor('the lists, back from the tree', () => s.store.state.navigation.focus === 'lists');
+	s.keys('\u001B[Z');
+	await waitFor('the tree again', () => s.store.state.navigation.focus === 'tree');
+	s.keys('\u0006');
+	await waitFor('a page down', () => treeAt() > 1);
+	const paged = treeAt();
+	t.true(paged > 5, `a page is more than a few rows: ${paged}`);
+	s.keys('\u0002');
+	await waitFor('a page up', () => treeAt() === 1);
+	s.keys('q');
+});
+
 test('lists - tabs with their group counts, s sorts by count, / filters on type and site, esc clears', async t => {
 	const s = live();
 	await waitFor('the lists', () => s.frame().includes(` Live ${liveGroups} `));

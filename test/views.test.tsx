@@ -173,9 +173,9 @@ test('app - the help overlay takes the panes’ place, in two columns when one d
 	t.is(lines.length, 23);
 	t.deepEqual(lines.slice(4, 8), [
 		'Keys',
-		'  q, ctrl-c   quit (the last path opened stays pr…  pageup      a page up',
-		'  ?           show or hide this help                pagedown    a page down',
-		'  p           pause or resume the display           g, home     to the top',
+		'  q, ctrl-c          quit (the last path opened s…  pageup, ctrl-b     a page up',
+		'  ?                  show or hide this help         pagedown, ctrl-f   a page down',
+		'  p                  pause or resume the display    g, home            to the top',
 	]);
 	// Every binding of the keymap is there, none dropped by clipping.
 	for (const b of keymap) t.true(lines.some(l => l.includes(`  ${b.keys.join(', ')}  `)), b.keys.join(', '));

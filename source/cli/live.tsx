@@ -333,7 +333,8 @@ export function Live({store, queries, ascii}: LiveProps) {
 				return;
 			}
 			case 'next-pane':
-				store.navigate({kind: 'focus-next'});
+			case 'previous-pane':
+				store.navigate({kind: 'focus', delta: action === 'next-pane' ? 1 : -1});
 				return;
 			case 'up':
 			case 'down':

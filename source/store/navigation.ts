@@ -91,7 +91,8 @@ export type Move =
 	| {readonly kind: 'last'}
 	/** The cursor of the focused pane onto the row with this key, if it is there. */
 	| {readonly kind: 'to-key'; readonly key: string}
-	| {readonly kind: 'focus-next'}
+	/** The next pane (delta 1) or the previous (-1): tree, lists and, when open, the path. */
+	| {readonly kind: 'focus'; readonly delta: 1 | -1}
 	| {readonly kind: 'tab'; readonly delta: number}
 	| {readonly kind: 'tab-to'; readonly tab: ListName}
 	/** Open or close the tree node under the cursor (by key). */
@@ -208,9 +209,9 @@ function step(nav: Navigation, move: Move, model: HeapModel | undefined, heights
 			const at = indexOfKey(paneRows(model, nav, nav.focus), move.key);
 			return at < 0 ? nav : moveCursor(nav, model, heights, () => at);
 		}
-		case 'focus-next': {
+		case 'focus': {
 			const panes: Pane[] = nav.path ? ['tree', 'lists', 'path'] : ['tree', 'lists'];
-			return {...nav, focus: panes[(panes.indexOf(nav.focus) + 1) % panes.length]!};
+			return {...nav, focus: panes[(panes.indexOf(nav.focus) + move.delta + panes.length) % panes.length]!};
 		}
 		case 'tab': {
 			const i = listNames.indexOf(nav.tab);

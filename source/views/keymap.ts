@@ -13,6 +13,7 @@ export type Action =
 	| 'next-dangling'
 	| 'previous-dangling'
 	| 'next-pane'
+	| 'previous-pane'
 	| 'up'
 	| 'down'
 	| 'page-up'
@@ -44,13 +45,14 @@ export const keymap: readonly KeyBinding[] = [
 	{keys: ['d'], description: 'next dangling reference: open its path', action: 'next-dangling', hint: 'dangling'},
 	{keys: ['D'], description: 'previous dangling reference', action: 'previous-dangling'},
 	{keys: ['tab'], description: 'next pane: tree, lists, path', action: 'next-pane', hint: 'pane'},
+	{keys: ['shift-tab'], description: 'previous pane', action: 'previous-pane'},
 	{keys: ['up', 'k'], description: 'up', action: 'up'},
 	{keys: ['down', 'j'], description: 'down', action: 'down'},
-	{keys: ['pageup'], description: 'a page up', action: 'page-up'},
-	{keys: ['pagedown'], description: 'a page down', action: 'page-down'},
+	{keys: ['pageup', 'ctrl-b'], description: 'a page up', action: 'page-up'},
+	{keys: ['pagedown', 'ctrl-f'], description: 'a page down', action: 'page-down'},
 	{keys: ['g', 'home'], description: 'to the top', action: 'first'},
 	{keys: ['G', 'end'], description: 'to the bottom', action: 'last'},
-	{keys: ['enter'], description: 'open or close a tree node or a live/pending group; the path of a leaf, an object or a group', action: 'enter'},
+	{keys: ['enter'], description: 'open or close a tree node or a group; the path of a leaf, an object or a finding', action: 'enter'},
 	{keys: ['left', 'h'], description: 'tree: close, or up to the parent; lists: previous tab', action: 'left'},
 	{keys: ['right', 'l'], description: 'tree: open; lists: next tab', action: 'right'},
 	{keys: ['/'], description: 'filter the list by type or site (enter keeps it)', action: 'filter', hint: 'filter'},
