@@ -76,7 +76,10 @@
 //     cleanups (runtime.AddCleanup), no weak-pointer handles, no stack
 //     objects. A frame's fields are its stack maps at the frame's PC, not
 //     the conservative scan the GC does for frames interrupted by async
-//     preemption.
+//     preemption. A frame stopped in its function's prologue (no stack map
+//     at that PC) gets the function's first locals map anyway, placed from
+//     a frame not yet allocated: its offsets can fall below SP (seen as
+//     -8); the parser drops fields outside a frame's memory.
 //   - Writes to the file descriptor are not checked: a short write, EAGAIN
 //     or ENOSPC silently truncates or corrupts the dump. Lengths are written
 //     with int32 sizes, so a single object of 2 GiB or more is corrupt.

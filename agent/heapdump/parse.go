@@ -234,10 +234,14 @@ func (p *parser) str(what string) string {
 }
 
 // fields reads a field list describing memory of size bytes. Each entry
-// must be a pointer field naming a whole word inside that memory; ascending
-// is required where the dumper writes one bitmap in order (objects, data,
-// bss) and not for frames (outgoing arguments, then locals).
-func (p *parser) fields(size int, ascending bool) []uint64 {
+// must be a pointer field naming a whole word; objects, data and bss have one
+// bitmap written in order, so their fields ascend and lie inside the memory.
+// A frame's list is not ordered (outgoing arguments, then locals), and may
+// name words outside the frame: the runtime's dumpframe, finding a goroutine
+// stopped in a function's prologue, "hopes for the best" with the function's
+// first locals map, whose offsets from a frame not yet allocated fall below
+// its SP. Those words are not in the record; they are dropped.
+func (p *parser) fields(size int, frame bool) []uint64 {
 	p.ptrs = p.ptrs[:0]
 	next := uint64(0) // lowest offset allowed next when ascending
 	for p.err == nil {
@@ -252,11 +256,13 @@ func (p *parser) fields(size int, ascending bool) []uint64 {
 		}
 		at = p.off
 		o := p.uvarint()
+		inside := o+8 <= uint64(size) && o+8 > o
 		switch {
 		case p.err != nil:
-		case o%8 != 0 || o+8 > uint64(size) || o+8 < o:
+		case o%8 != 0 || (!inside && !frame):
 			p.fail(at, ErrCorrupt, "pointer field at offset %d is not a whole word inside the %d bytes of memory", o, size)
-		case ascending && o < next:
+		case !inside:
+		case !frame && o < next:
 			p.fail(at, ErrCorrupt, "pointer field at offset %d after one at %d (want ascending)", o, next-8)
 		default:
 			next = o + 8
@@ -524,7 +530,7 @@ func (p *parser) record(start int, v Visitor) error {
 		r.Offset = p.base + int64(start)
 		r.Addr = p.uvarint()
 		r.Contents = p.mem("object")
-		r.Pointers = p.fields(len(r.Contents), true)
+		r.Pointers = p.fields(len(r.Contents), false)
 		if p.err == nil && len(r.Contents) == 0 {
 			p.fail(start, ErrCorrupt, "an object of 0 bytes")
 		}
@@ -567,7 +573,7 @@ func (p *parser) record(start int, v Visitor) error {
 		r.PC = p.uvarint()
 		r.ContPC = p.uvarint()
 		r.Func = p.str("function name")
-		r.Pointers = p.fields(len(r.Contents), false)
+		r.Pointers = p.fields(len(r.Contents), true)
 		if p.err != nil {
 			return nil
 		}
@@ -603,7 +609,7 @@ func (p *parser) record(start int, v Visitor) error {
 		r.Tag = p.tag
 		r.Addr = p.uvarint()
 		r.Contents = p.mem("segment")
-		r.Pointers = p.fields(len(r.Contents), true)
+		r.Pointers = p.fields(len(r.Contents), false)
 		if p.err != nil {
 			return nil
 		}

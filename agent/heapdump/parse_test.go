@@ -247,6 +247,74 @@ func TestParse_corrupt(t *testing.T) {
 	}
 }
 
+// frames records each stack frame's offset and pointer fields.
+type frames struct {
+	heapdump.NopVisitor
+	offsets  []int64
+	pointers [][]uint64
+}
+
+func (f *frames) StackFrame(r *heapdump.StackFrame) error {
+	f.offsets = append(f.offsets, r.Offset)
+	f.pointers = append(f.pointers, slices.Clone(r.Pointers))
+	return nil
+}
+
+// TestParse_frame_fields_outside_the_frame: the runtime's dumpframe gives a
+// goroutine stopped in a function's prologue that function's first locals
+// map, placed from a frame not yet allocated, so a field can name the word
+// below SP (offset -8 as the dumper writes it, a uint64). A capture in CI
+// failed on such a dump. Here a real dump's frame gets two such fields,
+// below and past its memory, as the first of its list: the dump parses,
+// whole and streamed, and the frame keeps only its own fields.
+func TestParse_frame_fields_outside_the_frame(t *testing.T) {
+	dump := mustRealDump(t)
+	var before frames
+	if err := heapdump.Parse(dump, &before); err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(before.pointers, func(p []uint64) bool { return len(p) > 0 })
+	if i < 0 {
+		t.Fatal("no frame with pointer fields in the dump")
+	}
+	// The record's layout (doc.go): tag sp depth childSP contents entryPC pc contPC funcName fields.
+	at := int(before.offsets[i])
+	uvarint := func() uint64 {
+		v, n := binary.Uvarint(dump[at:])
+		at += n
+		return v
+	}
+	for range 4 { // tag, sp, depth, childSP
+		uvarint()
+	}
+	size := uvarint()
+	at += int(size)
+	for range 3 { // entry, pc, contPC
+		uvarint()
+	}
+	at += int(uvarint()) // the function's name
+	var outside []byte
+	for _, o := range []uint64{^uint64(7), size} { // -8, and the word just past the frame
+		outside = binary.AppendUvarint(outside, 1)
+		outside = binary.AppendUvarint(outside, o)
+	}
+	changed := slices.Concat(dump[:at], outside, dump[at:])
+	if err := parseNoPanic(t, changed); err != nil {
+		t.Fatalf("a frame with fields outside it: %v", err)
+	}
+	var after frames
+	if err := heapdump.Parse(changed, &after); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(after.pointers[i], before.pointers[i]) {
+		t.Fatalf("the frame's fields: %v, want %v", after.pointers[i], before.pointers[i])
+	}
+	// A field that is not a whole word is corruption still.
+	if err := heapdump.Parse(slices.Concat(dump[:at], []byte{1, 3}, dump[at:]), &frames{}); !errors.Is(err, heapdump.ErrCorrupt) {
+		t.Fatalf("a misaligned frame field: %v, want ErrCorrupt", err)
+	}
+}
+
 func TestParse_wrong_version(t *testing.T) {
 	dump := bytes.Clone(mustRealDump(t))
 	v := []byte(runtime.Version())
