@@ -65,6 +65,9 @@ type Taker struct {
 	closed bool
 	meter  meter          // the recent captures' costs, for Budget
 	wg     sync.WaitGroup // the capture in progress
+
+	// closing is closed by Close: a DWARF load under way gives up.
+	closing chan struct{}
 }
 
 // flight is a capture in progress; done is closed once doc or err is set.
@@ -85,7 +88,7 @@ func NewTaker(c Config) *Taker {
 	if c.OnPanic == nil {
 		c.OnPanic = func(any, []byte) {}
 	}
-	return &Taker{cfg: c, nextID: 1}
+	return &Taker{cfg: c, nextID: 1, closing: make(chan struct{})}
 }
 
 // Capture returns the complete document of a snapshot: the latest, if
@@ -182,6 +185,9 @@ func (t *Taker) acquire(id uint64) (*held, error) {
 // Idempotent.
 func (t *Taker) Close() {
 	t.mu.Lock()
+	if !t.closed {
+		close(t.closing)
+	}
 	t.closed = true
 	t.mu.Unlock()
 	t.cfg.Capturer.Close()
@@ -201,7 +207,8 @@ var errClosing = status.Error(codes.Unavailable, "the agent closed during the ca
 // while the dump child writes (about 0.1 s of CPU for a binary the size of
 // one with gRPC: BENCHMARKS.md), instead of naming loading it after the
 // dump; later captures find it loaded. The wait keeps the load from
-// outliving the capture.
+// outliving the capture; Close makes the load give up (between DWARF
+// sections), so that closing mid-capture does not wait for all of it.
 func (t *Taker) loadImage() (wait func()) {
 	loaded := make(chan struct{})
 	go func() {
@@ -212,7 +219,7 @@ func (t *Taker) loadImage() (wait func()) {
 			}
 		}()
 		// Its error (an unreadable executable) was pipeline.Input's.
-		t.cfg.Image.Load()
+		t.cfg.Image.LoadUntil(t.closing)
 	}()
 	return func() { <-loaded }
 }

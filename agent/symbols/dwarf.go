@@ -3,6 +3,7 @@ package symbols
 import (
 	"debug/dwarf"
 	"debug/elf"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -57,30 +58,56 @@ type dwarfFunc struct {
 // loadDWARF reads and indexes the DWARF once; nil (with dwarfWhy set) when
 // there is none or it cannot be used.
 func (im *Image) loadDWARF() *debugInfo {
-	im.dwarfOnce.Do(func() {
-		defer im.dwarfDone.Store(true)
-		// debug/dwarf reads the executable as it finds it; a panic there
-		// leaves naming without DWARF, not the program without its capture.
-		defer func() {
-			if r := recover(); r != nil {
-				im.dwarf, im.dwarfWhy = nil, fmt.Sprintf("DWARF unreadable: %v", r)
-			}
-		}()
-		if im.loadELF() != nil {
-			im.dwarfWhy = "executable unreadable"
-			return
-		}
-		dw, err := readDWARF(im.path)
-		if err != nil {
-			im.dwarfWhy = err.Error()
-			return
-		}
-		im.dwarf = dw
-	})
-	return im.dwarf
+	return im.loadDWARFUntil(nil)
 }
 
-func readDWARF(path string) (*debugInfo, error) {
+// errStopped is readDWARF giving up because its stop channel closed.
+var errStopped = errors.New("DWARF load stopped")
+
+// loadDWARFUntil is loadDWARF giving up, without a result, once stop is
+// closed; a later call reads the DWARF again.
+func (im *Image) loadDWARFUntil(stop <-chan struct{}) *debugInfo {
+	im.dwarfMu.Lock()
+	defer im.dwarfMu.Unlock()
+	if im.dwarfDone.Load() {
+		return im.dwarf
+	}
+	// debug/dwarf reads the executable as it finds it; a panic there
+	// leaves naming without DWARF, not the program without its capture.
+	defer func() {
+		if r := recover(); r != nil {
+			im.dwarf, im.dwarfWhy = nil, fmt.Sprintf("DWARF unreadable: %v", r)
+			im.dwarfDone.Store(true)
+		}
+	}()
+	if im.loadELF() != nil {
+		im.dwarfWhy = "executable unreadable"
+		im.dwarfDone.Store(true)
+		return nil
+	}
+	dw, err := readDWARF(im.path, stop)
+	if errors.Is(err, errStopped) {
+		return nil
+	}
+	if err != nil {
+		im.dwarfWhy = err.Error()
+	}
+	im.dwarf = dw
+	im.dwarfDone.Store(true)
+	return dw
+}
+
+// readDWARF reads the sections naming needs and indexes them; it checks
+// stop (nil: never) before each step.
+func readDWARF(path string, stop <-chan struct{}) (*debugInfo, error) {
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
 	f, err := elf.Open(path)
 	if err != nil {
 		return nil, err
@@ -91,6 +118,9 @@ func readDWARF(path string) (*debugInfo, error) {
 	}
 	dw := &debugInfo{rtypes: make(map[dwarf.Offset]uint64), varCache: make(map[dwarf.Offset][]dwarfVar)}
 	sec := func(name string) ([]byte, error) {
+		if stopped() {
+			return nil, errStopped
+		}
 		s := f.Section(name)
 		if s == nil {
 			return nil, nil
@@ -125,6 +155,9 @@ func readDWARF(path string) (*debugInfo, error) {
 	dw.data.AddSection(".debug_addr", addr)
 	dw.data.AddSection(".debug_rnglists", rng)
 	dw.addr, dw.loclists = addr, loc
+	if stopped() {
+		return nil, errStopped
+	}
 	if err := dw.indexUnits(info, abbrev); err != nil {
 		return nil, fmt.Errorf("DWARF: %w", err)
 	}

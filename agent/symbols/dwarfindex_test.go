@@ -2,6 +2,7 @@ package symbols
 
 import (
 	"debug/dwarf"
+	"debug/elf"
 	"slices"
 	"sort"
 	"testing"
@@ -18,7 +19,7 @@ func TestDWARFIndex(t *testing.T) {
 		"demo":     testprog.Build(t, "./examples/demo"),
 		"demo PIE": testprog.Build(t, "./examples/demo", "-buildmode=pie"),
 	} {
-		dw, err := readDWARF(bin)
+		dw, err := readDWARF(bin, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -93,4 +94,26 @@ func readerIndex(d *dwarf.Data) ([]dwarfGlobal, []dwarfFunc, error) {
 	sort.Slice(globals, func(i, j int) bool { return globals[i].addr < globals[j].addr })
 	sort.Slice(funcs, func(i, j int) bool { return funcs[i].low < funcs[j].low })
 	return globals, funcs, nil
+}
+
+// TestLoadUntil_stopped: a load whose stop channel is closed gives up
+// without a result, so that the agent closing mid-capture does not wait
+// for it; the next load reads the DWARF whole.
+func TestLoadUntil_stopped(t *testing.T) {
+	bin := testprog.Build(t, "./examples/demo")
+	im := &Image{path: bin, slideFor: func(*elf.File) (uintptr, error) { return 0, nil }}
+	stop := make(chan struct{})
+	close(stop)
+	if err := im.LoadUntil(stop); err != nil {
+		t.Fatal(err)
+	}
+	if im.dwarfDone.Load() || im.dwarf != nil {
+		t.Fatalf("a stopped load left DWARF done (%v) or read (%v)", im.dwarfDone.Load(), im.dwarf != nil)
+	}
+	if err := im.Load(); err != nil {
+		t.Fatal(err)
+	}
+	if !im.dwarfDone.Load() || im.dwarf == nil || len(im.dwarf.funcs) == 0 {
+		t.Fatalf("the load after a stopped one: done %v, DWARF %v (%s)", im.dwarfDone.Load(), im.dwarf != nil, im.dwarfWhy)
+	}
 }

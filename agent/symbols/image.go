@@ -31,7 +31,7 @@ type Image struct {
 	elfErr  error       // the executable could not be read at all
 	elf     elfIndex
 
-	dwarfOnce sync.Once
+	dwarfMu   sync.Mutex  // one load at a time; a load given up leaves dwarfDone false
 	dwarfDone atomic.Bool // dwarf and dwarfWhy are written
 	dwarf     *debugInfo  // nil when the binary has no usable DWARF
 	dwarfWhy  string      // why dwarf is nil
@@ -98,10 +98,17 @@ func Self() *Image {
 // cannot be read at all; missing symbols or DWARF degrade naming instead (see
 // Degraded).
 func (im *Image) Load() error {
+	return im.LoadUntil(nil)
+}
+
+// LoadUntil is Load that gives up reading DWARF once stop is closed (it
+// looks between sections), leaving it to be read by the next call that
+// needs it: the agent closing mid-capture does not wait for the load.
+func (im *Image) LoadUntil(stop <-chan struct{}) error {
 	if err := im.loadELF(); err != nil {
 		return err
 	}
-	im.loadDWARF()
+	im.loadDWARFUntil(stop)
 	return nil
 }
 
