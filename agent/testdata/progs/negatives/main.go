@@ -136,10 +136,20 @@ func plantClient() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var conns atomic.Int32
+	var conns, arrived atomic.Int32
+	// No answer goes out until every request has arrived, so that each
+	// holds a connection of its own: with a fixed delay instead, a loaded
+	// machine let early requests finish and lend their connections on.
+	everyone := make(chan struct{})
 	server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			time.Sleep(20 * time.Millisecond) // so the requests overlap
+			if arrived.Add(1) == numRequests {
+				close(everyone)
+			}
+			select {
+			case <-everyone:
+			case <-time.After(10 * time.Second):
+			}
 			io.WriteString(w, "ok")
 		}),
 		ConnState: func(_ net.Conn, s http.ConnState) {
