@@ -67,6 +67,10 @@ var errStopped = errors.New("DWARF load stopped")
 // loadDWARFUntil is loadDWARF giving up, without a result, once stop is
 // closed; a later call reads the DWARF again.
 func (im *Image) loadDWARFUntil(stop <-chan struct{}) *debugInfo {
+	// Naming asks for every global and frame: once loaded, no lock.
+	if im.dwarfDone.Load() {
+		return im.dwarf
+	}
 	im.dwarfMu.Lock()
 	defer im.dwarfMu.Unlock()
 	if im.dwarfDone.Load() {
