@@ -188,10 +188,19 @@ test('report - --once output of the recording: header, sparklines and what they 
 	t.true(text.includes('\u001B[32m● connected\u001B[39m'));
 });
 
-test('live - p freezes the display while data keeps coming, ? toggles help, q quits', async t => {
-	const store = new Store();
-	store.apply(updates[0]!);
+/** The recording's first complete document's place among its updates. */
+const firstComplete = updates.findIndex(u => u.kind === 'snapshot' && u.snapshot.complete);
+
+/** The live screen over the demo recording (its queries answered from it), its store fed the updates up to index `upTo`. */
+function liveOnDemo(upTo: number, clock?: () => number) {
+	const store = new Store({clock});
+	for (const u of updates.slice(0, upTo + 1)) store.apply(u);
 	const app = render(<Live store={store} queries={new Replay(recording, 'demo.jsonl', {paced: false})} ascii={false} />);
+	return {store, app};
+}
+
+test('live - p freezes the display while data keeps coming, ? toggles help, q quits', async t => {
+	const {store, app} = liveOnDemo(0);
 	const frame = () =>
 		plain(app.lastFrame() ?? '')
 			.split('\n')
@@ -217,10 +226,7 @@ test('live - p freezes the display while data keeps coming, ? toggles help, q qu
 });
 
 test('live - on the demo, d opens its planted dangling reference: main.planted.evicted, and the pending statement with its allocation file:line', async t => {
-	const store = new Store({clock: () => doc.capturedMs});
-	const first = updates.findIndex(u => u.kind === 'snapshot' && u.snapshot.complete);
-	for (const u of updates.slice(0, first + 1)) store.apply(u);
-	const app = render(<Live store={store} queries={new Replay(recording, 'demo.jsonl', {paced: false})} ascii={false} />);
+	const {app} = liveOnDemo(firstComplete, () => doc.capturedMs);
 	const frame = () => plain(app.lastFrame() ?? '');
 	await waitFor('the heap tree', () => frame().includes(' Heap tree '));
 	app.stdin.write('d');
@@ -241,10 +247,7 @@ test('live - on the demo, d opens its planted dangling reference: main.planted.e
 });
 
 test("live - on the demo, the Dangling tab's main.planted group opens into its findings; enter on one opens its chain", async t => {
-	const store = new Store({clock: () => doc.capturedMs});
-	const first = updates.findIndex(u => u.kind === 'snapshot' && u.snapshot.complete);
-	for (const u of updates.slice(0, first + 1)) store.apply(u);
-	const app = render(<Live store={store} queries={new Replay(recording, 'demo.jsonl', {paced: false})} ascii={false} />);
+	const {app} = liveOnDemo(firstComplete, () => doc.capturedMs);
 	const lines = () => plain(app.lastFrame() ?? '').split('\n');
 	const dangling = () => {
 		const at = lines().findIndex(l => l.startsWith(' Live '));
@@ -288,9 +291,7 @@ test("live - on the demo, the Dangling tab's main.planted group opens into its f
 
 test('live - a page asked for ahead of the cursor that the recording lacks fails quietly; enter on its row says why', async t => {
 	// The store's own clock: a notice shows for a while after it is made.
-	const store = new Store();
-	for (const u of updates) store.apply(u);
-	const app = render(<Live store={store} queries={new Replay(recording, 'demo.jsonl', {paced: false})} ascii={false} />);
+	const {store, app} = liveOnDemo(updates.length - 1);
 	const frame = () => plain(app.lastFrame() ?? '');
 	// The goroutines' "… more" row is on the first screen: its page is asked for at once, and the recording has none.
 	await waitFor('the heap tree', () => /^└── … \d+ more \(enter loads them\)/m.test(frame()));
